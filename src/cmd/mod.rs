@@ -1,0 +1,466 @@
+//! The command table and dispatch.
+//!
+//! Each family file (`strings.rs`, `keys.rs`, ...) ends with one `COMMANDS` list of
+//! [`CommandSpec`]s: name, arity, flags, key positions, documentation and handler. That list is
+//! the single source of truth: dispatch reads arity, key positions and flags from it, and so do
+//! COMMAND, COMMAND DOCS and docs/COMMANDS.md.
+//!
+//! [`dispatch`] applies every cross-cutting check in one fixed order: lookup (unknown command or
+//! subcommand), arity, authentication, client pause; then it locks the shards the command's keys
+//! live in, runs the handler and records statistics. Handlers parse their arguments, call `op_*`
+//! functions that work on a locked keyspace view, and build a [`Reply`].
+
+pub mod args;
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod strings;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bytes::Bytes;
+use smallvec::SmallVec;
+
+use crate::error::{CmdError, CmdResult, NOAUTH};
+use crate::keyspace::{shard_of, Locked};
+use crate::protocol::Reply;
+use crate::server::clients::Client;
+use crate::server::Server;
+
+/// Command flags, named as COMMAND INFO reports them.
+pub mod flags {
+    pub const WRITE: u64 = 1 << 0;
+    pub const READONLY: u64 = 1 << 1;
+    pub const DENYOOM: u64 = 1 << 2;
+    pub const ADMIN: u64 = 1 << 3;
+    pub const PUBSUB: u64 = 1 << 4;
+    pub const NOSCRIPT: u64 = 1 << 5;
+    pub const BLOCKING: u64 = 1 << 6;
+    pub const LOADING: u64 = 1 << 7;
+    pub const STALE: u64 = 1 << 8;
+    pub const SKIP_MONITOR: u64 = 1 << 9;
+    pub const SKIP_SLOWLOG: u64 = 1 << 10;
+    pub const FAST: u64 = 1 << 11;
+    pub const NO_AUTH: u64 = 1 << 12;
+    pub const MAY_REPLICATE: u64 = 1 << 13;
+    pub const NO_MULTI: u64 = 1 << 14;
+    pub const ALLOW_BUSY: u64 = 1 << 15;
+    /// Not a Redis flag: the command reads or writes the whole keyspace (KEYS, SCAN, FLUSHDB...),
+    /// so dispatch locks every shard.
+    pub const WHOLE_KEYSPACE: u64 = 1 << 40;
+
+    pub const NAMES: &[(u64, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// Where a command's keys are: argument indices `first..=last` every `step`; `last` < 0 counts
+/// from the end (-1 is the last argument). `first == 0` means no keys.
+#[derive(Clone, Copy, Debug)]
+pub struct KeySpec {
+    pub first: i32,
+    pub last: i32,
+    pub step: i32,
+}
+
+impl KeySpec {
+    pub const NONE: KeySpec = KeySpec {
+        first: 0,
+        last: 0,
+        step: 0,
+    };
+    pub const ONE: KeySpec = KeySpec {
+        first: 1,
+        last: 1,
+        step: 1,
+    };
+    pub const ALL: KeySpec = KeySpec {
+        first: 1,
+        last: -1,
+        step: 1,
+    };
+
+    pub const fn range(first: i32, last: i32, step: i32) -> KeySpec {
+        KeySpec { first, last, step }
+    }
+
+    /// The argument indices of the keys in `args` (args[0] is the command name).
+    pub fn positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let (first, step) = (self.first.max(0) as usize, self.step.max(1) as usize);
+        let last = if self.last < 0 {
+            argc as i64 + self.last as i64
+        } else {
+            self.last as i64
+        };
+        let last = if self.first == 0 {
+            -1
+        } else {
+            last.min(argc as i64 - 1)
+        };
+        (first..=last.max(0) as usize)
+            .step_by(step)
+            .filter(move |&i| last >= 0 && i >= 1 && i < argc)
+    }
+}
+
+pub type Handler = fn(&mut Ctx) -> CmdResult<Reply>;
+
+/// One command (or subcommand): everything dispatch and COMMAND need to know about it.
+pub struct CommandSpec {
+    /// Lower-case name; subcommands are `container|sub` in COMMAND output but only `sub` here.
+    pub name: &'static str,
+    /// Argument count including the name; negative means "at least -arity".
+    pub arity: i32,
+    pub flags: u64,
+    pub keys: KeySpec,
+    /// Redis's command group (string, generic, server, connection, ...).
+    pub group: &'static str,
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub complexity: &'static str,
+    pub handler: Handler,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    pub fn has(&self, flag: u64) -> bool {
+        self.flags & flag != 0
+    }
+
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// ACL categories as COMMAND INFO reports them, derived from flags and group.
+    pub fn acl_categories(&self) -> Vec<&'static str> {
+        let mut cats = Vec::new();
+        if self.has(flags::WRITE) {
+            cats.push("@write");
+        }
+        if self.has(flags::READONLY) {
+            cats.push("@read");
+        }
+        if self.has(flags::ADMIN) {
+            cats.push("@admin");
+            cats.push("@dangerous");
+        }
+        match self.group {
+            "string" => cats.push("@string"),
+            "bitmap" => cats.push("@bitmap"),
+            "generic" => cats.push("@keyspace"),
+            "connection" => cats.push("@connection"),
+            _ => {}
+        }
+        cats.push(if self.has(flags::FAST) {
+            "@fast"
+        } else {
+            "@slow"
+        });
+        if self.has(flags::BLOCKING) {
+            cats.push("@blocking");
+        }
+        cats
+    }
+}
+
+/// What the connection does after a command, besides sending its reply.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub enum After {
+    #[default]
+    Nothing,
+    /// Wait before sending this reply (DEBUG SLEEP).
+    Sleep(Duration),
+    /// The command was not run because clients are paused: wait, then run it again.
+    RetryWhenUnpaused,
+    /// Stop the server after sending the reply (SHUTDOWN).
+    Shutdown,
+}
+
+/// Everything a handler sees.
+pub struct Ctx<'a, 'k> {
+    pub server: &'a Server,
+    pub client: &'a mut Client,
+    /// The request, name included.
+    pub args: &'a [Bytes],
+    /// The locked shards holding the command's keys (every shard for whole-keyspace commands).
+    pub ks: &'a mut Locked<'k>,
+    pub spec: &'static CommandSpec,
+    pub after: After,
+}
+
+impl Ctx<'_, '_> {
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.ks.clock.now_ms
+    }
+
+    /// The argument at `i` (dispatch checked arity, so fixed positions exist).
+    pub fn arg(&self, i: usize) -> &Bytes {
+        &self.args[i]
+    }
+}
+
+/// The table of every command, built once from the family lists.
+pub struct CommandTable {
+    specs: Vec<&'static CommandSpec>,
+    by_name: HashMap<&'static str, usize>,
+    /// (container index, subcommand name) -> index.
+    subs: HashMap<(usize, &'static str), usize>,
+    /// The container of each subcommand (None for top-level commands).
+    parent: Vec<Option<usize>>,
+}
+
+/// The family lists, in the order COMMAND and docs/COMMANDS.md present them.
+const FAMILIES: &[&[CommandSpec]] = &[
+    strings::COMMANDS,
+    keys::COMMANDS,
+    connection::COMMANDS,
+    server::COMMANDS,
+];
+
+impl CommandTable {
+    fn build() -> CommandTable {
+        let mut t = CommandTable {
+            specs: Vec::new(),
+            by_name: HashMap::new(),
+            subs: HashMap::new(),
+            parent: Vec::new(),
+        };
+        for family in FAMILIES {
+            for spec in family.iter() {
+                let idx = t.specs.len();
+                t.specs.push(spec);
+                t.parent.push(None);
+                let dup = t.by_name.insert(spec.name, idx);
+                assert!(dup.is_none(), "command {} registered twice", spec.name);
+                for sub in spec.subcommands {
+                    let sidx = t.specs.len();
+                    t.specs.push(sub);
+                    t.parent.push(Some(idx));
+                    t.subs.insert((idx, sub.name), sidx);
+                }
+            }
+        }
+        t
+    }
+
+    pub fn get() -> &'static CommandTable {
+        static TABLE: OnceLock<CommandTable> = OnceLock::new();
+        TABLE.get_or_init(CommandTable::build)
+    }
+
+    pub fn len(&self) -> usize {
+        self.specs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    pub fn spec(&self, idx: usize) -> &'static CommandSpec {
+        self.specs[idx]
+    }
+
+    /// Top-level commands in table order.
+    pub fn top_level(&self) -> impl Iterator<Item = (usize, &'static CommandSpec)> + '_ {
+        self.specs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.parent[*i].is_none())
+            .map(|(i, s)| (i, *s))
+    }
+
+    /// `config|get` for subcommands, `get` for commands.
+    pub fn full_name(&self, idx: usize) -> String {
+        match self.parent[idx] {
+            Some(p) => format!("{}|{}", self.specs[p].name, self.specs[idx].name),
+            None => self.specs[idx].name.to_string(),
+        }
+    }
+
+    pub fn lookup(&self, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 32];
+        let lower = lowercase(name, &mut buf)?;
+        self.by_name.get(lower).copied()
+    }
+
+    pub fn lookup_sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 32];
+        let lower = lowercase(name, &mut buf)?;
+        self.subs.get(&(parent, lower)).copied()
+    }
+
+    /// Resolves a request to its command or subcommand, with Redis's errors for unknown names
+    /// and wrong arity.
+    pub fn resolve(&self, args: &[Bytes]) -> Result<usize, Resolve> {
+        let idx = self
+            .lookup(&args[0])
+            .ok_or_else(|| Resolve::Unknown(CmdError::unknown_command(&args[0], &args[1..])))?;
+        let spec = self.specs[idx];
+        if spec.subcommands.is_empty() {
+            if !spec.arity_ok(args.len()) {
+                return Err(Resolve::Rejected(idx, CmdError::arity(spec.name)));
+            }
+            return Ok(idx);
+        }
+        let Some(sub) = args.get(1) else {
+            // A container that accepts no subcommand (COMMAND) runs its own handler.
+            if spec.arity == -1 {
+                return Ok(idx);
+            }
+            return Err(Resolve::Rejected(idx, CmdError::arity(spec.name)));
+        };
+        let sidx = self
+            .lookup_sub(idx, sub)
+            .ok_or_else(|| Resolve::Rejected(idx, CmdError::unknown_subcommand(sub, spec.name)))?;
+        if !self.specs[sidx].arity_ok(args.len()) {
+            return Err(Resolve::Rejected(
+                sidx,
+                CmdError(format!(
+                    "ERR wrong number of arguments for '{}' command",
+                    self.full_name(sidx)
+                )),
+            ));
+        }
+        Ok(sidx)
+    }
+}
+
+/// Why a request could not be resolved to a runnable command.
+pub enum Resolve {
+    Unknown(CmdError),
+    /// The command exists but the request was rejected (counts as a rejected call).
+    Rejected(usize, CmdError),
+}
+
+fn lowercase<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b str> {
+    if name.len() > buf.len() {
+        return None;
+    }
+    let out = &mut buf[..name.len()];
+    for (o, c) in out.iter_mut().zip(name) {
+        *o = c.to_ascii_lowercase();
+    }
+    std::str::from_utf8(out).ok()
+}
+
+/// Runs one request for `client` and returns its reply and what to do after it.
+pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply, After) {
+    let table = CommandTable::get();
+    let idx = match table.resolve(args) {
+        Ok(idx) => idx,
+        Err(Resolve::Unknown(e)) => {
+            server.stats.record_error(&e.0);
+            return (e.into(), After::Nothing);
+        }
+        Err(Resolve::Rejected(idx, e)) => {
+            server.stats.record_rejected(idx, &e.0);
+            return (e.into(), After::Nothing);
+        }
+    };
+    let spec = table.spec(idx);
+
+    if !client.authenticated && !spec.has(flags::NO_AUTH) && server.requires_auth() {
+        server.stats.record_rejected(idx, NOAUTH);
+        return (Reply::error(NOAUTH), After::Nothing);
+    }
+    if server.pause.blocks(spec, idx) {
+        return (Reply::Nil, After::RetryWhenUnpaused);
+    }
+
+    client
+        .info
+        .last_cmd
+        .store(idx as u32, std::sync::atomic::Ordering::Relaxed);
+    let clock = server.clock();
+    let mut ks = if spec.has(flags::WHOLE_KEYSPACE) {
+        server.keyspace.lock_all(clock)
+    } else {
+        let shards: SmallVec<[usize; 4]> = spec
+            .keys
+            .positions(args.len())
+            .map(|i| shard_of(&args[i]))
+            .collect();
+        server.keyspace.lock(clock, shards)
+    };
+    let started = std::time::Instant::now();
+    let mut ctx = Ctx {
+        server,
+        client,
+        args,
+        ks: &mut ks,
+        spec,
+        after: After::Nothing,
+    };
+    let result = (spec.handler)(&mut ctx);
+    let after = std::mem::take(&mut ctx.after);
+    let lookups = ks.stats;
+    drop(ks);
+    let elapsed = started.elapsed();
+    server.stats.record_call(
+        idx,
+        elapsed,
+        lookups,
+        result.as_ref().err().map(|e| e.0.as_str()),
+    );
+    match result {
+        Ok(reply) => (reply, after),
+        Err(e) => (e.into(), after),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_positions() {
+        let one: Vec<usize> = KeySpec::ONE.positions(3).collect();
+        assert_eq!(one, vec![1]);
+        let mset: Vec<usize> = KeySpec::range(1, -1, 2).positions(5).collect();
+        assert_eq!(mset, vec![1, 3]);
+        let all: Vec<usize> = KeySpec::ALL.positions(4).collect();
+        assert_eq!(all, vec![1, 2, 3]);
+        assert_eq!(KeySpec::NONE.positions(4).count(), 0);
+        let bitop: Vec<usize> = KeySpec::range(2, -1, 1).positions(5).collect();
+        assert_eq!(bitop, vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn table_is_consistent() {
+        let t = CommandTable::get();
+        for (i, spec) in t.top_level() {
+            assert_eq!(
+                spec.name,
+                spec.name.to_ascii_lowercase(),
+                "names are lower case"
+            );
+            assert!(spec.arity != 0, "{} has arity 0", spec.name);
+            assert!(!spec.summary.is_empty(), "{} has no summary", spec.name);
+            assert_eq!(t.lookup(spec.name.to_ascii_uppercase().as_bytes()), Some(i));
+            let rw = spec.has(flags::WRITE) as u8 + spec.has(flags::READONLY) as u8;
+            assert!(rw <= 1, "{} is both write and readonly", spec.name);
+        }
+    }
+}

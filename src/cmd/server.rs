@@ -1,0 +1,936 @@
+//! Server commands: INFO, CONFIG, COMMAND, TIME, SHUTDOWN, DEBUG and the FUNCTION FLUSH stub.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::args::{float, is};
+use super::keys::help_reply;
+use super::{flags, flags::*, After, CommandSpec, CommandTable, Ctx, KeySpec};
+use crate::error::{CmdError, CmdResult};
+use crate::glob;
+use crate::protocol::Reply;
+use crate::server::{unix_us, Server, REDIS_VERSION, VERSION};
+use crate::types::Value;
+
+/// Sections INFO prints without arguments (Redis's "default" set), in order.
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{}B", n as u64)
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.2}K", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", n / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2}G", n / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+/// Bytes allocated by the process (jemalloc's count).
+pub fn used_memory() -> u64 {
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    tikv_jemalloc_ctl::stats::allocated::read().unwrap_or(0) as u64
+}
+
+/// Resident set size from /proc (0 where unavailable).
+pub fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn total_system_memory() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn cpu_times() -> (f64, f64) {
+    // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 Hz on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 100.0
+    };
+    (tick(11), tick(12))
+}
+
+fn section_server(s: &Server, out: &mut String) {
+    let uptime = s.started.elapsed().as_secs();
+    let c = s.config.read();
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let _ = write!(
+        out,
+        "redis_version:{REDIS_VERSION}\r\nthermocline_version:{VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:{}\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        usize::BITS,
+        std::process::id(),
+        s.run_id,
+        s.port.load(Relaxed),
+        unix_us(),
+        uptime,
+        uptime / 86400,
+        c.hz,
+        c.hz,
+        (crate::server::unix_ms() / 1000) & 0xFF_FFFF,
+        exe,
+        c.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+    );
+}
+
+fn section_clients(s: &Server, out: &mut String) {
+    let c = s.config.read();
+    let _ = write!(
+        out,
+        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+        s.clients.len(),
+        c.maxclients
+    );
+}
+
+fn section_memory(s: &Server, out: &mut String) {
+    let used = used_memory();
+    let peak = s.memory_peak.fetch_max(used, Relaxed).max(used);
+    let rss = rss_bytes();
+    let sys = total_system_memory();
+    let c = s.config.read();
+    let _ = write!(
+        out,
+        "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\ntotal_system_memory:{sys}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc-5.3.0\r\nlazyfree_pending_objects:0\r\n",
+        human_bytes(used),
+        human_bytes(rss),
+        human_bytes(peak),
+        human_bytes(sys),
+        c.maxmemory,
+        human_bytes(c.maxmemory),
+        c.maxmemory_policy,
+        if used > 0 { rss as f64 / used as f64 } else { 0.0 },
+    );
+}
+
+fn section_persistence(out: &mut String) {
+    out.push_str(
+        "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_write_status:ok\r\n",
+    );
+}
+
+fn section_stats(s: &Server, out: &mut String) {
+    let st = &s.stats;
+    let _ = write!(
+        out,
+        "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\n",
+        st.total_connections.load(Relaxed),
+        st.total_commands.load(Relaxed),
+        st.net_input_bytes.load(Relaxed),
+        st.net_output_bytes.load(Relaxed),
+        st.rejected_connections.load(Relaxed),
+        st.expired_keys.load(Relaxed),
+        st.keyspace_hits.load(Relaxed),
+        st.keyspace_misses.load(Relaxed),
+        st.total_error_replies.load(Relaxed),
+    );
+}
+
+fn section_replication(s: &Server, out: &mut String) {
+    let _ = write!(
+        out,
+        "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:0\r\n",
+        s.run_id
+    );
+}
+
+fn section_cpu(out: &mut String) {
+    let (user, sys) = cpu_times();
+    let _ = write!(out, "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\n");
+}
+
+fn section_commandstats(s: &Server, out: &mut String) {
+    let table = CommandTable::get();
+    for (i, c) in s.stats.commands.iter().enumerate() {
+        let calls = c.calls.load(Relaxed);
+        let (rejected, failed) = (c.rejected.load(Relaxed), c.failed.load(Relaxed));
+        if calls == 0 && rejected == 0 && failed == 0 {
+            continue;
+        }
+        let usec = c.usec.load(Relaxed);
+        let per_call = if calls > 0 {
+            usec as f64 / calls as f64
+        } else {
+            0.0
+        };
+        let _ = write!(
+            out,
+            "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
+            table.full_name(i)
+        );
+    }
+}
+
+fn section_errorstats(s: &Server, out: &mut String) {
+    for (code, count) in s.stats.errors.lock().iter() {
+        let _ = write!(out, "errorstat_{code}:count={count}\r\n");
+    }
+}
+
+fn section_keyspace(ctx: &Ctx, out: &mut String) {
+    for db in 0..ctx.server.keyspace.databases() {
+        let keys = ctx.ks.len(db);
+        if keys > 0 {
+            let _ = write!(
+                out,
+                "db{db}:keys={keys},expires={},avg_ttl={}\r\n",
+                ctx.ks.expires_len(db),
+                ctx.ks.avg_ttl(db)
+            );
+        }
+    }
+}
+
+fn cmd_info(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let mut wanted: Vec<String> = ctx.args[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_lowercase())
+        .collect();
+    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    if wanted.iter().any(|w| w == "all" || w == "everything") {
+        wanted.extend(ALL_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    let mut out = String::new();
+    for section in ALL_SECTIONS {
+        if !wanted.iter().any(|w| w == section) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        let title = format!("# {}{}\r\n", section[..1].to_uppercase(), &section[1..]);
+        out.push_str(match *section {
+            "commandstats" => "# Commandstats\r\n",
+            "errorstats" => "# Errorstats\r\n",
+            "cpu" => "# CPU\r\n",
+            _ => &title,
+        });
+        match *section {
+            "server" => section_server(ctx.server, &mut out),
+            "clients" => section_clients(ctx.server, &mut out),
+            "memory" => section_memory(ctx.server, &mut out),
+            "persistence" => section_persistence(&mut out),
+            "stats" => section_stats(ctx.server, &mut out),
+            "replication" => section_replication(ctx.server, &mut out),
+            "cpu" => section_cpu(&mut out),
+            "commandstats" => section_commandstats(ctx.server, &mut out),
+            "errorstats" => section_errorstats(ctx.server, &mut out),
+            "cluster" => out.push_str("cluster_enabled:0\r\n"),
+            "keyspace" => section_keyspace(ctx, &mut out),
+            _ => {}
+        }
+    }
+    Ok(Reply::Verbatim(out))
+}
+
+fn cmd_config_get(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let config = ctx.server.config.read();
+    let mut pairs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for pattern in &ctx.args[2..] {
+        for (name, value) in config.matching(pattern) {
+            if seen.insert(name) {
+                pairs.push((Reply::bulk_static(name), Reply::Bulk(Bytes::from(value))));
+            }
+        }
+    }
+    Ok(Reply::Map(pairs))
+}
+
+fn cmd_config_set(ctx: &mut Ctx) -> CmdResult<Reply> {
+    if ctx.args.len() % 2 != 0 {
+        return Err(CmdError::arity("config|set"));
+    }
+    let pairs: Vec<(String, String)> = ctx.args[2..]
+        .chunks(2)
+        .map(|p| {
+            (
+                String::from_utf8_lossy(&p[0]).into_owned(),
+                String::from_utf8_lossy(&p[1]).into_owned(),
+            )
+        })
+        .collect();
+    // All or nothing: apply to a copy, then publish it.
+    let mut config = ctx.server.config.read().clone();
+    let mut names = std::collections::HashSet::new();
+    for (name, value) in &pairs {
+        let Some(opt) = crate::config::find_option(name) else {
+            return Err(CmdError(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            )));
+        };
+        if !names.insert(opt.name) {
+            return Err(CmdError(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")));
+        }
+        config.set(name, value, true).map_err(|e| {
+            CmdError(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - {e}"
+            ))
+        })?;
+    }
+    *ctx.server.config.write() = config;
+    ctx.server.config_changed();
+    Ok(Reply::Ok)
+}
+
+fn cmd_config_resetstat(ctx: &mut Ctx) -> CmdResult<Reply> {
+    ctx.server.stats.reset();
+    Ok(Reply::Ok)
+}
+
+fn cmd_config_rewrite(ctx: &mut Ctx) -> CmdResult<Reply> {
+    ctx.server
+        .config
+        .read()
+        .rewrite()
+        .map_err(|e| CmdError(format!("ERR {e}")))?;
+    Ok(Reply::Ok)
+}
+
+fn cmd_config_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
+    Ok(help_reply(
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    ))
+}
+
+/// COMMAND INFO's array for one command.
+fn command_info(idx: usize) -> Reply {
+    let table = CommandTable::get();
+    let spec = table.spec(idx);
+    let flag_names: Vec<Reply> = flags::NAMES
+        .iter()
+        .filter(|(f, _)| spec.has(*f))
+        .map(|(_, n)| Reply::Status(Bytes::from_static(n.as_bytes())))
+        .collect();
+    let mut key_specs = Vec::new();
+    if spec.keys.first > 0 {
+        let flag = if spec.has(WRITE) { "RW" } else { "RO" };
+        let lastkey = if spec.keys.last < 0 {
+            spec.keys.last
+        } else {
+            spec.keys.last - spec.keys.first
+        };
+        key_specs.push(Reply::Map(vec![
+            (
+                Reply::bulk_static("flags"),
+                Reply::Array(vec![Reply::Status(Bytes::from_static(flag.as_bytes()))]),
+            ),
+            (
+                Reply::bulk_static("begin_search"),
+                Reply::Map(vec![
+                    (Reply::bulk_static("type"), Reply::bulk_static("index")),
+                    (
+                        Reply::bulk_static("spec"),
+                        Reply::Map(vec![(
+                            Reply::bulk_static("index"),
+                            Reply::Int(spec.keys.first as i64),
+                        )]),
+                    ),
+                ]),
+            ),
+            (
+                Reply::bulk_static("find_keys"),
+                Reply::Map(vec![
+                    (Reply::bulk_static("type"), Reply::bulk_static("range")),
+                    (
+                        Reply::bulk_static("spec"),
+                        Reply::Map(vec![
+                            (Reply::bulk_static("lastkey"), Reply::Int(lastkey as i64)),
+                            (
+                                Reply::bulk_static("keystep"),
+                                Reply::Int(spec.keys.step as i64),
+                            ),
+                            (Reply::bulk_static("limit"), Reply::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]));
+    }
+    let subs: Vec<Reply> = spec
+        .subcommands
+        .iter()
+        .filter_map(|sub| table.lookup_sub(idx, sub.name.as_bytes()))
+        .map(command_info)
+        .collect();
+    Reply::Array(vec![
+        Reply::Bulk(Bytes::from(table.full_name(idx))),
+        Reply::Int(spec.arity as i64),
+        Reply::Set(flag_names),
+        Reply::Int(spec.keys.first as i64),
+        Reply::Int(spec.keys.last as i64),
+        Reply::Int(spec.keys.step as i64),
+        Reply::Set(
+            spec.acl_categories()
+                .into_iter()
+                .map(|c| Reply::Status(Bytes::from_static(c.as_bytes())))
+                .collect(),
+        ),
+        Reply::Array(vec![]),
+        Reply::Array(key_specs),
+        Reply::Array(subs),
+    ])
+}
+
+fn command_doc(idx: usize) -> Reply {
+    let table = CommandTable::get();
+    let spec = table.spec(idx);
+    let mut doc = vec![
+        (
+            Reply::bulk_static("summary"),
+            Reply::bulk_static(spec.summary),
+        ),
+        (Reply::bulk_static("since"), Reply::bulk_static(spec.since)),
+        (Reply::bulk_static("group"), Reply::bulk_static(spec.group)),
+        (
+            Reply::bulk_static("complexity"),
+            Reply::bulk_static(spec.complexity),
+        ),
+    ];
+    if !spec.subcommands.is_empty() {
+        let subs = spec
+            .subcommands
+            .iter()
+            .filter_map(|s| table.lookup_sub(idx, s.name.as_bytes()))
+            .map(|i| (Reply::Bulk(Bytes::from(table.full_name(i))), command_doc(i)))
+            .collect();
+        doc.push((Reply::bulk_static("subcommands"), Reply::Map(subs)));
+    }
+    Reply::Map(doc)
+}
+
+fn cmd_command(ctx: &mut Ctx) -> CmdResult<Reply> {
+    if ctx.args.len() > 1 {
+        return Err(CmdError::unknown_subcommand(&ctx.args[1], "command"));
+    }
+    Ok(Reply::Array(
+        CommandTable::get()
+            .top_level()
+            .map(|(i, _)| command_info(i))
+            .collect(),
+    ))
+}
+
+fn cmd_command_count(_ctx: &mut Ctx) -> CmdResult<Reply> {
+    Ok(Reply::Int(CommandTable::get().top_level().count() as i64))
+}
+
+/// Resolves `name` or `container|sub` to a table index.
+fn find_command(name: &[u8]) -> Option<usize> {
+    let table = CommandTable::get();
+    match name.iter().position(|&c| c == b'|') {
+        Some(bar) => table.lookup_sub(table.lookup(&name[..bar])?, &name[bar + 1..]),
+        None => table.lookup(name),
+    }
+}
+
+fn cmd_command_info(ctx: &mut Ctx) -> CmdResult<Reply> {
+    if ctx.args.len() == 2 {
+        return cmd_command(&mut Ctx {
+            args: &ctx.args[..1],
+            ..reborrow(ctx)
+        });
+    }
+    Ok(Reply::Array(
+        ctx.args[2..]
+            .iter()
+            .map(|n| find_command(n).map_or(Reply::Nil, command_info))
+            .collect(),
+    ))
+}
+
+fn reborrow<'b, 'k>(ctx: &'b mut Ctx<'_, 'k>) -> Ctx<'b, 'k> {
+    Ctx {
+        server: ctx.server,
+        client: ctx.client,
+        args: ctx.args,
+        ks: ctx.ks,
+        spec: ctx.spec,
+        after: After::Nothing,
+    }
+}
+
+fn cmd_command_docs(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let table = CommandTable::get();
+    let docs: Vec<(Reply, Reply)> = if ctx.args.len() == 2 {
+        table
+            .top_level()
+            .map(|(i, s)| (Reply::bulk_static(s.name), command_doc(i)))
+            .collect()
+    } else {
+        ctx.args[2..]
+            .iter()
+            .filter_map(|n| {
+                find_command(n)
+                    .map(|i| (Reply::Bulk(Bytes::from(table.full_name(i))), command_doc(i)))
+            })
+            .collect()
+    };
+    Ok(Reply::Map(docs))
+}
+
+fn cmd_command_list(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let table = CommandTable::get();
+    let mut filter: Option<(String, Bytes)> = None;
+    if ctx.args.len() > 2 {
+        if ctx.args.len() != 5 || !is(&ctx.args[2], "FILTERBY") {
+            return Err(CmdError::syntax());
+        }
+        let kind = String::from_utf8_lossy(&ctx.args[3]).to_ascii_uppercase();
+        if !["MODULE", "ACLCAT", "PATTERN"].contains(&kind.as_str()) {
+            return Err(CmdError::syntax());
+        }
+        filter = Some((kind, ctx.args[4].clone()));
+    }
+    let mut names = Vec::new();
+    for (i, spec) in table.top_level() {
+        let keep = match &filter {
+            None => true,
+            Some((k, _)) if k == "MODULE" => false,
+            Some((k, v)) if k == "ACLCAT" => {
+                let cat = format!("@{}", String::from_utf8_lossy(v).to_lowercase());
+                spec.acl_categories().contains(&cat.as_str())
+            }
+            Some((_, pattern)) => glob::matches(pattern, spec.name.as_bytes(), true),
+        };
+        if keep {
+            names.push(Reply::Bulk(Bytes::from(table.full_name(i))));
+        }
+    }
+    Ok(Reply::Array(names))
+}
+
+fn cmd_command_getkeys(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let args = &ctx.args[2..];
+    let table = CommandTable::get();
+    let idx = match table.resolve(args) {
+        Ok(i) => i,
+        Err(super::Resolve::Unknown(_)) => {
+            return Err(CmdError::new("ERR Invalid command specified"))
+        }
+        Err(super::Resolve::Rejected(..)) => {
+            return Err(CmdError::new(
+                "ERR Invalid number of arguments specified for command",
+            ))
+        }
+    };
+    let spec = table.spec(idx);
+    let keys: Vec<Reply> = spec
+        .keys
+        .positions(args.len())
+        .map(|i| Reply::Bulk(args[i].clone()))
+        .collect();
+    if keys.is_empty() {
+        return Err(CmdError::new("ERR The command has no key arguments"));
+    }
+    Ok(Reply::Array(keys))
+}
+
+fn cmd_command_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
+    Ok(help_reply(
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+        ],
+    ))
+}
+
+fn cmd_time(_ctx: &mut Ctx) -> CmdResult<Reply> {
+    let us = unix_us();
+    Ok(Reply::Array(vec![
+        Reply::bulk_int((us / 1_000_000) as i64),
+        Reply::bulk_int((us % 1_000_000) as i64),
+    ]))
+}
+
+fn cmd_shutdown(ctx: &mut Ctx) -> CmdResult<Reply> {
+    for a in &ctx.args[1..] {
+        let opt = String::from_utf8_lossy(a).to_ascii_uppercase();
+        match opt.as_str() {
+            "NOSAVE" | "SAVE" | "NOW" | "FORCE" => {}
+            "ABORT" => return Err(CmdError::new("ERR No shutdown in progress.")),
+            _ => return Err(CmdError::syntax()),
+        }
+    }
+    tracing::warn!("User requested shutdown...");
+    ctx.after = After::Shutdown;
+    // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
+    ctx.client.close_after_reply = true;
+    Ok(Reply::Ok)
+}
+
+/// Digest of one value, as DEBUG DIGEST-VALUE reports it.
+fn value_digest(value: &Value) -> [u8; 20] {
+    let mut h = sha1_smol::Sha1::new();
+    h.update(value.type_name().as_bytes());
+    match value {
+        Value::Str(s) => h.update(s),
+    }
+    h.digest().bytes()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// DEBUG DIGEST: an order-independent digest of every key, value and TTL in every database;
+/// forty zeros for an empty dataset.
+fn dataset_digest(ctx: &Ctx) -> [u8; 20] {
+    let mut total = [0u8; 20];
+    for db in 0..ctx.server.keyspace.databases() {
+        ctx.ks.for_each(db, |k, e| {
+            let mut h = sha1_smol::Sha1::new();
+            h.update(&(db as u64).to_le_bytes());
+            h.update(k);
+            h.update(&value_digest(&e.value));
+            h.update(&e.expires_at.to_le_bytes());
+            for (t, x) in total.iter_mut().zip(h.digest().bytes()) {
+                *t ^= x;
+            }
+            true
+        });
+    }
+    total
+}
+
+fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let sub = String::from_utf8_lossy(&ctx.args[1]).to_ascii_lowercase();
+    let argc = ctx.args.len();
+    match (sub.as_str(), argc) {
+        ("sleep", 3) => {
+            let secs = float(&ctx.args[2])?;
+            if secs > 0.0 {
+                ctx.after = After::Sleep(Duration::from_secs_f64(secs.min(3600.0)));
+            }
+            Ok(Reply::Ok)
+        }
+        ("digest", 2) => Ok(Reply::Status(Bytes::from(hex(&dataset_digest(ctx))))),
+        ("digest-value", _) => {
+            let db = ctx.db();
+            let digests = ctx.args[2..]
+                .iter()
+                .map(|k| {
+                    let d = ctx.ks.peek(db, k).map_or([0u8; 20], |e| value_digest(&e.value));
+                    Reply::Status(Bytes::from(hex(&d)))
+                })
+                .collect();
+            Ok(Reply::Array(digests))
+        }
+        ("log", 3) => {
+            tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&ctx.args[2]));
+            Ok(Reply::Ok)
+        }
+        ("set-active-expire", 3) => {
+            let on = super::args::int(&ctx.args[2])? != 0;
+            ctx.server.active_expire.store(on, Relaxed);
+            Ok(Reply::Ok)
+        }
+        ("object", 3) => {
+            let db = ctx.db();
+            let now_s = ctx.ks.clock.now_s();
+            let Some(e) = ctx.ks.peek(db, &ctx.args[2]) else { return Err(CmdError::new("ERR no such key")) };
+            Ok(Reply::Status(Bytes::from(format!(
+                "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                e.value.encoding(),
+                e.value.mem_size(),
+                e.access.last_access & 0xFF_FFFF,
+                e.access.idle_seconds(now_s)
+            ))))
+        }
+        ("help", 2) => Ok(help_reply(
+            "DEBUG",
+            &[
+                "DIGEST",
+                "    Output a hex signature representing the current DB content.",
+                "DIGEST-VALUE <key> [<key> ...]",
+                "    Output a hex signature of the values of all the specified keys.",
+                "LOG <message>",
+                "    Write <message> to the server log.",
+                "OBJECT <key>",
+                "    Show low level info about the key and associated value.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        )),
+        _ => Err(CmdError(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+            String::from_utf8_lossy(&ctx.args[1])
+        ))),
+    }
+}
+
+fn cmd_function_flush(ctx: &mut Ctx) -> CmdResult<Reply> {
+    match ctx.args.get(2) {
+        None => Ok(Reply::Ok),
+        Some(a) if (is(a, "ASYNC") || is(a, "SYNC")) && ctx.args.len() == 3 => Ok(Reply::Ok),
+        Some(_) => Err(CmdError::new(
+            "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
+        )),
+    }
+}
+
+fn cmd_container(_ctx: &mut Ctx) -> CmdResult<Reply> {
+    Err(CmdError::syntax())
+}
+
+macro_rules! cmd {
+    ($name:literal, $arity:expr, $flags:expr, $since:literal, $summary:literal, $handler:expr) => {
+        cmd!($name, $arity, $flags, $since, $summary, $handler, &[])
+    };
+    ($name:literal, $arity:expr, $flags:expr, $since:literal, $summary:literal, $handler:expr, $subs:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            keys: KeySpec::NONE,
+            group: "server",
+            summary: $summary,
+            since: $since,
+            complexity: "O(1)",
+            handler: $handler,
+            subcommands: $subs,
+        }
+    };
+}
+
+const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
+    cmd!(
+        "get",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "2.0.0",
+        "Returns the effective values of configuration parameters.",
+        cmd_config_get
+    ),
+    cmd!(
+        "set",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "2.0.0",
+        "Sets configuration parameters in-flight.",
+        cmd_config_set
+    ),
+    cmd!(
+        "resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "2.0.0",
+        "Resets the server's statistics.",
+        cmd_config_resetstat
+    ),
+    cmd!(
+        "rewrite",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "2.8.0",
+        "Persists the effective configuration to file.",
+        cmd_config_rewrite
+    ),
+    cmd!(
+        "help",
+        2,
+        LOADING | STALE,
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        cmd_config_help
+    ),
+];
+
+const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
+    cmd!(
+        "count",
+        2,
+        LOADING | STALE,
+        "2.8.13",
+        "Returns a count of commands.",
+        cmd_command_count
+    ),
+    cmd!(
+        "info",
+        -2,
+        LOADING | STALE,
+        "2.8.13",
+        "Returns information about one, multiple or all commands.",
+        cmd_command_info
+    ),
+    cmd!(
+        "docs",
+        -2,
+        LOADING | STALE,
+        "7.0.0",
+        "Returns documentary information about one, multiple or all commands.",
+        cmd_command_docs
+    ),
+    cmd!(
+        "list",
+        -2,
+        LOADING | STALE,
+        "7.0.0",
+        "Returns a list of command names.",
+        cmd_command_list
+    ),
+    cmd!(
+        "getkeys",
+        -3,
+        LOADING | STALE,
+        "2.8.13",
+        "Extracts the key names from an arbitrary command.",
+        cmd_command_getkeys
+    ),
+    cmd!(
+        "help",
+        2,
+        LOADING | STALE,
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        cmd_command_help
+    ),
+];
+
+const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[cmd!(
+    "flush",
+    -2,
+    WRITE | NOSCRIPT,
+    "7.0.0",
+    "Deletes all libraries and functions (the function library is empty until scripting lands).",
+    cmd_function_flush
+)];
+
+pub const COMMANDS: &[CommandSpec] = &[
+    cmd!(
+        "info",
+        -1,
+        LOADING | STALE | WHOLE_KEYSPACE,
+        "1.0.0",
+        "Returns information and statistics about the server.",
+        cmd_info
+    ),
+    cmd!(
+        "config",
+        -2,
+        0,
+        "2.0.0",
+        "A container for server configuration commands.",
+        cmd_container,
+        CONFIG_SUBCOMMANDS
+    ),
+    cmd!(
+        "command",
+        -1,
+        LOADING | STALE,
+        "2.8.13",
+        "Returns detailed information about all commands.",
+        cmd_command,
+        COMMAND_SUBCOMMANDS
+    ),
+    cmd!(
+        "time",
+        1,
+        LOADING | STALE | FAST,
+        "2.6.0",
+        "Returns the server time.",
+        cmd_time
+    ),
+    cmd!(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        "1.0.0",
+        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        cmd_shutdown
+    ),
+    cmd!(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE | WHOLE_KEYSPACE,
+        "1.0.0",
+        "A container for debugging commands.",
+        cmd_debug
+    ),
+    cmd!(
+        "function",
+        -2,
+        0,
+        "7.0.0",
+        "A container for function commands.",
+        cmd_container,
+        FUNCTION_SUBCOMMANDS
+    ),
+];

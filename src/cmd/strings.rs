@@ -1,0 +1,600 @@
+//! String commands: GET, SET and friends, counters, ranges.
+//!
+//! Values are `Bytes`; a write that changes part of a value (APPEND, SETRANGE) edits the buffer in
+//! place when no reader shares it, and copies it first otherwise.
+
+use bytes::{Bytes, BytesMut};
+
+use super::args::{self, float, int, Cursor};
+use super::{flags::*, CommandSpec, Ctx, KeySpec};
+use crate::error::{CmdError, CmdResult, NAN_OR_INF, NOT_FLOAT, OVERFLOW, STRING_TOO_LONG};
+use crate::keyspace::{Entry, Locked};
+use crate::protocol::Reply;
+use crate::types::Value;
+
+/// The string stored in `entry`, or WRONGTYPE.
+pub fn as_str(entry: &Entry) -> CmdResult<&Bytes> {
+    match &entry.value {
+        Value::Str(s) => Ok(s),
+        #[allow(unreachable_patterns)]
+        _ => Err(CmdError::wrongtype()),
+    }
+}
+
+/// GET semantics: the string at `key`, None when missing, WRONGTYPE for other types.
+pub fn op_get(ks: &mut Locked, db: usize, key: &[u8]) -> CmdResult<Option<Bytes>> {
+    match ks.get(db, key) {
+        Some(e) => Ok(Some(as_str(e)?.clone())),
+        None => Ok(None),
+    }
+}
+
+fn bulk_or_nil(v: Option<Bytes>) -> Reply {
+    v.map_or(Reply::Nil, Reply::Bulk)
+}
+
+fn cmd_get(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    Ok(bulk_or_nil(op_get(ctx.ks, db, &ctx.args[1])?))
+}
+
+/// How SET and GETEX change a key's TTL.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ttl {
+    /// SET without options: remove any TTL. GETEX without options: leave it.
+    Default,
+    /// An absolute time in Unix ms.
+    At(u64),
+    KeepTtl,
+    Persist,
+}
+
+/// Turns `EX 10` / `PX 100` / `EXAT t` / `PXAT t` into an absolute expiry, with Redis's checks.
+fn expiry_at(unit: &str, arg: &[u8], now_ms: u64, cmd: &str) -> CmdResult<u64> {
+    let n = int(arg)?;
+    if n <= 0 {
+        return Err(CmdError::invalid_expire(cmd));
+    }
+    let ms = match unit {
+        "EX" | "EXAT" => n
+            .checked_mul(1000)
+            .ok_or_else(|| CmdError::invalid_expire(cmd))?,
+        _ => n,
+    };
+    let at = match unit {
+        "EX" | "PX" => ms
+            .checked_add(now_ms as i64)
+            .ok_or_else(|| CmdError::invalid_expire(cmd))?,
+        _ => ms,
+    };
+    Ok(at as u64)
+}
+
+fn cmd_set(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let (mut nx, mut xx, mut get) = (false, false, false);
+    let mut ttl = Ttl::Default;
+    let mut c = Cursor::new(ctx.args, 3);
+    while !c.is_empty() {
+        let opt = c.next_upper()?;
+        match opt.as_str() {
+            "NX" if !xx => nx = true,
+            "XX" if !nx => xx = true,
+            "GET" => get = true,
+            "KEEPTTL" if ttl == Ttl::Default => ttl = Ttl::KeepTtl,
+            "EX" | "PX" | "EXAT" | "PXAT" if ttl == Ttl::Default => {
+                let arg = c.next()?;
+                ttl = Ttl::At(expiry_at(&opt, arg, ctx.now_ms(), "set")?);
+            }
+            _ => return Err(CmdError::syntax()),
+        }
+    }
+    let db = ctx.db();
+    let key = &ctx.args[1];
+    let old = if get {
+        match ctx.ks.get(db, key) {
+            Some(e) => Some(as_str(e)?.clone()),
+            None => None,
+        }
+    } else {
+        None
+    };
+    let exists = if get {
+        old.is_some()
+    } else {
+        (nx || xx) && ctx.ks.contains(db, key)
+    };
+    if (nx && exists) || (xx && !exists) {
+        return Ok(if get { bulk_or_nil(old) } else { Reply::Nil });
+    }
+    let value = Value::Str(Bytes::copy_from_slice(&ctx.args[2]));
+    match ttl {
+        Ttl::KeepTtl => {
+            if !ctx.ks.set_keep_ttl(db, key, value.clone()) {
+                ctx.ks.set(db, key, value, 0);
+            }
+        }
+        Ttl::At(at) if at <= ctx.now_ms() => {
+            // Already expired: the write happens and the key is gone at once.
+            ctx.ks.remove(db, key);
+            ctx.ks.stats.expired += 1;
+        }
+        Ttl::At(at) => {
+            ctx.ks.set(db, key, value, at);
+        }
+        Ttl::Default | Ttl::Persist => {
+            ctx.ks.set(db, key, value, 0);
+        }
+    }
+    Ok(if get { bulk_or_nil(old) } else { Reply::Ok })
+}
+
+fn cmd_setnx(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    if ctx.ks.contains(db, &ctx.args[1]) {
+        return Ok(Reply::Int(0));
+    }
+    ctx.ks.set(
+        db,
+        &ctx.args[1],
+        Value::Str(Bytes::copy_from_slice(&ctx.args[2])),
+        0,
+    );
+    Ok(Reply::Int(1))
+}
+
+fn setex(ctx: &mut Ctx, unit: &str, name: &str) -> CmdResult<Reply> {
+    let at = expiry_at(unit, &ctx.args[2], ctx.now_ms(), name)?;
+    let db = ctx.db();
+    ctx.ks.set(
+        db,
+        &ctx.args[1],
+        Value::Str(Bytes::copy_from_slice(&ctx.args[3])),
+        at,
+    );
+    Ok(Reply::Ok)
+}
+
+fn cmd_setex(ctx: &mut Ctx) -> CmdResult<Reply> {
+    setex(ctx, "EX", "setex")
+}
+
+fn cmd_psetex(ctx: &mut Ctx) -> CmdResult<Reply> {
+    setex(ctx, "PX", "psetex")
+}
+
+fn cmd_mget(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let mut out = Vec::with_capacity(ctx.args.len() - 1);
+    for key in &ctx.args[1..] {
+        // MGET answers nil for keys of other types instead of failing.
+        out.push(match ctx.ks.get(db, key) {
+            Some(Entry {
+                value: Value::Str(s),
+                ..
+            }) => Reply::Bulk(s.clone()),
+            #[allow(unreachable_patterns)]
+            _ => Reply::Nil,
+        });
+    }
+    Ok(Reply::Array(out))
+}
+
+fn check_pairs(ctx: &Ctx) -> CmdResult<()> {
+    if ctx.args.len() % 2 == 0 {
+        return Err(CmdError::arity(ctx.spec.name));
+    }
+    Ok(())
+}
+
+fn cmd_mset(ctx: &mut Ctx) -> CmdResult<Reply> {
+    check_pairs(ctx)?;
+    let db = ctx.db();
+    for pair in ctx.args[1..].chunks(2) {
+        ctx.ks.set(
+            db,
+            &pair[0],
+            Value::Str(Bytes::copy_from_slice(&pair[1])),
+            0,
+        );
+    }
+    Ok(Reply::Ok)
+}
+
+fn cmd_msetnx(ctx: &mut Ctx) -> CmdResult<Reply> {
+    check_pairs(ctx)?;
+    let db = ctx.db();
+    if ctx.args[1..].chunks(2).any(|p| ctx.ks.contains(db, &p[0])) {
+        return Ok(Reply::Int(0));
+    }
+    for pair in ctx.args[1..].chunks(2) {
+        ctx.ks.set(
+            db,
+            &pair[0],
+            Value::Str(Bytes::copy_from_slice(&pair[1])),
+            0,
+        );
+    }
+    Ok(Reply::Int(1))
+}
+
+fn cmd_getset(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let old = op_get(ctx.ks, db, &ctx.args[1])?;
+    ctx.ks.set(
+        db,
+        &ctx.args[1],
+        Value::Str(Bytes::copy_from_slice(&ctx.args[2])),
+        0,
+    );
+    Ok(bulk_or_nil(old))
+}
+
+fn cmd_getdel(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let old = op_get(ctx.ks, db, &ctx.args[1])?;
+    if old.is_some() {
+        ctx.ks.remove(db, &ctx.args[1]);
+    }
+    Ok(bulk_or_nil(old))
+}
+
+fn cmd_getex(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let mut ttl = Ttl::Default;
+    let mut c = Cursor::new(ctx.args, 2);
+    while !c.is_empty() {
+        let opt = c.next_upper()?;
+        match opt.as_str() {
+            "PERSIST" if ttl == Ttl::Default => ttl = Ttl::Persist,
+            "EX" | "PX" | "EXAT" | "PXAT" if ttl == Ttl::Default => {
+                let arg = c.next()?;
+                ttl = Ttl::At(expiry_at(&opt, arg, ctx.now_ms(), "getex")?);
+            }
+            _ => return Err(CmdError::syntax()),
+        }
+    }
+    let db = ctx.db();
+    let key = &ctx.args[1];
+    let Some(value) = op_get(ctx.ks, db, key)? else {
+        return Ok(Reply::Nil);
+    };
+    match ttl {
+        Ttl::At(at) if at <= ctx.now_ms() => {
+            ctx.ks.remove(db, key);
+            ctx.ks.stats.expired += 1;
+        }
+        Ttl::At(at) => {
+            ctx.ks.set_expiry(db, key, at);
+        }
+        Ttl::Persist => {
+            if ctx.ks.peek(db, key).is_some_and(|e| e.expires_at != 0) {
+                ctx.ks.set_expiry(db, key, 0);
+            }
+        }
+        Ttl::Default | Ttl::KeepTtl => {}
+    }
+    Ok(Reply::Bulk(value))
+}
+
+fn max_len(ctx: &Ctx) -> usize {
+    ctx.server.config.read().proto_max_bulk_len as usize
+}
+
+/// Gives mutable access to the string at `key`, unsharing its buffer if a reader holds it.
+fn edit_str<R>(
+    ks: &mut Locked,
+    db: usize,
+    key: &[u8],
+    f: impl FnOnce(&mut BytesMut) -> CmdResult<R>,
+) -> CmdResult<Option<R>> {
+    let Some(entry) = ks.get_mut(db, key) else {
+        return Ok(None);
+    };
+    let Value::Str(s) = &mut entry.value;
+    let owned = std::mem::take(s);
+    let mut buf = owned
+        .try_into_mut()
+        .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+    let result = f(&mut buf);
+    *s = buf.freeze();
+    result.map(Some)
+}
+
+fn cmd_append(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let (key, tail) = (&ctx.args[1], &ctx.args[2]);
+    let limit = max_len(ctx);
+    if let Some(entry) = ctx.ks.peek(db, key) {
+        let len = as_str(entry)?.len();
+        if len + tail.len() > limit {
+            return Err(CmdError::new(STRING_TOO_LONG));
+        }
+    }
+    let appended = edit_str(ctx.ks, db, key, |buf| {
+        buf.extend_from_slice(tail);
+        Ok(buf.len())
+    })?;
+    match appended {
+        Some(len) => Ok(Reply::Int(len as i64)),
+        None => {
+            ctx.ks
+                .set(db, key, Value::Str(Bytes::copy_from_slice(tail)), 0);
+            Ok(Reply::Int(tail.len() as i64))
+        }
+    }
+}
+
+fn cmd_strlen(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    Ok(Reply::Int(
+        op_get(ctx.ks, db, &ctx.args[1])?.map_or(0, |s| s.len()) as i64,
+    ))
+}
+
+/// INCRBY semantics: adds `by` to the integer at `key` (missing counts as 0), keeping the TTL.
+pub fn op_incr_by(ks: &mut Locked, db: usize, key: &[u8], by: i64) -> CmdResult<i64> {
+    let current = match ks.peek(db, key) {
+        Some(e) => Some(args::int(as_str(e)?)?),
+        None => None,
+    };
+    let new = current
+        .unwrap_or(0)
+        .checked_add(by)
+        .ok_or_else(|| CmdError::new(OVERFLOW))?;
+    let value = Value::Str(Bytes::copy_from_slice(
+        itoa::Buffer::new().format(new).as_bytes(),
+    ));
+    if current.is_some() {
+        ks.set_keep_ttl(db, key, value);
+    } else {
+        ks.set(db, key, value, 0);
+    }
+    Ok(new)
+}
+
+fn incr_reply(ctx: &mut Ctx, by: i64) -> CmdResult<Reply> {
+    let db = ctx.db();
+    Ok(Reply::Int(op_incr_by(ctx.ks, db, &ctx.args[1], by)?))
+}
+
+fn cmd_incr(ctx: &mut Ctx) -> CmdResult<Reply> {
+    incr_reply(ctx, 1)
+}
+
+fn cmd_decr(ctx: &mut Ctx) -> CmdResult<Reply> {
+    incr_reply(ctx, -1)
+}
+
+fn cmd_incrby(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let by = int(&ctx.args[2])?;
+    incr_reply(ctx, by)
+}
+
+fn cmd_decrby(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let by = int(&ctx.args[2])?;
+    if by == i64::MIN {
+        return Err(CmdError::new("ERR decrement would overflow"));
+    }
+    incr_reply(ctx, -by)
+}
+
+/// Formats an INCRBYFLOAT result: 17 significant digits at most, no trailing zeros, no
+/// exponent (Redis prints long doubles with `%.17Lf` and trims; f64 keeps 15-17 digits).
+pub fn format_incr_float(v: f64) -> String {
+    let mut s = format!("{:.17}", v);
+    // Keep at most 17 significant digits so that binary noise is not printed.
+    let digits_before = s
+        .trim_start_matches('-')
+        .split('.')
+        .next()
+        .map_or(0, |p| p.trim_start_matches('0').len());
+    let keep_after = 17usize.saturating_sub(digits_before);
+    if let Some(dot) = s.find('.') {
+        let cut = (dot + 1 + keep_after).min(s.len());
+        s.truncate(cut);
+        // Round-trip check: if fewer digits print the same double, prefer them.
+        for precision in 0..=keep_after {
+            let shorter = format!("{:.*}", precision, v);
+            if shorter.parse::<f64>().ok() == Some(v) {
+                s = shorter;
+                break;
+            }
+        }
+        if s.contains('.') {
+            while s.ends_with('0') {
+                s.pop();
+            }
+            if s.ends_with('.') {
+                s.pop();
+            }
+        }
+    }
+    if s == "-0" {
+        s = "0".into();
+    }
+    s
+}
+
+fn cmd_incrbyfloat(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let by = float(&ctx.args[2])?;
+    let db = ctx.db();
+    let key = &ctx.args[1];
+    let current = match ctx.ks.peek(db, key) {
+        Some(e) => Some(args::parse_float(as_str(e)?).ok_or_else(|| CmdError::new(NOT_FLOAT))?),
+        None => None,
+    };
+    let new = current.unwrap_or(0.0) + by;
+    if !new.is_finite() {
+        return Err(CmdError::new(NAN_OR_INF));
+    }
+    let text = Bytes::from(format_incr_float(new));
+    let value = Value::Str(text.clone());
+    if current.is_some() {
+        ctx.ks.set_keep_ttl(db, key, value);
+    } else {
+        ctx.ks.set(db, key, value, 0);
+    }
+    Ok(Reply::Bulk(text))
+}
+
+/// Clamps Redis-style inclusive `start..=end` indices (negative from the end) to `len`.
+pub fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut s = if start < 0 { len + start } else { start };
+    let mut e = if end < 0 { len + end } else { end };
+    if s < 0 {
+        s = 0;
+    }
+    if e < 0 {
+        e = 0;
+    }
+    if e >= len {
+        e = len - 1;
+    }
+    if s > e || len == 0 {
+        return None;
+    }
+    Some((s as usize, e as usize))
+}
+
+fn cmd_getrange(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let (start, end) = (int(&ctx.args[2])?, int(&ctx.args[3])?);
+    let db = ctx.db();
+    let Some(s) = op_get(ctx.ks, db, &ctx.args[1])? else {
+        return Ok(Reply::bulk_static(""));
+    };
+    // Redis: a negative start past a negative end is empty.
+    if start < 0 && end < 0 && start > end {
+        return Ok(Reply::bulk_static(""));
+    }
+    Ok(match clamp_range(start, end, s.len()) {
+        Some((a, b)) => Reply::Bulk(s.slice(a..=b)),
+        None => Reply::bulk_static(""),
+    })
+}
+
+fn cmd_setrange(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let offset = int(&ctx.args[2])?;
+    if offset < 0 {
+        return Err(CmdError::new(crate::error::OFFSET_RANGE));
+    }
+    let offset = offset as usize;
+    let db = ctx.db();
+    let (key, patch) = (&ctx.args[1], &ctx.args[3]);
+    let current_len = match ctx.ks.peek(db, key) {
+        Some(e) => Some(as_str(e)?.len()),
+        None => None,
+    };
+    if patch.is_empty() {
+        return Ok(Reply::Int(current_len.unwrap_or(0) as i64));
+    }
+    if offset + patch.len() > max_len(ctx) {
+        return Err(CmdError::new(STRING_TOO_LONG));
+    }
+    let write = |buf: &mut BytesMut| {
+        if buf.len() < offset + patch.len() {
+            buf.resize(offset + patch.len(), 0);
+        }
+        buf[offset..offset + patch.len()].copy_from_slice(patch);
+        Ok(buf.len())
+    };
+    if current_len.is_some() {
+        let len = edit_str(ctx.ks, db, key, write)?.unwrap_or(0);
+        return Ok(Reply::Int(len as i64));
+    }
+    let mut buf = BytesMut::new();
+    let len = write(&mut buf)?;
+    ctx.ks.set(db, key, Value::Str(buf.freeze()), 0);
+    Ok(Reply::Int(len as i64))
+}
+
+macro_rules! cmd {
+    ($name:literal, $arity:expr, $flags:expr, $keys:expr, $since:literal, $complexity:literal, $summary:literal, $handler:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            keys: $keys,
+            group: "string",
+            summary: $summary,
+            since: $since,
+            complexity: $complexity,
+            handler: $handler,
+            subcommands: &[],
+        }
+    };
+}
+
+pub const COMMANDS: &[CommandSpec] = &[
+    cmd!("get", 2, READONLY | FAST, KeySpec::ONE, "1.0.0", "O(1)", "Returns the string value of a key.", cmd_get),
+    cmd!("set", -3, WRITE | DENYOOM, KeySpec::ONE, "1.0.0", "O(1)",
+        "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", cmd_set),
+    cmd!("setnx", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.0.0", "O(1)",
+        "Set the string value of a key only when the key doesn't exist.", cmd_setnx),
+    cmd!("setex", 4, WRITE | DENYOOM, KeySpec::ONE, "2.0.0", "O(1)",
+        "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", cmd_setex),
+    cmd!("psetex", 4, WRITE | DENYOOM, KeySpec::ONE, "2.6.0", "O(1)",
+        "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+        cmd_psetex),
+    cmd!("mget", -2, READONLY | FAST, KeySpec::ALL, "1.0.0", "O(N) where N is the number of keys to retrieve.",
+        "Atomically returns the string values of one or more keys.", cmd_mget),
+    cmd!("mset", -3, WRITE | DENYOOM, KeySpec::range(1, -1, 2), "1.0.1", "O(N) where N is the number of keys to set.",
+        "Atomically creates or modifies the string values of one or more keys.", cmd_mset),
+    cmd!("msetnx", -3, WRITE | DENYOOM, KeySpec::range(1, -1, 2), "1.0.1",
+        "O(N) where N is the number of keys to set.",
+        "Atomically modifies the string values of one or more keys only when all keys don't exist.", cmd_msetnx),
+    cmd!("getset", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.0.0", "O(1)",
+        "Returns the previous string value of a key after setting it to a new value.", cmd_getset),
+    cmd!("getdel", 2, WRITE | FAST, KeySpec::ONE, "6.2.0", "O(1)",
+        "Returns the string value of a key after deleting the key.", cmd_getdel),
+    cmd!("getex", -2, WRITE | FAST, KeySpec::ONE, "6.2.0", "O(1)",
+        "Returns the string value of a key after setting its expiration time.", cmd_getex),
+    cmd!("append", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.0.0", "O(1)",
+        "Appends a string to the value of a key. Creates the key if it doesn't exist.", cmd_append),
+    cmd!("strlen", 2, READONLY | FAST, KeySpec::ONE, "2.2.0", "O(1)", "Returns the length of a string value.",
+        cmd_strlen),
+    cmd!("incr", 2, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.0.0", "O(1)",
+        "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", cmd_incr),
+    cmd!("decr", 2, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.0.0", "O(1)",
+        "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", cmd_decr),
+    cmd!("incrby", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.0.0", "O(1)",
+        "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        cmd_incrby),
+    cmd!("decrby", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.0.0", "O(1)",
+        "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+        cmd_decrby),
+    cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.6.0", "O(1)",
+        "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        cmd_incrbyfloat),
+    cmd!("getrange", 4, READONLY, KeySpec::ONE, "2.4.0",
+        "O(N) where N is the length of the returned string.", "Returns a substring of the string stored at a key.",
+        cmd_getrange),
+    cmd!("substr", 4, READONLY, KeySpec::ONE, "1.0.0", "O(N) where N is the length of the returned string.",
+        "Returns a substring from a string value.", cmd_getrange),
+    cmd!("setrange", 4, WRITE | DENYOOM, KeySpec::ONE, "2.2.0", "O(1), not counting the time taken to copy the new string in place.",
+        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+        cmd_setrange),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incr_float_format() {
+        assert_eq!(format_incr_float(10.5), "10.5");
+        assert_eq!(format_incr_float(3.0), "3");
+        assert_eq!(format_incr_float(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(format_incr_float(-0.0), "0");
+        assert_eq!(format_incr_float(5.0e3), "5000");
+        assert_eq!(format_incr_float(17179869185.5), "17179869185.5");
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
+        assert_eq!(clamp_range(-3, -1, 5), Some((2, 4)));
+        assert_eq!(clamp_range(3, 1, 5), None);
+        assert_eq!(clamp_range(0, 100, 5), Some((0, 4)));
+        assert_eq!(clamp_range(0, 0, 0), None);
+    }
+}

@@ -1,0 +1,633 @@
+//! Server configuration: redis.conf syntax, `--option value` overrides, and the option table
+//! behind CONFIG GET / SET / REWRITE.
+//!
+//! Every option is declared once in [`OPTIONS`] with its Redis name, default, and whether CONFIG
+//! SET may change it at run time; parsing, CONFIG GET, CONFIG SET, CONFIG REWRITE and the sample
+//! `thermocline.conf` all read that table.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::glob;
+use crate::protocol::split_args;
+
+/// Log verbosity, with Redis's level names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+    Nothing,
+}
+
+impl LogLevel {
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Verbose => "verbose",
+            LogLevel::Notice => "notice",
+            LogLevel::Warning => "warning",
+            LogLevel::Nothing => "nothing",
+        }
+    }
+
+    /// The `tracing` filter directive for this level.
+    pub fn filter(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Verbose => "debug",
+            LogLevel::Notice => "info",
+            LogLevel::Warning => "warn",
+            LogLevel::Nothing => "off",
+        }
+    }
+}
+
+pub const MAXMEMORY_POLICIES: &[&str] = &[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+];
+
+/// The running configuration. Fields are public for reading; changes go through [`Config::set`]
+/// so that every change is validated the same way.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub port: u16,
+    pub bind: Vec<String>,
+    pub dir: PathBuf,
+    pub requirepass: String,
+    pub maxclients: u64,
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    pub databases: u64,
+    pub loglevel: LogLevel,
+    pub logfile: String,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    pub hz: u64,
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub lfu_log_factor: u64,
+    pub lfu_decay_time: u64,
+    pub busy_reply_threshold: u64,
+    /// The file the configuration was read from, for CONFIG REWRITE.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let mut config = Config {
+            port: 0,
+            bind: Vec::new(),
+            dir: PathBuf::new(),
+            requirepass: String::new(),
+            maxclients: 0,
+            timeout: 0,
+            tcp_keepalive: 0,
+            databases: 0,
+            loglevel: LogLevel::Notice,
+            logfile: String::new(),
+            proto_max_bulk_len: 0,
+            client_query_buffer_limit: 0,
+            hz: 0,
+            maxmemory: 0,
+            maxmemory_policy: String::new(),
+            lfu_log_factor: 0,
+            lfu_decay_time: 0,
+            busy_reply_threshold: 0,
+            config_file: None,
+        };
+        for opt in OPTIONS {
+            (opt.set)(&mut config, opt.default).expect("option defaults are valid");
+        }
+        config
+    }
+}
+
+/// One configuration option.
+pub struct OptionSpec {
+    pub name: &'static str,
+    /// Other names accepted for it (Redis keeps old names working).
+    pub aliases: &'static [&'static str],
+    pub default: &'static str,
+    /// CONFIG SET may change it while the server runs.
+    pub mutable: bool,
+    pub doc: &'static str,
+    get: fn(&Config) -> String,
+    set: fn(&mut Config, &str) -> Result<(), String>,
+}
+
+fn parse_u64(v: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n: u64 = v
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// Parses a memory amount the way redis.conf does: `1gb`, `512mb`, `100k`, `1024`.
+pub fn parse_memory(v: &str) -> Result<u64, String> {
+    let lower = v.to_ascii_lowercase();
+    let (digits, mul): (&str, u64) = if let Some(d) = lower.strip_suffix("gb") {
+        (d, 1 << 30)
+    } else if let Some(d) = lower.strip_suffix("mb") {
+        (d, 1 << 20)
+    } else if let Some(d) = lower.strip_suffix("kb") {
+        (d, 1 << 10)
+    } else if let Some(d) = lower.strip_suffix('g') {
+        (d, 1_000_000_000)
+    } else if let Some(d) = lower.strip_suffix('m') {
+        (d, 1_000_000)
+    } else if let Some(d) = lower.strip_suffix('k') {
+        (d, 1_000)
+    } else if let Some(d) = lower.strip_suffix('b') {
+        (d, 1)
+    } else {
+        (lower.as_str(), 1)
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| "argument must be a memory value".to_string())?;
+    n.checked_mul(mul)
+        .ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+macro_rules! opt {
+    ($name:literal, $default:literal, $mutable:expr, $doc:literal, |$c:ident| $get:expr, |$cs:ident, $v:ident| $set:expr) => {
+        OptionSpec {
+            name: $name,
+            aliases: &[],
+            default: $default,
+            mutable: $mutable,
+            doc: $doc,
+            get: |$c: &Config| $get,
+            set: |$cs: &mut Config, $v: &str| {
+                $set;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// Every option, in the order the sample configuration lists them.
+pub static OPTIONS: &[OptionSpec] = &[
+    opt!(
+        "bind",
+        "127.0.0.1",
+        false,
+        "Addresses to listen on, separated by spaces.",
+        |c| c.bind.join(" "),
+        |c, v| c.bind = v.split_whitespace().map(str::to_string).collect()
+    ),
+    opt!(
+        "port",
+        "6379",
+        false,
+        "TCP port to listen on.",
+        |c| c.port.to_string(),
+        |c, v| c.port = parse_u64(v, 0, 65535)? as u16
+    ),
+    opt!(
+        "dir",
+        "./data",
+        false,
+        "Directory for data files (created if missing).",
+        |c| c.dir.display().to_string(),
+        |c, v| c.dir = PathBuf::from(v)
+    ),
+    opt!(
+        "databases",
+        "16",
+        false,
+        "Number of logical databases (SELECT 0 .. databases-1).",
+        |c| c.databases.to_string(),
+        |c, v| c.databases = parse_u64(v, 1, 1 << 16)?
+    ),
+    opt!(
+        "requirepass",
+        "",
+        true,
+        "Password clients must give with AUTH or HELLO; empty disables it.",
+        |c| c.requirepass.clone(),
+        |c, v| c.requirepass = v.to_string()
+    ),
+    opt!(
+        "maxclients",
+        "10000",
+        true,
+        "Most clients connected at once; more get '-ERR max number of clients reached'.",
+        |c| c.maxclients.to_string(),
+        |c, v| c.maxclients = parse_u64(v, 1, u32::MAX as u64)?
+    ),
+    opt!(
+        "timeout",
+        "0",
+        true,
+        "Close a client after this many idle seconds (0: never).",
+        |c| c.timeout.to_string(),
+        |c, v| c.timeout = parse_u64(v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "tcp-keepalive",
+        "300",
+        true,
+        "TCP keepalive interval in seconds for client sockets (0: off).",
+        |c| c.tcp_keepalive.to_string(),
+        |c, v| c.tcp_keepalive = parse_u64(v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "loglevel",
+        "notice",
+        true,
+        "debug, verbose, notice, warning or nothing.",
+        |c| c.loglevel.name().to_string(),
+        |c, v| {
+            c.loglevel = match v.to_ascii_lowercase().as_str() {
+            "debug" => LogLevel::Debug,
+            "verbose" => LogLevel::Verbose,
+            "notice" => LogLevel::Notice,
+            "warning" => LogLevel::Warning,
+            "nothing" => LogLevel::Nothing,
+            _ => return Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into()),
+        }
+        }
+    ),
+    opt!(
+        "logfile",
+        "",
+        false,
+        "Log to this file; empty logs to standard output.",
+        |c| c.logfile.clone(),
+        |c, v| c.logfile = v.to_string()
+    ),
+    opt!(
+        "proto-max-bulk-len",
+        "512mb",
+        true,
+        "Largest single argument a client may send.",
+        |c| c.proto_max_bulk_len.to_string(),
+        |c, v| c.proto_max_bulk_len = {
+            let n = parse_memory(v)?;
+            if n < 1024 * 1024 {
+                return Err("argument must be a memory value bigger than 1mb".into());
+            }
+            n
+        }
+    ),
+    opt!(
+        "client-query-buffer-limit",
+        "1gb",
+        true,
+        "Largest unprocessed input buffered for one client; beyond it the client is closed.",
+        |c| c.client_query_buffer_limit.to_string(),
+        |c, v| c.client_query_buffer_limit = {
+            let n = parse_memory(v)?;
+            if n < 1024 * 1024 {
+                return Err("argument must be a memory value bigger than 1mb".into());
+            }
+            n
+        }
+    ),
+    opt!(
+        "hz",
+        "10",
+        true,
+        "Background task frequency (active expiry runs this many times a second).",
+        |c| c.hz.to_string(),
+        |c, v| c.hz = parse_u64(v, 0, i32::MAX as u64)?.clamp(1, 500)
+    ),
+    opt!(
+        "maxmemory",
+        "0",
+        true,
+        "Memory budget in bytes (0: none). Enforced by the tiering issue's eviction and demotion.",
+        |c| c.maxmemory.to_string(),
+        |c, v| c.maxmemory = parse_memory(v)?
+    ),
+    opt!(
+        "maxmemory-policy",
+        "noeviction",
+        true,
+        "What to do above maxmemory (Redis's eight policies).",
+        |c| c.maxmemory_policy.clone(),
+        |c, v| c.maxmemory_policy = {
+            let v = v.to_ascii_lowercase();
+            if !MAXMEMORY_POLICIES.contains(&v.as_str()) {
+                return Err(format!(
+                    "argument(s) must be one of the following: {}",
+                    MAXMEMORY_POLICIES.join(", ")
+                ));
+            }
+            v
+        }
+    ),
+    opt!(
+        "lfu-log-factor",
+        "10",
+        true,
+        "LFU counter logarithm factor, as in Redis.",
+        |c| c.lfu_log_factor.to_string(),
+        |c, v| c.lfu_log_factor = parse_u64(v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "lfu-decay-time",
+        "1",
+        true,
+        "Minutes of idleness after which the LFU counter is decremented, as in Redis.",
+        |c| c.lfu_decay_time.to_string(),
+        |c, v| c.lfu_decay_time = parse_u64(v, 0, i32::MAX as u64)?
+    ),
+    OptionSpec {
+        name: "busy-reply-threshold",
+        aliases: &["lua-time-limit"],
+        default: "5000",
+        mutable: true,
+        doc: "Milliseconds a script may run before other clients get -BUSY (used by scripting).",
+        get: |c| c.busy_reply_threshold.to_string(),
+        set: |c, v| {
+            c.busy_reply_threshold = parse_u64(v, 0, i64::MAX as u64)?;
+            Ok(())
+        },
+    },
+];
+
+/// Finds an option by name or alias, case-insensitively.
+pub fn find_option(name: &str) -> Option<&'static OptionSpec> {
+    OPTIONS.iter().find(|o| {
+        o.name.eq_ignore_ascii_case(name) || o.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
+}
+
+/// A configuration error at start-up, reported with the line it came from.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Config {
+    /// Value of an option as CONFIG GET prints it.
+    pub fn get(&self, name: &str) -> Option<String> {
+        find_option(name).map(|o| (o.get)(self))
+    }
+
+    /// Changes an option, validating the value. `at_runtime` refuses immutable options.
+    pub fn set(&mut self, name: &str, value: &str, at_runtime: bool) -> Result<(), String> {
+        let opt = find_option(name).ok_or_else(|| "Unknown option".to_string())?;
+        if at_runtime && !opt.mutable {
+            return Err("can't set immutable config".into());
+        }
+        (opt.set)(self, value)
+    }
+
+    /// Every (name, value) whose name matches the glob `pattern`, in table order.
+    pub fn matching(&self, pattern: &[u8]) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for o in OPTIONS {
+            if glob::matches(pattern, o.name.as_bytes(), true) {
+                out.push((o.name, (o.get)(self)));
+            }
+            for alias in o.aliases {
+                if glob::matches(pattern, alias.as_bytes(), true) {
+                    out.push((alias, (o.get)(self)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Builds the configuration from the command line: `[config-file] [--name value ...]`.
+    pub fn from_args(args: &[String]) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        let mut rest = args;
+        if let Some(first) = rest.first() {
+            if !first.starts_with("--") {
+                let path = PathBuf::from(first);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    ConfigError(format!(
+                        "Fatal error, can't open config file '{}': {e}",
+                        path.display()
+                    ))
+                })?;
+                config.apply_text(&text)?;
+                config.config_file = Some(std::fs::canonicalize(&path).unwrap_or(path));
+                rest = &rest[1..];
+            }
+        }
+        // `--name v1 v2 --other v` : everything up to the next `--` is the value.
+        let mut i = 0;
+        while i < rest.len() {
+            let Some(name) = rest[i].strip_prefix("--") else {
+                return Err(ConfigError(format!(
+                    "Invalid argument '{}': options look like --name value",
+                    rest[i]
+                )));
+            };
+            let mut j = i + 1;
+            while j < rest.len() && !rest[j].starts_with("--") {
+                j += 1;
+            }
+            let value = rest[i + 1..j].join(" ");
+            config
+                .set(name, &value, false)
+                .map_err(|e| ConfigError(format!("Bad option --{name} '{value}': {e}")))?;
+            i = j;
+        }
+        Ok(config)
+    }
+
+    /// Applies redis.conf-style text: one `name value...` per line, `#` comments, quoting as in
+    /// redis-cli.
+    pub fn apply_text(&mut self, text: &str) -> Result<(), ConfigError> {
+        for (n, line) in text.lines().enumerate() {
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let fail = |why: &str| {
+                ConfigError(format!(
+                    "*** FATAL CONFIG FILE ERROR ***\nReading the configuration file, at line {}\n>>> '{}'\n{}",
+                    n + 1,
+                    trimmed,
+                    why
+                ))
+            };
+            let words = split_args(trimmed.as_bytes())
+                .ok_or_else(|| fail("Unbalanced quotes in configuration line"))?;
+            let words: Vec<String> = words
+                .into_iter()
+                .map(|w| String::from_utf8_lossy(&w).into_owned())
+                .collect();
+            let Some((name, values)) = words.split_first() else {
+                continue;
+            };
+            if find_option(name).is_none() {
+                return Err(fail("Bad directive or wrong number of arguments"));
+            }
+            self.set(name, &values.join(" "), false)
+                .map_err(|e| fail(&e))?;
+        }
+        Ok(())
+    }
+
+    /// CONFIG REWRITE: rewrites the file the server was started with so that it holds the
+    /// current values, keeping comments and unknown lines, updating lines for known options and
+    /// appending the options that differ from their defaults.
+    pub fn rewrite(&self) -> Result<(), String> {
+        let path = self
+            .config_file
+            .as_ref()
+            .ok_or("The server is running without a config file")?;
+        let old = std::fs::read_to_string(path).unwrap_or_default();
+        let new = self.rewritten(&old);
+        let tmp = path.with_extension("tmp-rewrite");
+        std::fs::write(&tmp, new)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| format!("Rewriting config file: {e}"))
+    }
+
+    fn rewritten(&self, old: &str) -> String {
+        let mut out = String::new();
+        let mut written = std::collections::HashSet::new();
+        for line in old.lines() {
+            let trimmed = line.trim();
+            let name = trimmed.split_whitespace().next().unwrap_or("");
+            match find_option(name) {
+                Some(opt) if !trimmed.starts_with('#') => {
+                    if written.insert(opt.name) {
+                        let _ = writeln!(out, "{} {}", opt.name, quote((opt.get)(self)));
+                    }
+                }
+                _ => {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+        }
+        for opt in OPTIONS {
+            let value = (opt.get)(self);
+            if !written.contains(opt.name) && value != normalized_default(opt) {
+                let _ = writeln!(out, "{} {}", opt.name, quote(value));
+            }
+        }
+        out
+    }
+
+    /// The sample configuration file: every option, commented, with its default.
+    pub fn sample() -> String {
+        let mut out = String::from(
+            "# Thermocline configuration (redis.conf syntax).\n\
+             # Start with: thermocline-server thermocline.conf [--name value ...]\n\
+             # Every option below is shown with its default value.\n",
+        );
+        for opt in OPTIONS {
+            let _ = write!(out, "\n# {}\n", opt.doc);
+            if !opt.mutable {
+                out.push_str("# (fixed at start-up; CONFIG SET cannot change it)\n");
+            }
+            let _ = writeln!(out, "{} {}", opt.name, quote(opt.default.to_string()));
+        }
+        out
+    }
+
+    /// Path of the data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn normalized_default(opt: &OptionSpec) -> String {
+    let mut c = Config::default();
+    let _ = (opt.set)(&mut c, opt.default);
+    (opt.get)(&c)
+}
+
+fn quote(v: String) -> String {
+    if v.is_empty() || v.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = Config::default();
+        assert_eq!(c.port, 6379);
+        assert_eq!(c.bind, vec!["127.0.0.1".to_string()]);
+        assert_eq!(c.proto_max_bulk_len, 512 * 1024 * 1024);
+        assert_eq!(c.get("maxmemory-policy").unwrap(), "noeviction");
+    }
+
+    #[test]
+    fn file_and_args() {
+        let mut c = Config::default();
+        c.apply_text("# comment\nport 7000\nrequirepass \"a b\"\nmaxmemory 1mb\n")
+            .unwrap();
+        assert_eq!(c.port, 7000);
+        assert_eq!(c.requirepass, "a b");
+        assert_eq!(c.maxmemory, 1 << 20);
+        let err = c.apply_text("nosuchoption 1\n").unwrap_err();
+        assert!(err.0.contains("at line 1"), "{}", err.0);
+        let c = Config::from_args(&[
+            "--port".into(),
+            "7001".into(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "::1".into(),
+        ])
+        .unwrap();
+        assert_eq!(c.port, 7001);
+        assert_eq!(c.bind.len(), 2);
+    }
+
+    #[test]
+    fn runtime_set_rules() {
+        let mut c = Config::default();
+        assert_eq!(
+            c.set("port", "1", true).unwrap_err(),
+            "can't set immutable config"
+        );
+        assert!(c.set("maxclients", "abc", true).is_err());
+        c.set("LFU-LOG-FACTOR", "5", true).unwrap();
+        assert_eq!(c.lfu_log_factor, 5);
+        c.set("lua-time-limit", "100", true).unwrap();
+        assert_eq!(c.busy_reply_threshold, 100);
+        assert_eq!(c.matching(b"*max*").len(), 4);
+    }
+
+    #[test]
+    fn rewrite_keeps_comments_and_updates_values() {
+        let mut c = Config::default();
+        c.set("maxclients", "5", true).unwrap();
+        let text = c.rewritten("# hello\nmaxclients 100\nport 6379\n");
+        assert!(
+            text.starts_with("# hello\nmaxclients 5\nport 6379\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1gb").unwrap(), 1 << 30);
+        assert_eq!(parse_memory("2k").unwrap(), 2000);
+        assert!(parse_memory("x").is_err());
+    }
+}

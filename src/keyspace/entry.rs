@@ -1,0 +1,78 @@
+//! One key's entry: its value, expiry, version and access clock.
+
+use crate::types::Value;
+
+/// Everything the keyspace knows about one key.
+///
+/// `version` changes on every write to the key (it is drawn from the owning shard's counter), so
+/// a background task that copied the value can later tell whether it is still current.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds; 0 when the key is persistent.
+    pub expires_at: u64,
+    pub version: u64,
+    pub access: Access,
+}
+
+impl Entry {
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expires_at != 0 && self.expires_at <= now_ms
+    }
+}
+
+/// Access tracking for OBJECT IDLETIME / OBJECT FREQ and, later, eviction and demotion sampling:
+/// Redis's LRU clock (seconds) and its logarithmic LFU counter with decay.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Access {
+    /// Seconds (server clock) of the last access.
+    pub last_access: u32,
+    /// Logarithmic access counter (Redis's LFU counter, 0..=255).
+    pub lfu_counter: u8,
+    /// Minutes (server clock, wrapping at 16 bits) when the counter was last decremented.
+    pub lfu_decrement_min: u16,
+}
+
+/// Initial LFU counter of a new key, as in Redis, so that new keys are not evicted at once.
+pub const LFU_INIT: u8 = 5;
+
+impl Access {
+    pub fn new(now_s: u32) -> Access {
+        Access {
+            last_access: now_s,
+            lfu_counter: LFU_INIT,
+            lfu_decrement_min: (now_s / 60) as u16,
+        }
+    }
+
+    /// Records an access at `now_s`: refreshes the LRU clock, decays the LFU counter by the idle
+    /// minutes divided by `decay_time`, then increments it with probability 1/((c-5)*log_factor+1).
+    pub fn touch(&mut self, now_s: u32, log_factor: u32, decay_time: u32) {
+        self.lfu_counter = self.decayed_counter(now_s, decay_time);
+        self.lfu_decrement_min = (now_s / 60) as u16;
+        let c = self.lfu_counter;
+        if c < 255 {
+            let base = (c as f64 - LFU_INIT as f64).max(0.0);
+            let p = 1.0 / (base * log_factor as f64 + 1.0);
+            if rand::random::<f64>() < p {
+                self.lfu_counter = c + 1;
+            }
+        }
+        self.last_access = now_s;
+    }
+
+    /// The LFU counter after decay, without recording an access (OBJECT FREQ).
+    pub fn decayed_counter(&self, now_s: u32, decay_time: u32) -> u8 {
+        if decay_time == 0 {
+            return self.lfu_counter;
+        }
+        let now_min = (now_s / 60) as u16;
+        let elapsed = now_min.wrapping_sub(self.lfu_decrement_min) as u32;
+        let periods = elapsed / decay_time;
+        self.lfu_counter.saturating_sub(periods.min(255) as u8)
+    }
+
+    pub fn idle_seconds(&self, now_s: u32) -> u32 {
+        now_s.saturating_sub(self.last_access)
+    }
+}

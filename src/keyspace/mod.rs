@@ -1,0 +1,648 @@
+//! The keyspace: every key of every database, grouped by hash slot into shards that are locked
+//! independently.
+//!
+//! The 16384 slots are split into [`SHARDS`] contiguous ranges; each range is one [`Shard`]
+//! behind its own mutex and holds that range for all databases, so a command on one key (or on
+//! one key in two databases, as MOVE and COPY ... DB do) locks exactly one shard. Within a shard,
+//! keys are kept per slot, so that a slot's keys can be listed without scanning others
+//! (SCAN's cursor, and later replication, migration and the inspector, work slot by slot).
+//!
+//! Commands never lock shards themselves: dispatch locks every shard a command (or a whole
+//! transaction) needs, in ascending order, and hands the handler a [`Locked`] view. Lock order is
+//! the deadlock-freedom argument: every path that holds two shard locks took them in ascending
+//! shard index.
+//!
+//! Expiry is lazy (a lookup of an expired key removes it) plus active: [`Keyspace::expire_cycle`]
+//! pops due keys from each shard's time-ordered expiry index.
+
+pub mod entry;
+pub mod slot;
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+use parking_lot::{Mutex, MutexGuard};
+use smallvec::SmallVec;
+
+pub use entry::{Access, Entry};
+pub use slot::{key_slot, SLOTS};
+
+use crate::types::Value;
+
+/// A key. Keys are copied out of the read buffer when first stored, so a stored key never pins
+/// a client's buffer.
+pub type Key = Bytes;
+
+/// Number of independently locked shards.
+pub const SHARDS: usize = 256;
+const SLOTS_PER_SHARD: usize = SLOTS / SHARDS;
+
+type Table = HashMap<Key, Entry, foldhash::fast::RandomState>;
+
+/// The shard that owns `slot`.
+pub fn shard_of_slot(slot: u16) -> usize {
+    slot as usize / SLOTS_PER_SHARD
+}
+
+/// The shard that owns `key`.
+pub fn shard_of(key: &[u8]) -> usize {
+    shard_of_slot(key_slot(key))
+}
+
+pub struct Keyspace {
+    shards: Box<[Mutex<Shard>]>,
+    databases: usize,
+}
+
+/// One slot range of every database.
+pub struct Shard {
+    dbs: Vec<Option<Box<DbShard>>>,
+    next_version: u64,
+}
+
+/// One slot range of one database.
+#[derive(Default)]
+pub struct DbShard {
+    /// One table per slot of the range, indexed by `slot % SLOTS_PER_SHARD`.
+    slots: Vec<Table>,
+    len: usize,
+    /// Keys with a TTL, ordered by expiry time.
+    expires: BTreeSet<(u64, Key)>,
+}
+
+impl DbShard {
+    fn new() -> Box<DbShard> {
+        Box::new(DbShard {
+            slots: (0..SLOTS_PER_SHARD).map(|_| Table::default()).collect(),
+            ..Default::default()
+        })
+    }
+
+    fn table(&self, slot: u16) -> &Table {
+        &self.slots[slot as usize % SLOTS_PER_SHARD]
+    }
+
+    fn table_mut(&mut self, slot: u16) -> &mut Table {
+        &mut self.slots[slot as usize % SLOTS_PER_SHARD]
+    }
+
+    fn remove(&mut self, slot: u16, key: &[u8]) -> Option<Entry> {
+        let (k, entry) = self.table_mut(slot).remove_entry(key)?;
+        self.len -= 1;
+        if entry.expires_at != 0 {
+            self.expires.remove(&(entry.expires_at, k));
+        }
+        Some(entry)
+    }
+}
+
+impl Shard {
+    fn db(&self, db: usize) -> Option<&DbShard> {
+        self.dbs[db].as_deref()
+    }
+
+    fn db_mut(&mut self, db: usize) -> &mut DbShard {
+        self.dbs[db].get_or_insert_with(DbShard::new)
+    }
+
+    fn bump(&mut self) -> u64 {
+        self.next_version += 1;
+        self.next_version
+    }
+}
+
+/// Counts a command's lookups produced, for INFO's keyspace_hits/misses and expired_keys.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LookupStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+}
+
+/// Access-clock settings a lookup needs to update a key's LRU/LFU state.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub now_ms: u64,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+}
+
+impl Clock {
+    pub fn now_s(&self) -> u32 {
+        (self.now_ms / 1000) as u32
+    }
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        let shards = (0..SHARDS)
+            .map(|_| {
+                Mutex::new(Shard {
+                    dbs: (0..databases).map(|_| None).collect(),
+                    next_version: 0,
+                })
+            })
+            .collect();
+        Keyspace { shards, databases }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    /// Locks the given shards (any order, duplicates allowed) in ascending order.
+    pub fn lock(&self, clock: Clock, mut shards: SmallVec<[usize; 4]>) -> Locked<'_> {
+        shards.sort_unstable();
+        shards.dedup();
+        let all = shards.len() == SHARDS;
+        let guards = shards
+            .into_iter()
+            .map(|i| (i, self.shards[i].lock()))
+            .collect();
+        Locked {
+            guards,
+            all,
+            clock,
+            stats: LookupStats::default(),
+        }
+    }
+
+    /// Locks every shard, in ascending order.
+    pub fn lock_all(&self, clock: Clock) -> Locked<'_> {
+        self.lock(clock, (0..SHARDS).collect())
+    }
+
+    /// Removes keys whose TTL has passed, visiting every shard and locking one at a time; at most
+    /// `budget` keys per shard per call. Returns the keys removed, with their database.
+    pub fn expire_cycle(&self, now_ms: u64, budget: usize) -> Vec<(usize, Key)> {
+        let mut removed = Vec::new();
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock();
+            for (db, dbs) in shard.dbs.iter_mut().enumerate() {
+                let Some(dbs) = dbs.as_deref_mut() else {
+                    continue;
+                };
+                for _ in 0..budget {
+                    match dbs.expires.first() {
+                        Some((at, _)) if *at <= now_ms => {}
+                        _ => break,
+                    }
+                    let Some((_, key)) = dbs.expires.pop_first() else {
+                        break;
+                    };
+                    if dbs.table_mut(key_slot(&key)).remove(&key).is_some() {
+                        dbs.len -= 1;
+                    }
+                    removed.push((db, key));
+                }
+            }
+        }
+        removed
+    }
+}
+
+/// A set of locked shards: the only way to read or write keys. Dropping it releases the locks.
+pub struct Locked<'a> {
+    guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
+    all: bool,
+    pub clock: Clock,
+    pub stats: LookupStats,
+}
+
+/// The locked shard `idx` among `guards` (a free function so that callers can borrow other
+/// fields of [`Locked`] at the same time).
+fn shard_in<'g, 'a>(
+    guards: &'g mut [(usize, MutexGuard<'a, Shard>)],
+    all: bool,
+    idx: usize,
+) -> &'g mut Shard {
+    if all {
+        return &mut guards[idx].1;
+    }
+    match guards.iter_mut().find(|(i, _)| *i == idx) {
+        Some((_, g)) => g,
+        None => {
+            panic!("shard {idx} used without being locked: a command's key positions are wrong")
+        }
+    }
+}
+
+impl<'a> Locked<'a> {
+    fn shard_at(&self, idx: usize) -> &Shard {
+        if self.all {
+            return &self.guards[idx].1;
+        }
+        match self.guards.iter().find(|(i, _)| *i == idx) {
+            Some((_, g)) => g,
+            None => {
+                panic!("shard {idx} used without being locked: a command's key positions are wrong")
+            }
+        }
+    }
+
+    fn shard_mut(&mut self, slot: u16) -> &mut Shard {
+        shard_in(&mut self.guards, self.all, shard_of_slot(slot))
+    }
+
+    /// True when every shard is locked (whole-keyspace commands).
+    pub fn is_all(&self) -> bool {
+        self.all
+    }
+
+    /// Removes `key` if its TTL has passed; true when it did.
+    fn expire_if_due(&mut self, db: usize, slot: u16, key: &[u8]) -> bool {
+        let now = self.clock.now_ms;
+        let shard = self.shard_mut(slot);
+        let Some(dbs) = shard.dbs[db].as_deref_mut() else {
+            return false;
+        };
+        let due = dbs.table(slot).get(key).is_some_and(|e| e.is_expired(now));
+        if due {
+            dbs.remove(slot, key);
+            self.stats.expired += 1;
+        }
+        due
+    }
+
+    /// Looks `key` up for reading: expires it if due, records the access and a hit or miss.
+    pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let slot = key_slot(key);
+        self.expire_if_due(db, slot, key);
+        let clock = self.clock;
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        match shard.dbs[db]
+            .as_deref_mut()
+            .and_then(|d| d.table_mut(slot).get_mut(key))
+        {
+            Some(entry) => {
+                entry
+                    .access
+                    .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
+                self.stats.hits += 1;
+                Some(entry)
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Looks `key` up without recording an access or a hit (TTL, TYPE, OBJECT, EXISTS).
+    pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let slot = key_slot(key);
+        self.expire_if_due(db, slot, key);
+        self.shard_at(shard_of_slot(slot))
+            .db(db)
+            .and_then(|d| d.table(slot).get(key))
+    }
+
+    /// Looks `key` up to modify it in place. The key gets a new version, so call this only when
+    /// about to write. The expiry must be changed through [`Locked::set_expiry`], not here.
+    pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        let slot = key_slot(key);
+        self.expire_if_due(db, slot, key);
+        let clock = self.clock;
+        let shard = self.shard_mut(slot);
+        let version = shard.next_version + 1;
+        let entry = shard.dbs[db].as_deref_mut()?.table_mut(slot).get_mut(key)?;
+        shard.next_version = version;
+        entry.version = version;
+        entry
+            .access
+            .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
+        Some(entry)
+    }
+
+    /// True when `key` exists (and is not expired).
+    pub fn contains(&mut self, db: usize, key: &[u8]) -> bool {
+        self.peek(db, key).is_some()
+    }
+
+    /// Stores `value` under `key`, replacing any previous value and TTL. `expires_at` is absolute
+    /// Unix milliseconds, 0 for none. Returns the previous entry.
+    pub fn set(&mut self, db: usize, key: &[u8], value: Value, expires_at: u64) -> Option<Entry> {
+        let slot = key_slot(key);
+        self.expire_if_due(db, slot, key);
+        let now_s = self.clock.now_s();
+        let shard = self.shard_mut(slot);
+        let version = shard.bump();
+        let dbs = shard.db_mut(db);
+        let entry = Entry {
+            value,
+            expires_at,
+            version,
+            access: Access::new(now_s),
+        };
+        let table = dbs.table_mut(slot);
+        let (stored_key, old) = match table.get_key_value_mut(key) {
+            Some((k, e)) => (k.clone(), Some(std::mem::replace(e, entry))),
+            None => {
+                let k = Bytes::copy_from_slice(key);
+                table.insert(k.clone(), entry);
+                dbs.len += 1;
+                (k, None)
+            }
+        };
+        let old_at = old.as_ref().map_or(0, |e| e.expires_at);
+        if old_at != expires_at {
+            if old_at != 0 {
+                dbs.expires.remove(&(old_at, stored_key.clone()));
+            }
+            if expires_at != 0 {
+                dbs.expires.insert((expires_at, stored_key));
+            }
+        }
+        old
+    }
+
+    /// Replaces the value of an existing key, keeping its TTL. Returns false when the key does
+    /// not exist.
+    pub fn set_keep_ttl(&mut self, db: usize, key: &[u8], value: Value) -> bool {
+        match self.get_mut(db, key) {
+            Some(entry) => {
+                entry.value = value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes `key`; returns its entry if it existed (and had not expired).
+    pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        let slot = key_slot(key);
+        if self.expire_if_due(db, slot, key) {
+            return None;
+        }
+        self.shard_mut(slot).dbs[db]
+            .as_deref_mut()?
+            .remove(slot, key)
+    }
+
+    /// Sets (or with 0 clears) the absolute expiry of an existing key. False if it does not exist.
+    pub fn set_expiry(&mut self, db: usize, key: &[u8], expires_at: u64) -> bool {
+        let slot = key_slot(key);
+        self.expire_if_due(db, slot, key);
+        let shard = self.shard_mut(slot);
+        let version = shard.next_version + 1;
+        let Some(dbs) = shard.dbs[db].as_deref_mut() else {
+            return false;
+        };
+        let Some((k, entry)) = dbs.slots[slot as usize % SLOTS_PER_SHARD].get_key_value_mut(key)
+        else {
+            return false;
+        };
+        shard.next_version = version;
+        entry.version = version;
+        let old = std::mem::replace(&mut entry.expires_at, expires_at);
+        if old != expires_at {
+            let k = k.clone();
+            if old != 0 {
+                dbs.expires.remove(&(old, k.clone()));
+            }
+            if expires_at != 0 {
+                dbs.expires.insert((expires_at, k));
+            }
+        }
+        true
+    }
+
+    /// Number of keys in `db` over the locked shards (expired keys not yet removed included, as
+    /// in Redis).
+    pub fn len(&self, db: usize) -> usize {
+        self.guards
+            .iter()
+            .filter_map(|(_, g)| g.db(db))
+            .map(|d| d.len)
+            .sum()
+    }
+
+    /// Number of keys with a TTL in `db` over the locked shards.
+    pub fn expires_len(&self, db: usize) -> usize {
+        self.guards
+            .iter()
+            .filter_map(|(_, g)| g.db(db))
+            .map(|d| d.expires.len())
+            .sum()
+    }
+
+    /// Average remaining TTL in ms of the keys with one, 0 when none.
+    pub fn avg_ttl(&self, db: usize) -> u64 {
+        let now = self.clock.now_ms;
+        let (mut sum, mut n) = (0u128, 0u128);
+        for d in self.guards.iter().filter_map(|(_, g)| g.db(db)) {
+            for (at, _) in d.expires.iter().take(1000) {
+                sum += at.saturating_sub(now) as u128;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            0
+        } else {
+            (sum / n) as u64
+        }
+    }
+
+    /// Deletes every key of `db` over the locked shards; returns the dropped tables so that the
+    /// caller can free them off the lock (FLUSHDB ASYNC).
+    pub fn flush_db(&mut self, db: usize) -> Vec<Box<DbShard>> {
+        self.guards
+            .iter_mut()
+            .filter_map(|(_, g)| g.dbs[db].take())
+            .collect()
+    }
+
+    /// Swaps two databases in every locked shard (SWAPDB needs them all).
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        for (_, g) in self.guards.iter_mut() {
+            g.dbs.swap(a, b);
+        }
+    }
+
+    /// Visits every live key of `db` in slot order (all shards must be locked), calling `f` with
+    /// each key and entry until it returns false.
+    pub fn for_each(&self, db: usize, mut f: impl FnMut(&Key, &Entry) -> bool) {
+        let now = self.clock.now_ms;
+        for (_, g) in self.guards.iter() {
+            let Some(d) = g.db(db) else { continue };
+            for table in &d.slots {
+                for (k, e) in table {
+                    if !e.is_expired(now) && !f(k, e) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One SCAN step over `db` (all shards must be locked). The cursor is the next slot to visit;
+    /// whole slots are returned, so every key present for the whole scan is returned at least
+    /// once, whatever writes happen between calls. Stops after the slot that brings the collected
+    /// count to at least `count`. Returns the next cursor (0 when done).
+    pub fn scan(
+        &self,
+        db: usize,
+        cursor: u64,
+        count: usize,
+        mut f: impl FnMut(&Key, &Entry),
+    ) -> u64 {
+        let now = self.clock.now_ms;
+        let mut seen = 0usize;
+        let mut slot = cursor as usize;
+        // Visiting empty slots is cheap; bound it anyway so one call stays short.
+        let mut visited = 0usize;
+        while slot < SLOTS {
+            let shard = self.shard_at(shard_of_slot(slot as u16));
+            if let Some(d) = shard.db(db) {
+                let table = &d.slots[slot % SLOTS_PER_SHARD];
+                for (k, e) in table {
+                    if !e.is_expired(now) {
+                        f(k, e);
+                    }
+                }
+                seen += table.len();
+            }
+            slot += 1;
+            visited += 1;
+            if seen >= count || visited >= count.saturating_mul(100).max(1024) {
+                break;
+            }
+        }
+        if slot >= SLOTS {
+            0
+        } else {
+            slot as u64
+        }
+    }
+
+    /// A uniformly chosen live key of `db` (all shards must be locked), or None when empty.
+    pub fn random_key(&mut self, db: usize) -> Option<Key> {
+        // A few tries: a chosen key may turn out to be expired.
+        for _ in 0..100 {
+            let total = self.len(db);
+            if total == 0 {
+                return None;
+            }
+            let mut n = rand::random::<u64>() as usize % total;
+            let mut chosen = None;
+            'find: for (_, g) in self.guards.iter() {
+                let Some(d) = g.db(db) else { continue };
+                if n >= d.len {
+                    n -= d.len;
+                    continue;
+                }
+                for table in &d.slots {
+                    if n >= table.len() {
+                        n -= table.len();
+                        continue;
+                    }
+                    chosen = table.iter().nth(n).map(|(k, _)| k.clone());
+                    break 'find;
+                }
+            }
+            let key = chosen?;
+            if !self.expire_if_due(db, key_slot(&key), &key) {
+                return Some(key);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(now_ms: u64) -> Clock {
+        Clock {
+            now_ms,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+        }
+    }
+
+    fn val(s: &str) -> Value {
+        Value::Str(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn set_get_remove() {
+        let ks = Keyspace::new(16);
+        let mut v = ks.lock_all(clock(1000));
+        assert!(v.set(0, b"a", val("1"), 0).is_none());
+        assert_eq!(v.get(0, b"a").unwrap().value, val("1"));
+        assert!(v.get(1, b"a").is_none());
+        assert_eq!(v.len(0), 1);
+        assert!(v.remove(0, b"a").is_some());
+        assert_eq!(v.len(0), 0);
+    }
+
+    #[test]
+    fn versions_change_on_every_write() {
+        let ks = Keyspace::new(1);
+        let mut v = ks.lock_all(clock(1000));
+        v.set(0, b"k", val("1"), 0);
+        let v1 = v.peek(0, b"k").unwrap().version;
+        v.get_mut(0, b"k").unwrap();
+        let v2 = v.peek(0, b"k").unwrap().version;
+        v.set_expiry(0, b"k", 5000);
+        let v3 = v.peek(0, b"k").unwrap().version;
+        assert!(v1 < v2 && v2 < v3);
+    }
+
+    #[test]
+    fn lazy_and_active_expiry() {
+        let ks = Keyspace::new(1);
+        {
+            let mut v = ks.lock_all(clock(1000));
+            v.set(0, b"a", val("1"), 1500);
+            v.set(0, b"b", val("1"), 3000);
+            v.set(0, b"c", val("1"), 0);
+            assert_eq!(v.expires_len(0), 2);
+        }
+        {
+            let mut v = ks.lock_all(clock(2000));
+            assert!(v.get(0, b"a").is_none());
+            assert_eq!(v.stats.expired, 1);
+            assert_eq!(v.len(0), 2);
+        }
+        let removed = ks.expire_cycle(3000, 100);
+        assert_eq!(removed, vec![(0, Bytes::from_static(b"b"))]);
+        let v = ks.lock_all(clock(3000));
+        assert_eq!(v.len(0), 1);
+        assert_eq!(v.expires_len(0), 0);
+    }
+
+    #[test]
+    fn scan_visits_every_key_once_without_writes() {
+        let ks = Keyspace::new(1);
+        let mut v = ks.lock_all(clock(1000));
+        for i in 0..5000 {
+            v.set(0, format!("key:{i}").as_bytes(), val("x"), 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        loop {
+            cursor = v.scan(0, cursor, 10, |k, _| {
+                assert!(seen.insert(k.clone()), "duplicate key");
+            });
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 5000);
+    }
+
+    #[test]
+    fn random_key_and_swap() {
+        let ks = Keyspace::new(2);
+        let mut v = ks.lock_all(clock(1000));
+        assert!(v.random_key(0).is_none());
+        v.set(0, b"only", val("x"), 0);
+        assert_eq!(v.random_key(0).unwrap(), Bytes::from_static(b"only"));
+        v.swap_dbs(0, 1);
+        assert!(v.random_key(0).is_none());
+        assert_eq!(v.len(1), 1);
+    }
+}

@@ -1,0 +1,26 @@
+//! Thermocline: a Redis-compatible server that keeps every key in RAM and (in later issues) moves
+//! cold values to RocksDB.
+//!
+//! Code map (docs/ARCHITECTURE.md has the long form):
+//!
+//! - [`protocol`]: RESP in and out. Parses requests, encodes [`protocol::Reply`] as RESP2/RESP3.
+//!   Knows nothing of keys or commands.
+//! - [`server`]: the listener, one task per connection, the client registry, statistics, cron
+//!   (active expiry, idle timeouts) and shutdown.
+//! - [`cmd`]: the command table (one `COMMANDS` list per family file) and [`cmd::dispatch`], which
+//!   applies every cross-cutting check once and runs handlers on a locked keyspace view.
+//! - [`keyspace`]: keys grouped by hash slot into independently locked shards; entries with
+//!   value, TTL, version and access clock; lazy and active expiry.
+//! - [`types`]: value types.
+//! - [`config`]: redis.conf parsing and the option table behind CONFIG.
+//! - [`error`]: Redis's error texts.
+
+pub mod cmd;
+pub mod config;
+pub mod error;
+pub mod glob;
+pub mod keyspace;
+pub mod logging;
+pub mod protocol;
+pub mod server;
+pub mod types;

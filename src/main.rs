@@ -1,0 +1,84 @@
+//! `thermocline-server [config-file] [--option value ...]`: starts the server and serves until
+//! SHUTDOWN, SIGINT or SIGTERM.
+
+use thermocline::config::Config;
+use thermocline::server::{self, REDIS_VERSION, VERSION};
+
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("-v") | Some("--version") => {
+            println!("thermocline-server v={VERSION} (implements Redis {REDIS_VERSION})");
+            return;
+        }
+        Some("-h") | Some("--help") => {
+            println!(
+                "Usage: thermocline-server [/path/to/thermocline.conf] [--option value ...]\n\
+                 \n\
+                 Options use redis.conf names, e.g. --port 6380 --dir ./data --requirepass secret.\n\
+                 Print a sample configuration with every option: thermocline-server --sample-config"
+            );
+            return;
+        }
+        Some("--sample-config") => {
+            print!("{}", Config::sample());
+            return;
+        }
+        _ => {}
+    }
+    let config = match Config::from_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    thermocline::logging::init(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(async move {
+        let handle = match server::start(config).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!("{e}");
+                return 1;
+            }
+        };
+        tracing::info!("Thermocline {VERSION} started, pid {}", std::process::id());
+        let srv = handle.server.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("Received signal, shutting down");
+            srv.shutdown();
+        });
+        handle.wait().await;
+        tracing::info!("Thermocline is now ready to exit, bye bye...");
+        0
+    });
+    std::process::exit(code);
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

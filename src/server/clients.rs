@@ -1,0 +1,150 @@
+//! The registry of connected clients: what CLIENT LIST / INFO / KILL and INFO clients see.
+//!
+//! Each connection owns its [`Client`] state; the parts other connections may read or act on live
+//! in a shared [`ClientInfo`]. Killing a client shuts its socket down, which ends its read loop
+//! without the loop having to watch another future.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use crate::protocol::Protocol;
+
+/// Per-connection state that only the connection's own task touches.
+pub struct Client {
+    pub id: u64,
+    pub db: usize,
+    pub protocol: Protocol,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    /// Close the connection once the current replies are written (QUIT, CLIENT KILL of self).
+    pub close_after_reply: bool,
+    pub info: Arc<ClientInfo>,
+}
+
+/// CLIENT REPLY ON|OFF|SKIP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Drop the reply of the next command only.
+    SkipNext,
+    /// Dropping the reply of the current command (was SkipNext when it started).
+    Skipping,
+}
+
+/// What other connections may see of a client.
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub created_ms: u64,
+    pub name: Mutex<Option<Bytes>>,
+    pub lib_name: Mutex<Option<Bytes>>,
+    pub lib_ver: Mutex<Option<Bytes>>,
+    pub db: AtomicUsize,
+    pub protocol: AtomicU32,
+    pub last_interaction_ms: AtomicU64,
+    /// Index in the command table of the last command run, for CLIENT LIST's `cmd=`.
+    pub last_cmd: AtomicU32,
+    pub query_buf: AtomicUsize,
+    pub no_evict: AtomicBool,
+    pub killed: AtomicBool,
+    /// A second handle on the socket, so that a kill can shut it down from another task.
+    socket: Mutex<Option<std::net::TcpStream>>,
+}
+
+impl ClientInfo {
+    pub fn new(
+        id: u64,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        now_ms: u64,
+        socket: Option<std::net::TcpStream>,
+    ) -> Self {
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            created_ms: now_ms,
+            name: Mutex::new(None),
+            lib_name: Mutex::new(None),
+            lib_ver: Mutex::new(None),
+            db: AtomicUsize::new(0),
+            protocol: AtomicU32::new(2),
+            last_interaction_ms: AtomicU64::new(now_ms),
+            last_cmd: AtomicU32::new(u32::MAX),
+            query_buf: AtomicUsize::new(0),
+            no_evict: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            socket: Mutex::new(socket),
+        }
+    }
+
+    /// Ends the connection: its next (or current) read returns end-of-stream.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        if let Some(sock) = self.socket.lock().as_ref() {
+            let _ = sock.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    pub fn name(&self) -> Option<Bytes> {
+        self.name.lock().clone()
+    }
+}
+
+#[derive(Default)]
+pub struct ClientRegistry {
+    clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+    next_id: AtomicU64,
+    pub connected: AtomicUsize,
+}
+
+impl ClientRegistry {
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn add(&self, info: Arc<ClientInfo>) {
+        self.clients.lock().insert(info.id, info);
+        self.connected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn remove(&self, id: u64) {
+        if self.clients.lock().remove(&id).is_some() {
+            self.connected.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A snapshot of every client, in id order.
+    pub fn all(&self) -> Vec<Arc<ClientInfo>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.clients.lock().get(&id).cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn kill_all(&self) {
+        for c in self.all() {
+            c.kill();
+        }
+    }
+}

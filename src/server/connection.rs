@@ -1,0 +1,207 @@
+//! One client connection: read, parse every complete request, dispatch each, write all replies
+//! at once.
+//!
+//! The loop awaits only the socket: killing a client (CLIENT KILL, idle timeout, shutdown) shuts
+//! its socket down from outside, which the pending read sees as end-of-stream. Malformed input
+//! gets Redis's `-ERR Protocol error: ...` and the connection is closed; a command error is just a
+//! reply.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::clients::{Client, ClientInfo, ReplyMode};
+use super::{unix_ms, Server};
+use crate::cmd::{dispatch, After};
+use crate::error::MAX_CLIENTS;
+use crate::protocol::{encode, Limits, Protocol, Reply, RequestParser};
+
+/// Read buffer growth step.
+const READ_CHUNK: usize = 16 * 1024;
+/// Replies are written out once this much is pending, even mid-batch, to bound memory.
+const WRITE_FLUSH: usize = 1024 * 1024;
+
+pub async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of file descriptors and similar: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if server.is_shutting_down() {
+            return;
+        }
+        server
+            .stats
+            .total_connections
+            .fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(serve(server.clone(), stream, addr));
+    }
+}
+
+async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAddr) {
+    let (maxclients, keepalive) = {
+        let c = server.config.read();
+        (c.maxclients, c.tcp_keepalive)
+    };
+    let mut stream = stream;
+    if server.clients.len() as u64 >= maxclients {
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = stream
+            .write_all(format!("-{MAX_CLIENTS}\r\n").as_bytes())
+            .await;
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    if keepalive > 0 {
+        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+    }
+    let laddr = stream.local_addr().unwrap_or(addr);
+    // A second handle on the socket lets other tasks shut it down (CLIENT KILL).
+    let killer = socket2::SockRef::from(&stream)
+        .try_clone()
+        .ok()
+        .map(std::net::TcpStream::from);
+    let id = server.clients.next_id();
+    let info = Arc::new(ClientInfo::new(id, addr, laddr, unix_ms(), killer));
+    server.clients.add(info.clone());
+    let mut client = Client {
+        id,
+        db: 0,
+        protocol: Protocol::Resp2,
+        authenticated: !server.requires_auth(),
+        reply_mode: ReplyMode::On,
+        close_after_reply: false,
+        info,
+    };
+    if let Err(e) = run(&server, &mut client, &mut stream).await {
+        tracing::debug!("client id={id} addr={addr} closed: {e}");
+    }
+    server.clients.remove(id);
+}
+
+async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> std::io::Result<()> {
+    let mut parser = RequestParser::new();
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut out = BytesMut::with_capacity(READ_CHUNK);
+    loop {
+        // Grow the buffer for a large argument in one step instead of many small ones.
+        let want = parser.pending_bulk().unwrap_or(0).max(READ_CHUNK);
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 || want > buf.capacity() - buf.len() {
+            buf.reserve(want);
+        }
+        let n = stream.read_buf(&mut buf).await?;
+        if n == 0 || client.info.is_killed() {
+            return Ok(());
+        }
+        server
+            .stats
+            .net_input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        client
+            .info
+            .last_interaction_ms
+            .store(unix_ms(), Ordering::Relaxed);
+
+        let (max_bulk, qbuf_limit) = {
+            let c = server.config.read();
+            (
+                c.proto_max_bulk_len as i64,
+                c.client_query_buffer_limit as usize,
+            )
+        };
+        loop {
+            let limits = Limits {
+                max_bulk_len: max_bulk,
+                authenticated: client.authenticated,
+            };
+            let args = match parser.parse(&mut buf, limits) {
+                Ok(Some(args)) => args,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!("protocol error from client id={}: {e}", client.id);
+                    encode(&mut out, Reply::Error(e.reply_text()), client.protocol);
+                    write_out(server, stream, &mut out).await?;
+                    return Ok(());
+                }
+            };
+            let (reply, after) = loop {
+                let (reply, after) = dispatch(server, client, &args);
+                if after != After::RetryWhenUnpaused {
+                    break (reply, after);
+                }
+                // Let the replies so far go out while we wait.
+                write_out(server, stream, &mut out).await?;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            };
+            if let After::Sleep(d) = after {
+                tokio::time::sleep(d).await;
+            }
+            match client.reply_mode {
+                // A successful SHUTDOWN closes the connection without a reply, as in Redis.
+                ReplyMode::On if after == After::Shutdown => {}
+                ReplyMode::On => encode(&mut out, reply, client.protocol),
+                ReplyMode::Off => {}
+                ReplyMode::SkipNext => {
+                    // Set by this very command (CLIENT REPLY SKIP): skip the next one.
+                    client.reply_mode = ReplyMode::Skipping;
+                }
+                ReplyMode::Skipping => client.reply_mode = ReplyMode::On,
+            }
+            if after == After::Shutdown {
+                write_out(server, stream, &mut out).await?;
+                server.shutdown();
+                return Ok(());
+            }
+            if client.close_after_reply || client.info.is_killed() {
+                write_out(server, stream, &mut out).await?;
+                return Ok(());
+            }
+            if out.len() >= WRITE_FLUSH {
+                write_out(server, stream, &mut out).await?;
+            }
+        }
+        client.info.query_buf.store(buf.len(), Ordering::Relaxed);
+        if buf.len() > qbuf_limit {
+            tracing::warn!(
+                "closing client id={} addr={} that reached max query buffer length ({} bytes)",
+                client.id,
+                client.info.addr,
+                buf.len()
+            );
+            return Ok(());
+        }
+        if !out.is_empty() {
+            write_out(server, stream, &mut out).await?;
+        }
+    }
+}
+
+async fn write_out(
+    server: &Server,
+    stream: &mut TcpStream,
+    out: &mut BytesMut,
+) -> std::io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    stream.write_all(out).await?;
+    server
+        .stats
+        .net_output_bytes
+        .fetch_add(out.len() as u64, Ordering::Relaxed);
+    out.clear();
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! The server: shared state, the listener, background cron work and shutdown.
+//!
+//! [`Server`] is the one shared handle every connection holds: configuration, keyspace, client
+//! registry, statistics. [`start`] binds the listeners and spawns the accept loops and the cron
+//! task on the current tokio runtime and returns a [`ServerHandle`]; the binary and the in-process
+//! tests use the same path.
+
+pub mod clients;
+pub mod connection;
+pub mod stats;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, RwLock};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::cmd::{flags, CommandSpec, CommandTable};
+use crate::config::Config;
+use crate::keyspace::{Clock, Keyspace};
+use clients::ClientRegistry;
+use stats::Stats;
+
+/// The Redis version whose behaviour Thermocline implements (reported as `redis_version`).
+pub const REDIS_VERSION: &str = "7.2.4";
+/// Thermocline's own version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub struct Server {
+    pub config: RwLock<Config>,
+    pub keyspace: Keyspace,
+    pub clients: ClientRegistry,
+    pub stats: Stats,
+    pub pause: Pause,
+    pub started: Instant,
+    pub started_unix_ms: u64,
+    pub run_id: String,
+    /// The port actually bound (differs from the configured one when that is 0).
+    pub port: AtomicU64,
+    /// Highest `used_memory` seen (INFO's used_memory_peak).
+    pub memory_peak: AtomicU64,
+    /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: AtomicBool,
+    /// Cached `requirepass` non-emptiness, read on every command.
+    requires_auth: AtomicBool,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Server {
+    pub fn new(config: Config) -> Server {
+        let databases = config.databases as usize;
+        let requires_auth = !config.requirepass.is_empty();
+        let port = config.port as u64;
+        Server {
+            config: RwLock::new(config),
+            keyspace: Keyspace::new(databases),
+            clients: ClientRegistry::default(),
+            stats: Stats::new(CommandTable::get().len()),
+            pause: Pause::default(),
+            started: Instant::now(),
+            started_unix_ms: unix_ms(),
+            run_id: random_hex(40),
+            port: AtomicU64::new(port),
+            memory_peak: AtomicU64::new(0),
+            active_expire: AtomicBool::new(true),
+            requires_auth: AtomicBool::new(requires_auth),
+            shutdown: watch::channel(false).0,
+        }
+    }
+
+    pub fn requires_auth(&self) -> bool {
+        self.requires_auth.load(Ordering::Relaxed)
+    }
+
+    /// Call after changing `requirepass`.
+    pub fn config_changed(&self) {
+        let c = self.config.read();
+        self.requires_auth
+            .store(!c.requirepass.is_empty(), Ordering::Relaxed);
+        crate::logging::set_level(c.loglevel);
+    }
+
+    /// The clock a command's lookups use.
+    pub fn clock(&self) -> Clock {
+        let c = self.config.read();
+        Clock {
+            now_ms: unix_ms(),
+            lfu_log_factor: c.lfu_log_factor as u32,
+            lfu_decay_time: c.lfu_decay_time as u32,
+        }
+    }
+
+    /// Asks the server to stop: listeners close, clients are disconnected.
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        self.clients.kill_all();
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+}
+
+/// CLIENT PAUSE state.
+#[derive(Default)]
+pub struct Pause {
+    active: AtomicBool,
+    state: Mutex<Option<(Instant, bool)>>,
+}
+
+impl Pause {
+    /// Pauses clients until `until`; `all` pauses every command, otherwise only writes.
+    pub fn pause(&self, until: Instant, all: bool) {
+        let mut s = self.state.lock();
+        // A new pause never shortens or weakens one in force (as in Redis).
+        let (until, all) = match *s {
+            Some((u, a)) if u > Instant::now() => (u.max(until), a || all),
+            _ => (until, all),
+        };
+        *s = Some((until, all));
+        self.active.store(true, Ordering::Release);
+    }
+
+    pub fn unpause(&self) {
+        *self.state.lock() = None;
+        self.active.store(false, Ordering::Release);
+    }
+
+    /// True when `spec` must wait for the pause to end. CLIENT PAUSE/UNPAUSE themselves are
+    /// never held, so that a paused server can always be unpaused.
+    pub fn blocks(&self, spec: &CommandSpec, idx: usize) -> bool {
+        if !self.active.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut s = self.state.lock();
+        match *s {
+            Some((until, _)) if until <= Instant::now() => {
+                *s = None;
+                self.active.store(false, Ordering::Release);
+                false
+            }
+            Some((_, all)) => {
+                let name = CommandTable::get().full_name(idx);
+                if name == "client|unpause" || name == "client|pause" {
+                    return false;
+                }
+                all || spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)
+            }
+            None => false,
+        }
+    }
+}
+
+/// A running server.
+pub struct ServerHandle {
+    pub server: Arc<Server>,
+    pub addrs: Vec<SocketAddr>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// Waits until the server has been asked to shut down (SHUTDOWN, a signal, or
+    /// [`Server::shutdown`]), then until the accept loops and clients have stopped.
+    pub async fn wait(self) {
+        let mut rx = self.server.shutdown_signal();
+        while !*rx.borrow_and_update() {
+            if rx.changed().await.is_err() {
+                break;
+            }
+        }
+        for t in self.tasks {
+            t.abort();
+        }
+        // Give connection tasks a moment to write their last replies and exit.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.server.clients.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Binds the configured addresses and starts serving on the current tokio runtime.
+pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
+    std::fs::create_dir_all(&config.dir).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "cannot create data directory '{}': {e}",
+                config.dir.display()
+            ),
+        )
+    })?;
+    let binds = config.bind.clone();
+    let port = config.port;
+    let server = Arc::new(Server::new(config));
+    let mut listeners = Vec::new();
+    for addr in &binds {
+        let host = addr.trim_start_matches('-');
+        let target = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let listener = TcpListener::bind(&target).await.map_err(|e| {
+            std::io::Error::new(e.kind(), format!("could not listen on {target}: {e}"))
+        })?;
+        listeners.push(listener);
+    }
+    let mut addrs = Vec::new();
+    let mut tasks = Vec::new();
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let addr = listener.local_addr()?;
+        if i == 0 {
+            server.port.store(addr.port() as u64, Ordering::Relaxed);
+        }
+        tracing::info!("Ready to accept connections tcp on {addr}");
+        addrs.push(addr);
+        tasks.push(tokio::spawn(connection::accept_loop(
+            server.clone(),
+            listener,
+        )));
+    }
+    tasks.push(tokio::spawn(cron(server.clone())));
+    Ok(ServerHandle {
+        server,
+        addrs,
+        tasks,
+    })
+}
+
+/// Periodic background work, `hz` times a second: active expiry and idle-client timeouts.
+async fn cron(server: Arc<Server>) {
+    let mut last_timeout_check = Instant::now();
+    loop {
+        let (hz, timeout) = {
+            let c = server.config.read();
+            (c.hz.max(1), c.timeout)
+        };
+        tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+        if server.is_shutting_down() {
+            return;
+        }
+        if !server.active_expire.load(Ordering::Relaxed) {
+            continue;
+        }
+        let srv = server.clone();
+        // Expiry takes shard locks; keep it off the async workers' critical path.
+        let expired =
+            tokio::task::spawn_blocking(move || srv.keyspace.expire_cycle(unix_ms(), 200).len())
+                .await
+                .unwrap_or(0);
+        if expired > 0 {
+            server
+                .stats
+                .expired_keys
+                .fetch_add(expired as u64, Ordering::Relaxed);
+        }
+        if timeout > 0 && last_timeout_check.elapsed() >= Duration::from_secs(1) {
+            last_timeout_check = Instant::now();
+            let now = unix_ms();
+            for c in server.clients.all() {
+                let idle = now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed));
+                if idle > timeout * 1000 {
+                    tracing::debug!("closing idle client id={}", c.id);
+                    c.kill();
+                }
+            }
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Microseconds since the Unix epoch.
+pub fn unix_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+pub fn random_hex(len: usize) -> String {
+    (0..len)
+        .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
+        .collect()
+}
