@@ -224,9 +224,9 @@ impl Ctx<'_, '_> {
 /// The table of every command, built once from the family lists.
 pub struct CommandTable {
     specs: Vec<&'static CommandSpec>,
-    by_name: HashMap<&'static str, usize>,
+    by_name: HashMap<&'static str, usize, foldhash::fast::RandomState>,
     /// (container index, subcommand name) -> index.
-    subs: HashMap<(usize, &'static str), usize>,
+    subs: HashMap<(usize, &'static str), usize, foldhash::fast::RandomState>,
     /// The container of each subcommand (None for top-level commands).
     parent: Vec<Option<usize>>,
 }
@@ -243,8 +243,8 @@ impl CommandTable {
     fn build() -> CommandTable {
         let mut t = CommandTable {
             specs: Vec::new(),
-            by_name: HashMap::new(),
-            subs: HashMap::new(),
+            by_name: HashMap::default(),
+            subs: HashMap::default(),
             parent: Vec::new(),
         };
         for family in FAMILIES {

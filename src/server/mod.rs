@@ -46,7 +46,13 @@ pub struct Server {
     pub active_expire: AtomicBool,
     /// Cached `requirepass` non-emptiness, read on every command.
     requires_auth: AtomicBool,
+    /// `lfu-log-factor << 32 | lfu-decay-time`, read on every command without the config lock.
+    lfu_params: AtomicU64,
     shutdown: watch::Sender<bool>,
+}
+
+fn lfu_params(c: &Config) -> u64 {
+    (c.lfu_log_factor.min(u32::MAX as u64) << 32) | c.lfu_decay_time.min(u32::MAX as u64)
 }
 
 impl Server {
@@ -54,6 +60,7 @@ impl Server {
         let databases = config.databases as usize;
         let requires_auth = !config.requirepass.is_empty();
         let port = config.port as u64;
+        let lfu = lfu_params(&config);
         Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
@@ -67,6 +74,7 @@ impl Server {
             memory_peak: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
             requires_auth: AtomicBool::new(requires_auth),
+            lfu_params: AtomicU64::new(lfu),
             shutdown: watch::channel(false).0,
         }
     }
