@@ -93,11 +93,11 @@ impl Server {
 
     /// The clock a command's lookups use.
     pub fn clock(&self) -> Clock {
-        let c = self.config.read();
+        let lfu = self.lfu_params.load(Ordering::Relaxed);
         Clock {
             now_ms: unix_ms(),
-            lfu_log_factor: c.lfu_log_factor as u32,
-            lfu_decay_time: c.lfu_decay_time as u32,
+            lfu_log_factor: (lfu >> 32) as u32,
+            lfu_decay_time: lfu as u32,
         }
     }
 
