@@ -77,6 +77,8 @@ pub struct Config {
     pub lfu_log_factor: u64,
     pub lfu_decay_time: u64,
     pub busy_reply_threshold: u64,
+    pub appendonly: bool,
+    pub save: String,
     /// The file the configuration was read from, for CONFIG REWRITE.
     pub config_file: Option<PathBuf>,
 }
@@ -102,6 +104,8 @@ impl Default for Config {
             lfu_log_factor: 0,
             lfu_decay_time: 0,
             busy_reply_threshold: 0,
+            appendonly: false,
+            save: String::new(),
             config_file: None,
         };
         for opt in OPTIONS {
@@ -360,6 +364,26 @@ pub static OPTIONS: &[OptionSpec] = &[
             Ok(())
         },
     },
+    opt!(
+        "appendonly",
+        "no",
+        true,
+        "Binlog durability. Only 'no' until the durability milestone lands; tools such as redis-benchmark read it.",
+        |c| if c.appendonly { "yes".into() } else { "no".into() },
+        |c, v| c.appendonly = match v.to_ascii_lowercase().as_str() {
+            "no" => false,
+            "yes" => return Err("appendonly yes is not supported yet".into()),
+            _ => return Err("argument must be 'yes' or 'no'".into()),
+        }
+    ),
+    opt!(
+        "save",
+        "",
+        true,
+        "Redis RDB snapshot schedule. Accepted for compatibility with tools that read or set it; Thermocline writes no RDB files.",
+        |c| c.save.clone(),
+        |c, v| c.save = v.to_string()
+    ),
 ];
 
 /// Finds an option by name or alias, case-insensitively.
