@@ -21,6 +21,7 @@ pub mod slot;
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
+use hashbrown::hash_map::EntryRef;
 use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
@@ -85,6 +86,36 @@ impl DbShard {
 
     fn table_mut(&mut self, slot: u16) -> &mut Table {
         &mut self.slots[slot as usize % SLOTS_PER_SHARD]
+    }
+
+    /// The live entry for `key` with its stored key, in one hash lookup. An expired entry is
+    /// removed on the way (lazy expiry), counted in `expired`, and reported as missing.
+    fn live_mut(
+        &mut self,
+        slot: u16,
+        key: &[u8],
+        now_ms: u64,
+        expired: &mut u64,
+    ) -> Option<(Key, &mut Entry)> {
+        let DbShard {
+            slots,
+            len,
+            expires,
+        } = self;
+        match slots[slot as usize % SLOTS_PER_SHARD].entry_ref(key) {
+            EntryRef::Vacant(_) => None,
+            EntryRef::Occupied(o) if o.get().is_expired(now_ms) => {
+                let (k, e) = o.remove_entry();
+                *len -= 1;
+                expires.remove(&(e.expires_at, k));
+                *expired += 1;
+                None
+            }
+            EntryRef::Occupied(o) => {
+                let k = o.key().clone();
+                Some((k, o.into_mut()))
+            }
+        }
     }
 
     fn remove(&mut self, slot: u16, key: &[u8]) -> Option<Entry> {
@@ -268,14 +299,14 @@ impl<'a> Locked<'a> {
     /// Looks `key` up for reading: expires it if due, records the access and a hit or miss.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         let slot = key_slot(key);
-        self.expire_if_due(db, slot, key);
         let clock = self.clock;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
-        match shard.dbs[db]
-            .as_deref_mut()
-            .and_then(|d| d.table_mut(slot).get_mut(key))
-        {
-            Some(entry) => {
+        let found = match shard.dbs[db].as_deref_mut() {
+            Some(d) => d.live_mut(slot, key, clock.now_ms, &mut self.stats.expired),
+            None => None,
+        };
+        match found {
+            Some((_, entry)) => {
                 entry
                     .access
                     .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
@@ -302,11 +333,15 @@ impl<'a> Locked<'a> {
     /// about to write. The expiry must be changed through [`Locked::set_expiry`], not here.
     pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let slot = key_slot(key);
-        self.expire_if_due(db, slot, key);
         let clock = self.clock;
-        let shard = self.shard_mut(slot);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
-        let entry = shard.dbs[db].as_deref_mut()?.table_mut(slot).get_mut(key)?;
+        let (_, entry) = shard.dbs[db].as_deref_mut()?.live_mut(
+            slot,
+            key,
+            clock.now_ms,
+            &mut self.stats.expired,
+        )?;
         shard.next_version = version;
         entry.version = version;
         entry
@@ -324,9 +359,9 @@ impl<'a> Locked<'a> {
     /// Unix milliseconds, 0 for none. Returns the previous entry.
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, expires_at: u64) -> Option<Entry> {
         let slot = key_slot(key);
-        self.expire_if_due(db, slot, key);
+        let now_ms = self.clock.now_ms;
         let now_s = self.clock.now_s();
-        let shard = self.shard_mut(slot);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.bump();
         let dbs = shard.db_mut(db);
         let entry = Entry {
@@ -354,7 +389,14 @@ impl<'a> Locked<'a> {
                 dbs.expires.insert((expires_at, stored_key));
             }
         }
-        old
+        // An old value that had already expired was logically gone: report no previous entry.
+        match old {
+            Some(e) if e.is_expired(now_ms) => {
+                self.stats.expired += 1;
+                None
+            }
+            old => old,
+        }
     }
 
     /// Replaces the value of an existing key, keeping its TTL. Returns false when the key does
