@@ -88,7 +88,7 @@ impl DbShard {
         &mut self.slots[slot as usize % SLOTS_PER_SHARD]
     }
 
-    /// The live entry for `key` with its stored key, in one hash lookup. An expired entry is
+    /// The live entry for `key`, in one hash lookup. An expired entry is
     /// removed on the way (lazy expiry), counted in `expired`, and reported as missing.
     fn live_mut(
         &mut self,
@@ -96,7 +96,7 @@ impl DbShard {
         key: &[u8],
         now_ms: u64,
         expired: &mut u64,
-    ) -> Option<(Key, &mut Entry)> {
+    ) -> Option<&mut Entry> {
         let DbShard {
             slots,
             len,
@@ -111,10 +111,7 @@ impl DbShard {
                 *expired += 1;
                 None
             }
-            EntryRef::Occupied(o) => {
-                let k = o.key().clone();
-                Some((k, o.into_mut()))
-            }
+            EntryRef::Occupied(o) => Some(o.into_mut()),
         }
     }
 
@@ -306,7 +303,7 @@ impl<'a> Locked<'a> {
             None => None,
         };
         match found {
-            Some((_, entry)) => {
+            Some(entry) => {
                 entry
                     .access
                     .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
@@ -336,7 +333,7 @@ impl<'a> Locked<'a> {
         let clock = self.clock;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
-        let (_, entry) = shard.dbs[db].as_deref_mut()?.live_mut(
+        let entry = shard.dbs[db].as_deref_mut()?.live_mut(
             slot,
             key,
             clock.now_ms,
