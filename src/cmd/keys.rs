@@ -86,7 +86,7 @@ fn cmd_keys(ctx: &mut Ctx) -> CmdResult<Reply> {
     let mut out = Vec::new();
     ctx.ks.for_each(db, |k, _| {
         if all || glob::matches(&pattern, k, false) {
-            out.push(Reply::Bulk(k.clone()));
+            out.push(Reply::Bulk(Bytes::copy_from_slice(k)));
         }
         true
     });
@@ -144,7 +144,7 @@ fn cmd_scan(ctx: &mut Ctx) -> CmdResult<Reply> {
             if type_filter.is_some_and(|t| t != e.value.type_name()) {
                 return;
             }
-            keys.push(Reply::Bulk(k.clone()));
+            keys.push(Reply::Bulk(Bytes::copy_from_slice(k)));
         });
     Ok(Reply::Array(vec![
         Reply::Bulk(Bytes::from(next.to_string())),
@@ -171,6 +171,7 @@ fn flush_mode(ctx: &Ctx) -> CmdResult<bool> {
     }
 }
 
+#[allow(clippy::vec_box)]
 fn drop_tables(tables: Vec<Box<crate::keyspace::DbShard>>, background: bool) {
     if background && !tables.is_empty() {
         std::thread::spawn(move || drop(tables));

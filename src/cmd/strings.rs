@@ -24,8 +24,22 @@ pub fn as_str(entry: &Entry) -> CmdResult<&Bytes> {
 /// GET semantics: the string at `key`, None when missing, WRONGTYPE for other types.
 pub fn op_get(ks: &mut Locked, db: usize, key: &[u8]) -> CmdResult<Option<Bytes>> {
     match ks.get(db, key) {
-        Some(e) => Ok(Some(as_str(e)?.clone())),
+        Some(e) => Ok(Some(share_or_copy(as_str(e)?))),
         None => Ok(None),
+    }
+}
+
+/// Values up to this size are copied out of the keyspace rather than shared: copying them
+/// is cheaper than the atomic reference-count update on a cache line another core may own, and
+/// it never turns the stored buffer into a shared one.
+const COPY_OUT_MAX: usize = 16 * 1024;
+
+/// A handle on `value` for a reply: a copy when small, a shared reference when large.
+pub fn share_or_copy(value: &Bytes) -> Bytes {
+    if value.len() <= COPY_OUT_MAX {
+        Bytes::copy_from_slice(value)
+    } else {
+        value.clone()
     }
 }
 
@@ -39,6 +53,7 @@ fn cmd_get(ctx: &mut Ctx) -> CmdResult<Reply> {
 }
 
 /// How SET and GETEX change a key's TTL.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Ttl {
     /// SET without options: remove any TTL. GETEX without options: leave it.
