@@ -12,6 +12,7 @@
 
 pub mod args;
 pub mod connection;
+pub mod docs;
 pub mod keys;
 pub mod server;
 pub mod strings;
