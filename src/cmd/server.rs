@@ -129,9 +129,10 @@ fn section_clients(s: &Server, out: &mut String) {
     let c = s.config.read();
     let _ = write!(
         out,
-        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
         s.clients.len(),
-        c.maxclients
+        c.maxclients,
+        s.stats.blocked_clients.load(Relaxed),
     );
 }
 
@@ -336,7 +337,7 @@ fn cmd_config_rewrite(ctx: &mut Ctx) -> CmdResult<Reply> {
     ctx.server
         .config
         .read()
-        .rewrite()
+        .rewrite(false)
         .map_err(|e| CmdError(format!("ERR {e}")))?;
     Ok(Reply::Ok)
 }
@@ -546,19 +547,28 @@ fn cmd_command_list(ctx: &mut Ctx) -> CmdResult<Reply> {
         }
         filter = Some((kind, ctx.args[4].clone()));
     }
+    // Every command followed by its subcommands (`config`, `config|get`, ...), as Redis lists
+    // them; a filter applies to each, by full name for PATTERN.
     let mut names = Vec::new();
     for (i, spec) in table.top_level() {
-        let keep = match &filter {
-            None => true,
-            Some((k, _)) if k == "MODULE" => false,
-            Some((k, v)) if k == "ACLCAT" => {
-                let cat = format!("@{}", String::from_utf8_lossy(v).to_lowercase());
-                spec.acl_categories().contains(&cat.as_str())
+        let subs = spec
+            .subcommands
+            .iter()
+            .filter_map(|sub| table.lookup_sub(i, sub.name.as_bytes()));
+        for idx in std::iter::once(i).chain(subs) {
+            let full = table.full_name(idx);
+            let keep = match &filter {
+                None => true,
+                Some((k, _)) if k == "MODULE" => false,
+                Some((k, v)) if k == "ACLCAT" => {
+                    let cat = format!("@{}", String::from_utf8_lossy(v).to_lowercase());
+                    table.spec(idx).acl_categories().contains(&cat.as_str())
+                }
+                Some((_, pattern)) => glob::matches(pattern, full.as_bytes(), true),
+            };
+            if keep {
+                names.push(Reply::Bulk(Bytes::from(full)));
             }
-            Some((_, pattern)) => glob::matches(pattern, spec.name.as_bytes(), true),
-        };
-        if keep {
-            names.push(Reply::Bulk(Bytes::from(table.full_name(i))));
         }
     }
     Ok(Reply::Array(names))
@@ -619,13 +629,23 @@ fn cmd_time(_ctx: &mut Ctx) -> CmdResult<Reply> {
 }
 
 fn cmd_shutdown(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let (mut save, mut nosave, mut abort, mut other) = (false, false, false, false);
     for a in &ctx.args[1..] {
         let opt = String::from_utf8_lossy(a).to_ascii_uppercase();
         match opt.as_str() {
-            "NOSAVE" | "SAVE" | "NOW" | "FORCE" => {}
-            "ABORT" => return Err(CmdError::new("ERR No shutdown in progress.")),
+            "NOSAVE" => nosave = true,
+            "SAVE" => save = true,
+            "NOW" | "FORCE" => other = true,
+            "ABORT" => abort = true,
             _ => return Err(CmdError::syntax()),
         }
+    }
+    // ABORT takes no other flag, and SAVE and NOSAVE exclude each other (as in Redis).
+    if (abort && (save || nosave || other)) || (save && nosave) {
+        return Err(CmdError::syntax());
+    }
+    if abort {
+        return Err(CmdError::new("ERR No shutdown in progress."));
     }
     tracing::warn!("User requested shutdown...");
     ctx.after = After::Shutdown;
@@ -695,6 +715,20 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
             tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&ctx.args[2]));
             Ok(Reply::Ok)
         }
+        ("protocol", 3) => debug_protocol(ctx),
+        ("config-rewrite-force-all", 2) => {
+            ctx.server
+                .config
+                .read()
+                .rewrite(true)
+                .map_err(|e| CmdError(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")))?;
+            Ok(Reply::Ok)
+        }
+        ("pause-cron", 3) => {
+            let on = super::args::int(&ctx.args[2])? != 0;
+            ctx.server.cron_paused.store(on, Relaxed);
+            Ok(Reply::Ok)
+        }
         ("set-active-expire", 3) => {
             let on = super::args::int(&ctx.args[2])? != 0;
             ctx.server.active_expire.store(on, Relaxed);
@@ -715,6 +749,9 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
         ("help", 2) => Ok(help_reply(
             "DEBUG",
             &[
+                "CONFIG-REWRITE-FORCE-ALL",
+                "    Like CONFIG REWRITE but writes all configuration options, including",
+                "    keywords not listed in original configuration file or default values.",
                 "DIGEST",
                 "    Output a hex signature representing the current DB content.",
                 "DIGEST-VALUE <key> [<key> ...]",
@@ -723,6 +760,12 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
                 "    Write <message> to the server log.",
                 "OBJECT <key>",
                 "    Show low level info about the key and associated value.",
+                "PROTOCOL <type>",
+                "    Reply with a test value of the specified type. <type> can be: string,",
+                "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+                "    true, false.",
+                "PAUSE-CRON <0|1>",
+                "    Stop periodic cron job processing.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not accessed.",
                 "SLEEP <seconds>",
@@ -734,6 +777,47 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
             String::from_utf8_lossy(&ctx.args[1])
         ))),
     }
+}
+
+/// DEBUG PROTOCOL <type>: a sample reply of each RESP3 type, as Redis sends them.
+fn debug_protocol(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let kind = String::from_utf8_lossy(&ctx.args[2]).to_ascii_lowercase();
+    let ints = || (0..3).map(Reply::Int).collect::<Vec<_>>();
+    Ok(match kind.as_str() {
+        "string" => Reply::bulk_static("Hello World"),
+        "integer" => Reply::Int(12345),
+        // Redis's sample value, not an attempt at pi.
+        #[allow(clippy::approx_constant)]
+        "double" => Reply::Double(3.141),
+        "bignum" => Reply::BigNumber(Bytes::from_static(b"1234567999999999999999999999999999999")),
+        "null" => Reply::Nil,
+        "array" => Reply::Array(ints()),
+        "set" => Reply::Set(ints()),
+        "map" => Reply::Map((0..3).map(|i| (Reply::Int(i), Reply::Bool(i == 1))).collect()),
+        "attrib" => Reply::Attributed(
+            vec![(
+                Reply::bulk_static("key-popularity"),
+                Reply::Array(vec![Reply::bulk_static("key:123"), Reply::Int(90)]),
+            )],
+            Box::new(Reply::bulk_static("Some real reply following the attribute")),
+        ),
+        "push" => {
+            if ctx.client.protocol == crate::protocol::Protocol::Resp2 {
+                return Err(CmdError::new("ERR RESP2 is not supported by this command"));
+            }
+            // Redis sends a push message and then a normal reply; a command here answers with
+            // one reply, so this waits for out-of-band pushes (client tracking, pub/sub).
+            return Err(CmdError::new(
+                "ERR DEBUG PROTOCOL push is not supported yet",
+            ));
+        }
+        "verbatim" => Reply::Verbatim("This is a verbatim\nstring".into()),
+        "true" => Reply::Bool(true),
+        "false" => Reply::Bool(false),
+        _ => return Err(CmdError::new(
+            "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        )),
+    })
 }
 
 fn cmd_function_flush(ctx: &mut Ctx) -> CmdResult<Reply> {

@@ -44,6 +44,8 @@ pub struct Server {
     pub memory_peak: AtomicU64,
     /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
+    /// Background work stopped (DEBUG PAUSE-CRON 1).
+    pub cron_paused: AtomicBool,
     /// Cached `requirepass` non-emptiness, read on every command.
     requires_auth: AtomicBool,
     shutdown: watch::Sender<bool>,
@@ -66,6 +68,7 @@ impl Server {
             port: AtomicU64::new(port),
             memory_peak: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
+            cron_paused: AtomicBool::new(false),
             requires_auth: AtomicBool::new(requires_auth),
             shutdown: watch::channel(false).0,
         }
@@ -128,14 +131,23 @@ impl Pause {
         self.active.store(true, Ordering::Release);
     }
 
+    /// True while a pause (of either kind) is in force; keys do not expire actively then, so
+    /// that the dataset stays still (as in Redis).
+    pub fn in_force(&self) -> bool {
+        if !self.active.load(Ordering::Acquire) {
+            return false;
+        }
+        matches!(*self.state.lock(), Some((until, _)) if until > Instant::now())
+    }
+
     pub fn unpause(&self) {
         *self.state.lock() = None;
         self.active.store(false, Ordering::Release);
     }
 
-    /// True when `spec` must wait for the pause to end. CLIENT PAUSE/UNPAUSE themselves are
-    /// never held, so that a paused server can always be unpaused.
-    pub fn blocks(&self, spec: &CommandSpec, idx: usize) -> bool {
+    /// True when `spec` must wait for the pause to end. As in Redis, a pause of ALL holds every
+    /// command, CLIENT PAUSE and UNPAUSE from other clients included; it ends at its deadline.
+    pub fn blocks(&self, spec: &CommandSpec) -> bool {
         if !self.active.load(Ordering::Acquire) {
             return false;
         }
@@ -146,13 +158,7 @@ impl Pause {
                 self.active.store(false, Ordering::Release);
                 false
             }
-            Some((_, all)) => {
-                let name = CommandTable::get().full_name(idx);
-                if name == "client|unpause" || name == "client|pause" {
-                    return false;
-                }
-                all || spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)
-            }
+            Some((_, all)) => all || spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
             None => false,
         }
     }
@@ -251,15 +257,19 @@ async fn cron(server: Arc<Server>) {
         if server.is_shutting_down() {
             return;
         }
-        if !server.active_expire.load(Ordering::Relaxed) {
+        if server.cron_paused.load(Ordering::Relaxed) {
             continue;
         }
         let srv = server.clone();
         // Expiry takes shard locks; keep it off the async workers' critical path.
-        let expired =
+        let expire = server.active_expire.load(Ordering::Relaxed) && !server.pause.in_force();
+        let expired = if expire {
             tokio::task::spawn_blocking(move || srv.keyspace.expire_cycle(unix_ms(), 200).len())
                 .await
-                .unwrap_or(0);
+                .unwrap_or(0)
+        } else {
+            0
+        };
         if expired > 0 {
             server
                 .stats
@@ -271,7 +281,7 @@ async fn cron(server: Arc<Server>) {
             let now = unix_ms();
             for c in server.clients.all() {
                 let idle = now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed));
-                if idle > timeout * 1000 {
+                if idle > timeout * 1000 && !c.blocked.load(Ordering::Relaxed) {
                     tracing::debug!("closing idle client id={}", c.id);
                     c.kill();
                 }
