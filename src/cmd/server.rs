@@ -99,6 +99,18 @@ fn cpu_times() -> (f64, f64) {
     (tick(11), tick(12))
 }
 
+/// The kernel's name and release (`Linux 6.1.0`), as `uname` gives them to Redis.
+fn os_name() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_string());
+    match (
+        read("/proc/sys/kernel/ostype"),
+        read("/proc/sys/kernel/osrelease"),
+    ) {
+        (Ok(name), Ok(release)) => format!("{name} {release}"),
+        _ => std::env::consts::OS.to_string(),
+    }
+}
+
 fn section_server(s: &Server, out: &mut String) {
     let uptime = s.started.elapsed().as_secs();
     let c = s.config.read();
@@ -108,7 +120,7 @@ fn section_server(s: &Server, out: &mut String) {
     let _ = write!(
         out,
         "redis_version:{REDIS_VERSION}\r\nthermocline_version:{VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:{}\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n",
-        std::env::consts::OS,
+        os_name(),
         std::env::consts::ARCH,
         usize::BITS,
         std::process::id(),
@@ -654,12 +666,16 @@ fn cmd_shutdown(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Ok)
 }
 
-/// Digest of one value, as DEBUG DIGEST-VALUE reports it.
-fn value_digest(value: &Value) -> [u8; 20] {
+/// Digest of one value, as DEBUG DIGEST-VALUE reports it. Like Redis, a TTL adds a fixed
+/// mark but not its time, so that the same data gives the same digest whenever it was written.
+fn value_digest(value: &Value, has_ttl: bool) -> [u8; 20] {
     let mut h = sha1_smol::Sha1::new();
     h.update(value.type_name().as_bytes());
     match value {
         Value::Str(s) => h.update(s),
+    }
+    if has_ttl {
+        h.update(b"!!expire!!");
     }
     h.digest().bytes()
 }
@@ -677,8 +693,7 @@ fn dataset_digest(ctx: &Ctx) -> [u8; 20] {
             let mut h = sha1_smol::Sha1::new();
             h.update(&(db as u64).to_le_bytes());
             h.update(k);
-            h.update(&value_digest(&e.value));
-            h.update(&e.expires_at.to_le_bytes());
+            h.update(&value_digest(&e.value, e.expires_at != 0));
             for (t, x) in total.iter_mut().zip(h.digest().bytes()) {
                 *t ^= x;
             }
@@ -693,7 +708,8 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
     let argc = ctx.args.len();
     match (sub.as_str(), argc) {
         ("sleep", 3) => {
-            let secs = float(&ctx.args[2])?;
+            // Redis reads the time with strtod and no error: what is not a number sleeps 0.
+            let secs = float(&ctx.args[2]).unwrap_or(0.0);
             if secs > 0.0 {
                 ctx.after = After::Sleep(Duration::from_secs_f64(secs.min(3600.0)));
             }
@@ -705,7 +721,10 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
             let digests = ctx.args[2..]
                 .iter()
                 .map(|k| {
-                    let d = ctx.ks.peek(db, k).map_or([0u8; 20], |e| value_digest(&e.value));
+                    let d = ctx
+                        .ks
+                        .peek(db, k)
+                        .map_or([0u8; 20], |e| value_digest(&e.value, e.expires_at != 0));
                     Reply::Status(Bytes::from(hex(&d)))
                 })
                 .collect();
