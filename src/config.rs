@@ -185,16 +185,16 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt!(
         "bind",
         "127.0.0.1",
-        false,
-        "Addresses to listen on, separated by spaces.",
+        true,
+        "Addresses to listen on, separated by spaces (`-addr`: skip it if unavailable).",
         |c| c.bind.join(" "),
         |c, v| c.bind = v.split_whitespace().map(str::to_string).collect()
     ),
     opt!(
         "port",
         "6379",
-        false,
-        "TCP port to listen on.",
+        true,
+        "TCP port to listen on (0: any free port).",
         |c| c.port.to_string(),
         |c, v| c.port = parse_u64(v, 0, 65535)? as u16
     ),
@@ -643,7 +643,7 @@ mod tests {
     fn runtime_set_rules() {
         let mut c = Config::default();
         assert_eq!(
-            c.set("port", "1", true).unwrap_err(),
+            c.set("databases", "1", true).unwrap_err(),
             "can't set immutable config"
         );
         assert!(c.set("maxclients", "abc", true).is_err());

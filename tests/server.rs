@@ -627,3 +627,44 @@ fn sigterm_exits_cleanly() {
         server.log()
     );
 }
+
+#[test]
+fn config_set_port_moves_the_listener() {
+    let server = TestServer::start(&[]);
+    let mut c = Raw::connect(server.addr);
+    let old_port = server.port().to_string();
+    // Setting the value in force changes nothing.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "127.0.0.1"]), ok());
+
+    // A port in use: refused, and nothing changes (the other pair is rolled back too).
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "maxclients", "99", "port", &busy_port]).err(),
+        "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port"
+    );
+    assert_eq!(config_get(&mut c, "maxclients"), "10000");
+    assert_eq!(config_get(&mut c, "port"), "0");
+    let mut still = Raw::connect(server.addr);
+    assert_eq!(still.cmd(&["PING"]), Resp::Simple("PONG".into()));
+    drop(busy);
+
+    // A free port: new connections go there; connected clients stay.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let new_port = free.local_addr().unwrap().port();
+    drop(free);
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "port", &new_port.to_string()]),
+        ok()
+    );
+    assert_eq!(config_get(&mut c, "port"), new_port.to_string());
+    let s = info(&mut c, "server");
+    assert_eq!(info_field(&s, "tcp_port"), Some(new_port.to_string()));
+    let mut moved = Raw::connect(std::net::SocketAddr::from(([127, 0, 0, 1], new_port)));
+    assert_eq!(moved.cmd(&["PING"]), Resp::Simple("PONG".into()));
+    assert_eq!(still.cmd(&["PING"]), Resp::Simple("PONG".into()));
+    assert!(
+        std::net::TcpStream::connect(format!("127.0.0.1:{old_port}")).is_err(),
+        "the old port is closed"
+    );
+}

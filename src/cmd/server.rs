@@ -335,6 +335,29 @@ fn cmd_config_set(ctx: &mut Ctx) -> CmdResult<Reply> {
             ))
         })?;
     }
+    // A new port or bind address takes effect now: listen there before anything is published,
+    // so that a failure leaves every setting as it was.
+    let (old_bind, old_port) = {
+        let c = ctx.server.config.read();
+        (c.bind.clone(), c.port)
+    };
+    if config.port != old_port || config.bind != old_bind {
+        let (arg, why) = if config.port != old_port {
+            ("port", "Unable to listen on this port")
+        } else {
+            ("bind", "Failed to bind to specified addresses.")
+        };
+        let given = pairs
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(arg))
+            .map_or(arg, |(n, _)| n.as_str());
+        if let Err(e) = ctx.server.listen(&config.bind, config.port) {
+            tracing::warn!("CONFIG SET {arg}: {e}");
+            return Err(CmdError(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{given}') - {why}"
+            )));
+        }
+    }
     *ctx.server.config.write() = config;
     ctx.server.config_changed();
     Ok(Reply::Ok)

@@ -46,6 +46,10 @@ pub struct Server {
     pub active_expire: AtomicBool,
     /// Background work stopped (DEBUG PAUSE-CRON 1).
     pub cron_paused: AtomicBool,
+    /// The accept loops of the current listeners; CONFIG SET bind/port replaces them.
+    listeners: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// This server, for the accept loops it starts itself (set by [`start`]).
+    this: std::sync::OnceLock<std::sync::Weak<Server>>,
     /// Cached `requirepass` non-emptiness, read on every command.
     requires_auth: AtomicBool,
     shutdown: watch::Sender<bool>,
@@ -69,6 +73,8 @@ impl Server {
             memory_peak: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
             cron_paused: AtomicBool::new(false),
+            listeners: Mutex::new(Vec::new()),
+            this: std::sync::OnceLock::new(),
             requires_auth: AtomicBool::new(requires_auth),
             shutdown: watch::channel(false).0,
         }
@@ -94,6 +100,63 @@ impl Server {
             lfu_log_factor: c.lfu_log_factor as u32,
             lfu_decay_time: c.lfu_decay_time as u32,
         }
+    }
+
+    /// Listens on `port` at every address of `bind` (`-addr` marks an optional one), replacing
+    /// the listeners in use only once all the new ones are bound: on error nothing changes.
+    /// Returns the bound addresses. Must run inside the tokio runtime.
+    pub fn listen(&self, bind: &[String], port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        let mut bound = Vec::new();
+        for addr in bind {
+            let optional = addr.starts_with('-');
+            let host = addr.trim_start_matches('-');
+            let target = if host.contains(':') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            };
+            let listener = match std::net::TcpListener::bind(&target) {
+                Ok(l) => l,
+                Err(_) if optional => continue,
+                Err(e) => {
+                    return Err(std::io::Error::new(
+                        e.kind(),
+                        format!("could not listen on {target}: {e}"),
+                    ))
+                }
+            };
+            listener.set_nonblocking(true)?;
+            bound.push(TcpListener::from_std(listener)?);
+        }
+        if bound.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrNotAvailable,
+                format!("could not listen on any of {bind:?} port {port}"),
+            ));
+        }
+        let Some(this) = self.this.get().and_then(std::sync::Weak::upgrade) else {
+            return Err(std::io::Error::other("the server is not running"));
+        };
+        let mut addrs = Vec::new();
+        let mut tasks = Vec::new();
+        for listener in bound {
+            let addr = listener.local_addr()?;
+            addrs.push(addr);
+            tasks.push(tokio::spawn(connection::accept_loop(
+                this.clone(),
+                listener,
+            )));
+        }
+        if let Some(first) = addrs.first() {
+            self.port.store(first.port() as u64, Ordering::Relaxed);
+        }
+        for addr in &addrs {
+            tracing::info!("Ready to accept connections tcp on {addr}");
+        }
+        for old in std::mem::replace(&mut *self.listeners.lock(), tasks) {
+            old.abort();
+        }
+        Ok(addrs)
     }
 
     /// Asks the server to stop: listeners close, clients are disconnected.
@@ -188,6 +251,9 @@ impl ServerHandle {
         for t in self.tasks {
             t.abort();
         }
+        for t in std::mem::take(&mut *self.server.listeners.lock()) {
+            t.abort();
+        }
         // Give connection tasks a moment to write their last replies and exit.
         let deadline = Instant::now() + Duration::from_secs(5);
         while !self.server.clients.is_empty() && Instant::now() < deadline {
@@ -210,34 +276,9 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     let binds = config.bind.clone();
     let port = config.port;
     let server = Arc::new(Server::new(config));
-    let mut listeners = Vec::new();
-    for addr in &binds {
-        let host = addr.trim_start_matches('-');
-        let target = if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
-        let listener = TcpListener::bind(&target).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("could not listen on {target}: {e}"))
-        })?;
-        listeners.push(listener);
-    }
-    let mut addrs = Vec::new();
-    let mut tasks = Vec::new();
-    for (i, listener) in listeners.into_iter().enumerate() {
-        let addr = listener.local_addr()?;
-        if i == 0 {
-            server.port.store(addr.port() as u64, Ordering::Relaxed);
-        }
-        tracing::info!("Ready to accept connections tcp on {addr}");
-        addrs.push(addr);
-        tasks.push(tokio::spawn(connection::accept_loop(
-            server.clone(),
-            listener,
-        )));
-    }
-    tasks.push(tokio::spawn(cron(server.clone())));
+    let _ = server.this.set(Arc::downgrade(&server));
+    let addrs = server.listen(&binds, port)?;
+    let tasks = vec![tokio::spawn(cron(server.clone()))];
     Ok(ServerHandle {
         server,
         addrs,
