@@ -189,16 +189,16 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt!(
         "bind",
         "127.0.0.1",
-        false,
-        "Addresses to listen on, separated by spaces.",
+        true,
+        "Addresses to listen on, separated by spaces (`-addr`: skip it if unavailable).",
         |c| c.bind.join(" "),
         |c, v| c.bind = v.split_whitespace().map(str::to_string).collect()
     ),
     opt!(
         "port",
         "6379",
-        false,
-        "TCP port to listen on.",
+        true,
+        "TCP port to listen on (0: any free port).",
         |c| c.port.to_string(),
         |c, v| c.port = parse_u64(v, 0, 65535)? as u16
     ),
@@ -439,7 +439,7 @@ impl Config {
         let mut config = Config::default();
         let mut rest = args;
         if let Some(first) = rest.first() {
-            if !first.starts_with("--") {
+            if !first.starts_with('-') {
                 let path = PathBuf::from(first);
                 let text = std::fs::read_to_string(&path).map_err(|e| {
                     ConfigError(format!(
@@ -452,30 +452,12 @@ impl Config {
                 rest = &rest[1..];
             }
         }
-        // `--name v1 v2 --other v` : everything up to the next `--` is the value.
-        let mut i = 0;
-        while i < rest.len() {
-            let Some(name) = rest[i].strip_prefix("--") else {
-                return Err(ConfigError(format!(
-                    "Invalid argument '{}': options look like --name value",
-                    rest[i]
-                )));
-            };
-            let mut j = i + 1;
-            while j < rest.len() && !rest[j].starts_with("--") {
-                j += 1;
-            }
-            let value = rest[i + 1..j].join(" ");
-            config
-                .set(name, &value, false)
-                .map_err(|e| ConfigError(format!("Bad option --{name} '{value}': {e}")))?;
-            i = j;
-        }
+        config.apply_text(&args_to_config_text(rest))?;
         Ok(config)
     }
 
     /// Applies redis.conf-style text: one `name value...` per line, `#` comments, quoting as in
-    /// redis-cli.
+    /// redis-cli. Options take exactly one value, except `bind`, which takes several.
     pub fn apply_text(&mut self, text: &str) -> Result<(), ConfigError> {
         for (n, line) in text.lines().enumerate() {
             let trimmed = line.trim();
@@ -484,7 +466,8 @@ impl Config {
             }
             let fail = |why: &str| {
                 ConfigError(format!(
-                    "*** FATAL CONFIG FILE ERROR ***\nReading the configuration file, at line {}\n>>> '{}'\n{}",
+                    "\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\nReading the configuration file, at line {}\n>>> '{}'\n{}",
+                    crate::server::REDIS_VERSION,
                     n + 1,
                     trimmed,
                     why
@@ -499,8 +482,11 @@ impl Config {
             let Some((name, values)) = words.split_first() else {
                 continue;
             };
-            if find_option(name).is_none() {
+            let Some(opt) = find_option(name) else {
                 return Err(fail("Bad directive or wrong number of arguments"));
+            };
+            if opt.name != "bind" && values.len() != 1 {
+                return Err(fail("wrong number of arguments"));
             }
             self.set(name, &values.join(" "), false)
                 .map_err(|e| fail(&e))?;
@@ -511,20 +497,21 @@ impl Config {
     /// CONFIG REWRITE: rewrites the file the server was started with so that it holds the
     /// current values, keeping comments and unknown lines, updating lines for known options and
     /// appending the options that differ from their defaults.
-    pub fn rewrite(&self) -> Result<(), String> {
+    /// `force_all` writes every option, defaults included (DEBUG CONFIG-REWRITE-FORCE-ALL).
+    pub fn rewrite(&self, force_all: bool) -> Result<(), String> {
         let path = self
             .config_file
             .as_ref()
             .ok_or("The server is running without a config file")?;
         let old = std::fs::read_to_string(path).unwrap_or_default();
-        let new = self.rewritten(&old);
+        let new = self.rewritten(&old, force_all);
         let tmp = path.with_extension("tmp-rewrite");
         std::fs::write(&tmp, new)
             .and_then(|_| std::fs::rename(&tmp, path))
             .map_err(|e| format!("Rewriting config file: {e}"))
     }
 
-    fn rewritten(&self, old: &str) -> String {
+    fn rewritten(&self, old: &str, force_all: bool) -> String {
         let mut out = String::new();
         let mut written = std::collections::HashSet::new();
         for line in old.lines() {
@@ -543,7 +530,7 @@ impl Config {
         }
         for opt in OPTIONS {
             let value = (opt.get)(self);
-            if !written.contains(opt.name) && value != normalized_default(opt) {
+            if !written.contains(opt.name) && (force_all || value != normalized_default(opt)) {
                 let _ = writeln!(out, "{} {}", opt.name, quote(value));
             }
         }
@@ -571,6 +558,60 @@ impl Config {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// Turns command-line options into configuration text the way redis-server does: `--name`
+/// starts a line, the arguments after it are its values (quoted), and a value may itself start
+/// with `--` when it directly follows an option name (`--port --bla` sets port to `--bla`).
+/// `"--port 6380"` in one argument is a whole line, and a bare `--save` means `save ""`.
+fn args_to_config_text(args: &[String]) -> String {
+    let mut text = String::new();
+    let mut name_has_value = true;
+    for (j, arg) in args.iter().enumerate() {
+        if name_has_value && arg.starts_with("--") {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&arg[2..]);
+            text.push(' ');
+            if split_args(arg.as_bytes()).map_or(0, |w| w.len()) == 1 {
+                name_has_value = false;
+                let next_is_option = args.get(j + 1).is_some_and(|a| a.starts_with("--"));
+                if arg.eq_ignore_ascii_case("--save") && (next_is_option || j + 1 == args.len()) {
+                    text.push_str("\"\"");
+                    name_has_value = next_is_option;
+                }
+            } else {
+                name_has_value = true;
+            }
+        } else {
+            text.push_str(&repr(arg.as_bytes()));
+            text.push(' ');
+            name_has_value = true;
+        }
+    }
+    text
+}
+
+/// Quotes bytes so that [`split_args`] reads them back as one word (Redis's `sdscatrepr`).
+pub fn repr(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('"');
+    for &c in bytes {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => out.push(c as char),
+            c => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn normalized_default(opt: &OptionSpec) -> String {
@@ -626,7 +667,7 @@ mod tests {
     fn runtime_set_rules() {
         let mut c = Config::default();
         assert_eq!(
-            c.set("port", "1", true).unwrap_err(),
+            c.set("databases", "1", true).unwrap_err(),
             "can't set immutable config"
         );
         assert!(c.set("maxclients", "abc", true).is_err());
@@ -641,11 +682,56 @@ mod tests {
     fn rewrite_keeps_comments_and_updates_values() {
         let mut c = Config::default();
         c.set("maxclients", "5", true).unwrap();
-        let text = c.rewritten("# hello\nmaxclients 100\nport 6379\n");
+        let text = c.rewritten("# hello\nmaxclients 100\nport 6379\n", false);
         assert!(
             text.starts_with("# hello\nmaxclients 5\nport 6379\n"),
             "{text}"
         );
+    }
+
+    fn from_args(args: &[&str]) -> Result<Config, String> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        Config::from_args(&args).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn command_line_like_redis_server() {
+        let c = from_args(&["--maxmemory 700mb", "--maxmemory-policy volatile-lru"]).unwrap();
+        assert_eq!(c.maxmemory, 700 << 20);
+        assert_eq!(c.maxmemory_policy, "volatile-lru");
+        let c = from_args(&["--requirepass", "--secret", "--loglevel", "debug"]).unwrap();
+        assert_eq!(c.requirepass, "--secret");
+        assert_eq!(c.loglevel, LogLevel::Debug);
+        let c = from_args(&["--requirepass", "a \"b\"\n"]).unwrap();
+        assert_eq!(c.requirepass, "a \"b\"\n");
+        let err = from_args(&["--invalid"]).unwrap_err();
+        assert!(
+            err.contains("Bad directive or wrong number of arguments"),
+            "{err}"
+        );
+        let err = from_args(&["--port"]).unwrap_err();
+        assert!(
+            err.contains(">>> 'port'\nwrong number of arguments"),
+            "{err}"
+        );
+        let err = from_args(&["--port", "6379", "6380"]).unwrap_err();
+        assert!(
+            err.contains(">>> 'port \"6379\" \"6380\"'\nwrong number of arguments"),
+            "{err}"
+        );
+        let err = from_args(&["--port", "--loglevel", "verbose"]).unwrap_err();
+        assert!(err.contains("'port \"--loglevel\" \"verbose\"'"), "{err}");
+        let err = from_args(&["--port", "--bla", "--loglevel", "verbose"]).unwrap_err();
+        assert!(
+            err.contains("'port \"--bla\"'\nargument couldn't be parsed into an integer"),
+            "{err}"
+        );
+        let err = from_args(&["--port", "6380", "--loglevel"]).unwrap_err();
+        assert!(
+            err.contains("'loglevel'\nwrong number of arguments"),
+            "{err}"
+        );
+        assert!(from_args(&["--bind", "127.0.0.1", "::1"]).is_ok());
     }
 
     #[test]

@@ -8,7 +8,9 @@ use bytes::Bytes;
 use super::args::{int, is, Cursor};
 use super::keys::help_reply;
 use super::{flags::*, CommandSpec, CommandTable, Ctx, KeySpec};
-use crate::error::{CmdError, CmdResult, AUTH_NOT_CONFIGURED, DB_INDEX, NOPROTO, WRONGPASS};
+use crate::error::{
+    printable, CmdError, CmdResult, AUTH_NOT_CONFIGURED, DB_INDEX, NOPROTO, WRONGPASS,
+};
 use crate::protocol::{Protocol, Reply};
 use crate::server::clients::{ClientInfo, ReplyMode};
 use crate::server::{unix_ms, Server, REDIS_VERSION};
@@ -72,9 +74,11 @@ fn cmd_hello(ctx: &mut Ctx) -> CmdResult<Reply> {
     let mut auth = None;
     let mut setname = None;
     while !c.is_empty() {
-        if c.eat("AUTH") && c.remaining() >= 2 {
+        // An option without all its values is itself the syntax error (`HELLO 3 AUTH user`).
+        let more = c.remaining() - 1;
+        if more >= 2 && c.eat("AUTH") {
             auth = Some((c.next()?.clone(), c.next()?.clone()));
-        } else if c.eat("SETNAME") && c.remaining() >= 1 {
+        } else if more >= 1 && c.eat("SETNAME") {
             setname = Some(c.next()?.clone());
         } else {
             let opt = String::from_utf8_lossy(c.next()?).into_owned();
@@ -174,7 +178,7 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         "N"
     };
     format!(
-        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         info.id,
         info.addr,
         info.laddr,
@@ -184,6 +188,7 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         flags,
         info.db.load(Ordering::Relaxed),
         info.query_buf.load(Ordering::Relaxed),
+        info.query_buf_free.load(Ordering::Relaxed),
         cmd,
         info.protocol.load(Ordering::Relaxed),
         lib(&info.lib_name),
@@ -248,7 +253,8 @@ fn cmd_client_list(ctx: &mut Ctx) -> CmdResult<Reply> {
     let now = unix_ms();
     let mut text = String::new();
     for info in ctx.server.clients.all() {
-        if ids.as_ref().is_some_and(|ids| !ids.contains(&info.id)) {
+        // A killed client is gone for good, even while its task winds down.
+        if info.is_killed() || ids.as_ref().is_some_and(|ids| !ids.contains(&info.id)) {
             continue;
         }
         text.push_str(&client_line(&info, now));
@@ -269,7 +275,10 @@ fn cmd_client_kill(ctx: &mut Ctx) -> CmdResult<Reply> {
     // Old form: CLIENT KILL addr:port, replies +OK or an error.
     if ctx.args.len() == 3 {
         let addr = String::from_utf8_lossy(&ctx.args[2]).into_owned();
-        let Some(target) = all.iter().find(|c| c.addr.to_string() == addr) else {
+        let Some(target) = all
+            .iter()
+            .find(|c| !c.is_killed() && c.addr.to_string() == addr)
+        else {
             return Err(CmdError::new("ERR No such client"));
         };
         if target.id == ctx.client.id {
@@ -323,7 +332,8 @@ fn cmd_client_kill(ctx: &mut Ctx) -> CmdResult<Reply> {
     let now = unix_ms();
     let mut killed = 0;
     for target in all {
-        let matches = id.is_none_or(|i| target.id == i)
+        let matches = !target.is_killed()
+            && id.is_none_or(|i| target.id == i)
             && addr.as_ref().is_none_or(|a| target.addr.to_string() == *a)
             && laddr
                 .as_ref()
@@ -349,22 +359,20 @@ fn cmd_client_kill(ctx: &mut Ctx) -> CmdResult<Reply> {
 
 fn cmd_client_setinfo(ctx: &mut Ctx) -> CmdResult<Reply> {
     let value = &ctx.args[3];
-    if value.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
-        let attr = String::from_utf8_lossy(&ctx.args[2]).to_ascii_lowercase();
-        return Err(CmdError(format!(
-            "ERR {attr} cannot contain spaces, newlines or special characters."
-        )));
-    }
+    // The attribute is named in errors as the client spelled it, and checked first.
+    let attr = printable(&ctx.args[2], 128);
     let slot = if is(&ctx.args[2], "LIB-NAME") {
         &ctx.client.info.lib_name
     } else if is(&ctx.args[2], "LIB-VER") {
         &ctx.client.info.lib_ver
     } else {
-        return Err(CmdError(format!(
-            "ERR Unrecognized option '{}'",
-            String::from_utf8_lossy(&ctx.args[2])
-        )));
+        return Err(CmdError(format!("ERR Unrecognized option '{attr}'")));
     };
+    if !valid_client_name(value) {
+        return Err(CmdError(format!(
+            "ERR {attr} cannot contain spaces, newlines or special characters."
+        )));
+    }
     *slot.lock() = if value.is_empty() {
         None
     } else {
@@ -379,15 +387,18 @@ fn cmd_client_pause(ctx: &mut Ctx) -> CmdResult<Reply> {
     if ms < 0 {
         return Err(CmdError::new(crate::error::TIMEOUT_NEGATIVE));
     }
+    if ctx.args.len() > 4 {
+        return Err(CmdError(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            printable(&ctx.args[1], 128)
+        )));
+    }
     let all = match ctx.args.get(3) {
         None => true,
         Some(m) if is(m, "ALL") => true,
         Some(m) if is(m, "WRITE") => false,
-        Some(_) => return Err(CmdError::syntax()),
+        Some(_) => return Err(CmdError::new("ERR CLIENT PAUSE mode must be WRITE or ALL")),
     };
-    if ctx.args.len() > 4 {
-        return Err(CmdError::syntax());
-    }
     ctx.server
         .pause
         .pause(Instant::now() + Duration::from_millis(ms as u64), all);

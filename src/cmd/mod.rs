@@ -369,7 +369,27 @@ fn lowercase<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b str> {
 /// Runs one request for `client` and returns its reply and what to do after it.
 pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply, After) {
     let table = CommandTable::get();
-    let idx = match table.resolve(args) {
+    let resolved = table.resolve(args);
+    // CLIENT LIST's `cmd=` names the last command looked up, rejected ones included; an unknown
+    // command or subcommand shows as NULL (as in Redis).
+    let last_cmd = match &resolved {
+        Ok(idx) => *idx as u32,
+        // A container is rejected either for its arity (`CLIENT` alone: it is the command) or
+        // for an unknown subcommand (no command).
+        Err(Resolve::Rejected(idx, _))
+            if table.spec(*idx).subcommands.is_empty()
+                || table.parent[*idx].is_some()
+                || args.len() < 2 =>
+        {
+            *idx as u32
+        }
+        Err(_) => u32::MAX,
+    };
+    client
+        .info
+        .last_cmd
+        .store(last_cmd, std::sync::atomic::Ordering::Relaxed);
+    let idx = match resolved {
         Ok(idx) => idx,
         Err(Resolve::Unknown(e)) => {
             server.stats.record_error(&e.0);
@@ -386,14 +406,10 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         server.stats.record_rejected(idx, NOAUTH);
         return (Reply::error(NOAUTH), After::Nothing);
     }
-    if server.pause.blocks(spec, idx) {
+    if server.pause.blocks(spec) {
         return (Reply::Nil, After::RetryWhenUnpaused);
     }
 
-    client
-        .info
-        .last_cmd
-        .store(idx as u32, std::sync::atomic::Ordering::Relaxed);
     let clock = server.clock();
     let mut ks = if spec.has(flags::WHOLE_KEYSPACE) {
         server.keyspace.lock_all(clock)

@@ -99,6 +99,18 @@ fn cpu_times() -> (f64, f64) {
     (tick(11), tick(12))
 }
 
+/// The kernel's name and release (`Linux 6.1.0`), as `uname` gives them to Redis.
+fn os_name() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_string());
+    match (
+        read("/proc/sys/kernel/ostype"),
+        read("/proc/sys/kernel/osrelease"),
+    ) {
+        (Ok(name), Ok(release)) => format!("{name} {release}"),
+        _ => std::env::consts::OS.to_string(),
+    }
+}
+
 fn section_server(s: &Server, out: &mut String) {
     let uptime = s.started.elapsed().as_secs();
     let c = s.config.read();
@@ -108,7 +120,7 @@ fn section_server(s: &Server, out: &mut String) {
     let _ = write!(
         out,
         "redis_version:{REDIS_VERSION}\r\nthermocline_version:{VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:{}\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n",
-        std::env::consts::OS,
+        os_name(),
         std::env::consts::ARCH,
         usize::BITS,
         std::process::id(),
@@ -129,9 +141,10 @@ fn section_clients(s: &Server, out: &mut String) {
     let c = s.config.read();
     let _ = write!(
         out,
-        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
         s.clients.len(),
-        c.maxclients
+        c.maxclients,
+        s.stats.blocked_clients.load(Relaxed),
     );
 }
 
@@ -322,6 +335,29 @@ fn cmd_config_set(ctx: &mut Ctx) -> CmdResult<Reply> {
             ))
         })?;
     }
+    // A new port or bind address takes effect now: listen there before anything is published,
+    // so that a failure leaves every setting as it was.
+    let (old_bind, old_port) = {
+        let c = ctx.server.config.read();
+        (c.bind.clone(), c.port)
+    };
+    if config.port != old_port || config.bind != old_bind {
+        let (arg, why) = if config.port != old_port {
+            ("port", "Unable to listen on this port")
+        } else {
+            ("bind", "Failed to bind to specified addresses.")
+        };
+        let given = pairs
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(arg))
+            .map_or(arg, |(n, _)| n.as_str());
+        if let Err(e) = ctx.server.listen(&config.bind, config.port) {
+            tracing::warn!("CONFIG SET {arg}: {e}");
+            return Err(CmdError(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{given}') - {why}"
+            )));
+        }
+    }
     *ctx.server.config.write() = config;
     ctx.server.config_changed();
     Ok(Reply::Ok)
@@ -336,7 +372,7 @@ fn cmd_config_rewrite(ctx: &mut Ctx) -> CmdResult<Reply> {
     ctx.server
         .config
         .read()
-        .rewrite()
+        .rewrite(false)
         .map_err(|e| CmdError(format!("ERR {e}")))?;
     Ok(Reply::Ok)
 }
@@ -546,19 +582,28 @@ fn cmd_command_list(ctx: &mut Ctx) -> CmdResult<Reply> {
         }
         filter = Some((kind, ctx.args[4].clone()));
     }
+    // Every command followed by its subcommands (`config`, `config|get`, ...), as Redis lists
+    // them; a filter applies to each, by full name for PATTERN.
     let mut names = Vec::new();
     for (i, spec) in table.top_level() {
-        let keep = match &filter {
-            None => true,
-            Some((k, _)) if k == "MODULE" => false,
-            Some((k, v)) if k == "ACLCAT" => {
-                let cat = format!("@{}", String::from_utf8_lossy(v).to_lowercase());
-                spec.acl_categories().contains(&cat.as_str())
+        let subs = spec
+            .subcommands
+            .iter()
+            .filter_map(|sub| table.lookup_sub(i, sub.name.as_bytes()));
+        for idx in std::iter::once(i).chain(subs) {
+            let full = table.full_name(idx);
+            let keep = match &filter {
+                None => true,
+                Some((k, _)) if k == "MODULE" => false,
+                Some((k, v)) if k == "ACLCAT" => {
+                    let cat = format!("@{}", String::from_utf8_lossy(v).to_lowercase());
+                    table.spec(idx).acl_categories().contains(&cat.as_str())
+                }
+                Some((_, pattern)) => glob::matches(pattern, full.as_bytes(), true),
+            };
+            if keep {
+                names.push(Reply::Bulk(Bytes::from(full)));
             }
-            Some((_, pattern)) => glob::matches(pattern, spec.name.as_bytes(), true),
-        };
-        if keep {
-            names.push(Reply::Bulk(Bytes::from(table.full_name(i))));
         }
     }
     Ok(Reply::Array(names))
@@ -619,13 +664,23 @@ fn cmd_time(_ctx: &mut Ctx) -> CmdResult<Reply> {
 }
 
 fn cmd_shutdown(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let (mut save, mut nosave, mut abort, mut other) = (false, false, false, false);
     for a in &ctx.args[1..] {
         let opt = String::from_utf8_lossy(a).to_ascii_uppercase();
         match opt.as_str() {
-            "NOSAVE" | "SAVE" | "NOW" | "FORCE" => {}
-            "ABORT" => return Err(CmdError::new("ERR No shutdown in progress.")),
+            "NOSAVE" => nosave = true,
+            "SAVE" => save = true,
+            "NOW" | "FORCE" => other = true,
+            "ABORT" => abort = true,
             _ => return Err(CmdError::syntax()),
         }
+    }
+    // ABORT takes no other flag, and SAVE and NOSAVE exclude each other (as in Redis).
+    if (abort && (save || nosave || other)) || (save && nosave) {
+        return Err(CmdError::syntax());
+    }
+    if abort {
+        return Err(CmdError::new("ERR No shutdown in progress."));
     }
     tracing::warn!("User requested shutdown...");
     ctx.after = After::Shutdown;
@@ -634,12 +689,16 @@ fn cmd_shutdown(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Ok)
 }
 
-/// Digest of one value, as DEBUG DIGEST-VALUE reports it.
-fn value_digest(value: &Value) -> [u8; 20] {
+/// Digest of one value, as DEBUG DIGEST-VALUE reports it. Like Redis, a TTL adds a fixed
+/// mark but not its time, so that the same data gives the same digest whenever it was written.
+fn value_digest(value: &Value, has_ttl: bool) -> [u8; 20] {
     let mut h = sha1_smol::Sha1::new();
     h.update(value.type_name().as_bytes());
     match value {
         Value::Str(s) => h.update(s),
+    }
+    if has_ttl {
+        h.update(b"!!expire!!");
     }
     h.digest().bytes()
 }
@@ -657,8 +716,7 @@ fn dataset_digest(ctx: &Ctx) -> [u8; 20] {
             let mut h = sha1_smol::Sha1::new();
             h.update(&(db as u64).to_le_bytes());
             h.update(k);
-            h.update(&value_digest(&e.value));
-            h.update(&e.expires_at.to_le_bytes());
+            h.update(&value_digest(&e.value, e.expires_at != 0));
             for (t, x) in total.iter_mut().zip(h.digest().bytes()) {
                 *t ^= x;
             }
@@ -673,7 +731,8 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
     let argc = ctx.args.len();
     match (sub.as_str(), argc) {
         ("sleep", 3) => {
-            let secs = float(&ctx.args[2])?;
+            // Redis reads the time with strtod and no error: what is not a number sleeps 0.
+            let secs = float(&ctx.args[2]).unwrap_or(0.0);
             if secs > 0.0 {
                 ctx.after = After::Sleep(Duration::from_secs_f64(secs.min(3600.0)));
             }
@@ -685,7 +744,10 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
             let digests = ctx.args[2..]
                 .iter()
                 .map(|k| {
-                    let d = ctx.ks.peek(db, k).map_or([0u8; 20], |e| value_digest(&e.value));
+                    let d = ctx
+                        .ks
+                        .peek(db, k)
+                        .map_or([0u8; 20], |e| value_digest(&e.value, e.expires_at != 0));
                     Reply::Status(Bytes::from(hex(&d)))
                 })
                 .collect();
@@ -693,6 +755,20 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
         }
         ("log", 3) => {
             tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&ctx.args[2]));
+            Ok(Reply::Ok)
+        }
+        ("protocol", 3) => debug_protocol(ctx),
+        ("config-rewrite-force-all", 2) => {
+            ctx.server
+                .config
+                .read()
+                .rewrite(true)
+                .map_err(|e| CmdError(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")))?;
+            Ok(Reply::Ok)
+        }
+        ("pause-cron", 3) => {
+            let on = super::args::int(&ctx.args[2])? != 0;
+            ctx.server.cron_paused.store(on, Relaxed);
             Ok(Reply::Ok)
         }
         ("set-active-expire", 3) => {
@@ -715,6 +791,9 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
         ("help", 2) => Ok(help_reply(
             "DEBUG",
             &[
+                "CONFIG-REWRITE-FORCE-ALL",
+                "    Like CONFIG REWRITE but writes all configuration options, including",
+                "    keywords not listed in original configuration file or default values.",
                 "DIGEST",
                 "    Output a hex signature representing the current DB content.",
                 "DIGEST-VALUE <key> [<key> ...]",
@@ -723,6 +802,12 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
                 "    Write <message> to the server log.",
                 "OBJECT <key>",
                 "    Show low level info about the key and associated value.",
+                "PROTOCOL <type>",
+                "    Reply with a test value of the specified type. <type> can be: string,",
+                "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+                "    true, false.",
+                "PAUSE-CRON <0|1>",
+                "    Stop periodic cron job processing.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not accessed.",
                 "SLEEP <seconds>",
@@ -734,6 +819,47 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
             String::from_utf8_lossy(&ctx.args[1])
         ))),
     }
+}
+
+/// DEBUG PROTOCOL <type>: a sample reply of each RESP3 type, as Redis sends them.
+fn debug_protocol(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let kind = String::from_utf8_lossy(&ctx.args[2]).to_ascii_lowercase();
+    let ints = || (0..3).map(Reply::Int).collect::<Vec<_>>();
+    Ok(match kind.as_str() {
+        "string" => Reply::bulk_static("Hello World"),
+        "integer" => Reply::Int(12345),
+        // Redis's sample value, not an attempt at pi.
+        #[allow(clippy::approx_constant)]
+        "double" => Reply::Double(3.141),
+        "bignum" => Reply::BigNumber(Bytes::from_static(b"1234567999999999999999999999999999999")),
+        "null" => Reply::Nil,
+        "array" => Reply::Array(ints()),
+        "set" => Reply::Set(ints()),
+        "map" => Reply::Map((0..3).map(|i| (Reply::Int(i), Reply::Bool(i == 1))).collect()),
+        "attrib" => Reply::Attributed(
+            vec![(
+                Reply::bulk_static("key-popularity"),
+                Reply::Array(vec![Reply::bulk_static("key:123"), Reply::Int(90)]),
+            )],
+            Box::new(Reply::bulk_static("Some real reply following the attribute")),
+        ),
+        "push" => {
+            if ctx.client.protocol == crate::protocol::Protocol::Resp2 {
+                return Err(CmdError::new("ERR RESP2 is not supported by this command"));
+            }
+            // Redis sends a push message and then a normal reply; a command here answers with
+            // one reply, so this waits for out-of-band pushes (client tracking, pub/sub).
+            return Err(CmdError::new(
+                "ERR DEBUG PROTOCOL push is not supported yet",
+            ));
+        }
+        "verbatim" => Reply::Verbatim("This is a verbatim\nstring".into()),
+        "true" => Reply::Bool(true),
+        "false" => Reply::Bool(false),
+        _ => return Err(CmdError::new(
+            "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        )),
+    })
 }
 
 fn cmd_function_flush(ctx: &mut Ctx) -> CmdResult<Reply> {

@@ -52,7 +52,11 @@ pub struct ClientInfo {
     /// Index in the command table of the last command run, for CLIENT LIST's `cmd=`.
     pub last_cmd: AtomicU32,
     pub query_buf: AtomicUsize,
+    /// Spare capacity of the query buffer (`qbuf-free`).
+    pub query_buf_free: AtomicUsize,
     pub no_evict: AtomicBool,
+    /// Waiting for a CLIENT PAUSE to end; the idle timeout spares such clients (as in Redis).
+    pub blocked: AtomicBool,
     pub killed: AtomicBool,
     /// A second handle on the socket, so that a kill can shut it down from another task.
     socket: Mutex<Option<std::net::TcpStream>>,
@@ -79,7 +83,9 @@ impl ClientInfo {
             last_interaction_ms: AtomicU64::new(now_ms),
             last_cmd: AtomicU32::new(u32::MAX),
             query_buf: AtomicUsize::new(0),
+            query_buf_free: AtomicUsize::new(0),
             no_evict: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             socket: Mutex::new(socket),
         }

@@ -22,6 +22,11 @@ use crate::protocol::{encode, Limits, Protocol, Reply, RequestParser};
 
 /// Read buffer growth step.
 const READ_CHUNK: usize = 16 * 1024;
+/// A drained query buffer bigger than this shrinks back to [`READ_CHUNK`] once a batch uses
+/// less than half of it (Redis's PROTO_RESIZE_THRESHOLD).
+const RESIZE_THRESHOLD: usize = 32 * 1024;
+/// An idle client with an empty query buffer releases it after this long.
+const IDLE_RELEASE: Duration = Duration::from_secs(2);
 /// Replies are written out once this much is pending, even mid-batch, to bound memory.
 const WRITE_FLUSH: usize = 1024 * 1024;
 
@@ -43,11 +48,13 @@ pub async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
             .stats
             .total_connections
             .fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(serve(server.clone(), stream, addr));
+        // Ids follow the order connections were accepted in, as in Redis.
+        let id = server.clients.next_id();
+        tokio::spawn(serve(server.clone(), stream, addr, id));
     }
 }
 
-async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAddr) {
+async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAddr, id: u64) {
     let (maxclients, keepalive) = {
         let c = server.config.read();
         (c.maxclients, c.tcp_keepalive)
@@ -74,7 +81,6 @@ async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAdd
         .try_clone()
         .ok()
         .map(std::net::TcpStream::from);
-    let id = server.clients.next_id();
     let info = Arc::new(ClientInfo::new(id, addr, laddr, unix_ms(), killer));
     server.clients.add(info.clone());
     let mut client = Client {
@@ -97,6 +103,16 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     loop {
+        if buf.is_empty() && buf.capacity() > 0 {
+            // A client that stays idle with nothing buffered gives its query buffer back, so
+            // that many idle connections hold no read memory (Redis does the same).
+            if let Ok(ready) = tokio::time::timeout(IDLE_RELEASE, stream.readable()).await {
+                ready?;
+            } else {
+                buf = BytesMut::new();
+                note_query_buf(client, &buf);
+            }
+        }
         // Grow the buffer for a large argument in one step instead of many small ones.
         let want = parser.pending_bulk().unwrap_or(0).max(READ_CHUNK);
         if buf.capacity() - buf.len() < READ_CHUNK / 4 || want > buf.capacity() - buf.len() {
@@ -122,6 +138,10 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
                 c.client_query_buffer_limit as usize,
             )
         };
+        // While a batch runs, `qbuf` counts the whole unprocessed input, the running command
+        // included (as Redis reports it to CLIENT LIST / CLIENT INFO).
+        note_query_buf(client, &buf);
+        let batch_len = buf.len();
         loop {
             let limits = Limits {
                 max_bulk_len: max_bulk,
@@ -137,15 +157,25 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
                     return Ok(());
                 }
             };
+            let mut blocked = None;
             let (reply, after) = loop {
                 let (reply, after) = dispatch(server, client, &args);
                 if after != After::RetryWhenUnpaused {
                     break (reply, after);
                 }
-                // Let the replies so far go out while we wait.
-                write_out(server, stream, &mut out).await?;
+                if blocked.is_none() {
+                    // Counted in INFO's blocked_clients until the command runs or we leave.
+                    blocked = Some(BlockedGuard::new(server, client.info.clone()));
+                    // Let the replies so far go out while we wait.
+                    write_out(server, stream, &mut out).await?;
+                }
+                // A paused client is not reading its socket, so watch for a kill here.
+                if client.info.is_killed() || server.is_shutting_down() {
+                    return Ok(());
+                }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             };
+            drop(blocked);
             if let After::Sleep(d) = after {
                 tokio::time::sleep(d).await;
             }
@@ -173,7 +203,18 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
                 write_out(server, stream, &mut out).await?;
             }
         }
-        client.info.query_buf.store(buf.len(), Ordering::Relaxed);
+        if let Some(want) = parser.pending_bulk() {
+            // Room for the whole of a big argument as soon as its header is in (as Redis does).
+            buf.reserve(want.saturating_sub(buf.len()));
+        } else if buf.is_empty() {
+            // Reuse the drained allocation from its start; drop it for a small one when it grew
+            // for a big request and this batch needed less than half of it.
+            buf.reserve(READ_CHUNK);
+            if buf.capacity() > RESIZE_THRESHOLD && batch_len < buf.capacity() / 2 {
+                buf = BytesMut::with_capacity(READ_CHUNK);
+            }
+        }
+        note_query_buf(client, &buf);
         if buf.len() > qbuf_limit {
             tracing::warn!(
                 "closing client id={} addr={} that reached max query buffer length ({} bytes)",
@@ -186,6 +227,33 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
         if !out.is_empty() {
             write_out(server, stream, &mut out).await?;
         }
+    }
+}
+
+fn note_query_buf(client: &Client, buf: &BytesMut) {
+    client.info.query_buf.store(buf.len(), Ordering::Relaxed);
+    client
+        .info
+        .query_buf_free
+        .store(buf.capacity() - buf.len(), Ordering::Relaxed);
+}
+
+/// Marks a client blocked, and counts it in `blocked_clients`, while it waits for a CLIENT
+/// PAUSE to end.
+struct BlockedGuard<'a>(&'a Server, Arc<ClientInfo>);
+
+impl<'a> BlockedGuard<'a> {
+    fn new(server: &'a Server, info: Arc<ClientInfo>) -> BlockedGuard<'a> {
+        server.stats.blocked_clients.fetch_add(1, Ordering::Relaxed);
+        info.blocked.store(true, Ordering::Relaxed);
+        BlockedGuard(server, info)
+    }
+}
+
+impl Drop for BlockedGuard<'_> {
+    fn drop(&mut self) {
+        self.1.blocked.store(false, Ordering::Relaxed);
+        self.0.stats.blocked_clients.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

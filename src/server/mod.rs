@@ -44,6 +44,12 @@ pub struct Server {
     pub memory_peak: AtomicU64,
     /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
+    /// Background work stopped (DEBUG PAUSE-CRON 1).
+    pub cron_paused: AtomicBool,
+    /// The accept loops of the current listeners; CONFIG SET bind/port replaces them.
+    listeners: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// This server, for the accept loops it starts itself (set by [`start`]).
+    this: std::sync::OnceLock<std::sync::Weak<Server>>,
     /// Cached `requirepass` non-emptiness, read on every command.
     requires_auth: AtomicBool,
     /// `lfu-log-factor << 32 | lfu-decay-time`, read on every command without the config lock.
@@ -73,6 +79,9 @@ impl Server {
             port: AtomicU64::new(port),
             memory_peak: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
+            cron_paused: AtomicBool::new(false),
+            listeners: Mutex::new(Vec::new()),
+            this: std::sync::OnceLock::new(),
             requires_auth: AtomicBool::new(requires_auth),
             lfu_params: AtomicU64::new(lfu),
             shutdown: watch::channel(false).0,
@@ -99,6 +108,63 @@ impl Server {
             lfu_log_factor: (lfu >> 32) as u32,
             lfu_decay_time: lfu as u32,
         }
+    }
+
+    /// Listens on `port` at every address of `bind` (`-addr` marks an optional one), replacing
+    /// the listeners in use only once all the new ones are bound: on error nothing changes.
+    /// Returns the bound addresses. Must run inside the tokio runtime.
+    pub fn listen(&self, bind: &[String], port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        let mut bound = Vec::new();
+        for addr in bind {
+            let optional = addr.starts_with('-');
+            let host = addr.trim_start_matches('-');
+            let target = if host.contains(':') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            };
+            let listener = match std::net::TcpListener::bind(&target) {
+                Ok(l) => l,
+                Err(_) if optional => continue,
+                Err(e) => {
+                    return Err(std::io::Error::new(
+                        e.kind(),
+                        format!("could not listen on {target}: {e}"),
+                    ))
+                }
+            };
+            listener.set_nonblocking(true)?;
+            bound.push(TcpListener::from_std(listener)?);
+        }
+        if bound.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrNotAvailable,
+                format!("could not listen on any of {bind:?} port {port}"),
+            ));
+        }
+        let Some(this) = self.this.get().and_then(std::sync::Weak::upgrade) else {
+            return Err(std::io::Error::other("the server is not running"));
+        };
+        let mut addrs = Vec::new();
+        let mut tasks = Vec::new();
+        for listener in bound {
+            let addr = listener.local_addr()?;
+            addrs.push(addr);
+            tasks.push(tokio::spawn(connection::accept_loop(
+                this.clone(),
+                listener,
+            )));
+        }
+        if let Some(first) = addrs.first() {
+            self.port.store(first.port() as u64, Ordering::Relaxed);
+        }
+        for addr in &addrs {
+            tracing::info!("Ready to accept connections tcp on {addr}");
+        }
+        for old in std::mem::replace(&mut *self.listeners.lock(), tasks) {
+            old.abort();
+        }
+        Ok(addrs)
     }
 
     /// Asks the server to stop: listeners close, clients are disconnected.
@@ -136,14 +202,23 @@ impl Pause {
         self.active.store(true, Ordering::Release);
     }
 
+    /// True while a pause (of either kind) is in force; keys do not expire actively then, so
+    /// that the dataset stays still (as in Redis).
+    pub fn in_force(&self) -> bool {
+        if !self.active.load(Ordering::Acquire) {
+            return false;
+        }
+        matches!(*self.state.lock(), Some((until, _)) if until > Instant::now())
+    }
+
     pub fn unpause(&self) {
         *self.state.lock() = None;
         self.active.store(false, Ordering::Release);
     }
 
-    /// True when `spec` must wait for the pause to end. CLIENT PAUSE/UNPAUSE themselves are
-    /// never held, so that a paused server can always be unpaused.
-    pub fn blocks(&self, spec: &CommandSpec, idx: usize) -> bool {
+    /// True when `spec` must wait for the pause to end. As in Redis, a pause of ALL holds every
+    /// command, CLIENT PAUSE and UNPAUSE from other clients included; it ends at its deadline.
+    pub fn blocks(&self, spec: &CommandSpec) -> bool {
         if !self.active.load(Ordering::Acquire) {
             return false;
         }
@@ -154,13 +229,7 @@ impl Pause {
                 self.active.store(false, Ordering::Release);
                 false
             }
-            Some((_, all)) => {
-                let name = CommandTable::get().full_name(idx);
-                if name == "client|unpause" || name == "client|pause" {
-                    return false;
-                }
-                all || spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)
-            }
+            Some((_, all)) => all || spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
             None => false,
         }
     }
@@ -190,6 +259,9 @@ impl ServerHandle {
         for t in self.tasks {
             t.abort();
         }
+        for t in std::mem::take(&mut *self.server.listeners.lock()) {
+            t.abort();
+        }
         // Give connection tasks a moment to write their last replies and exit.
         let deadline = Instant::now() + Duration::from_secs(5);
         while !self.server.clients.is_empty() && Instant::now() < deadline {
@@ -212,34 +284,9 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     let binds = config.bind.clone();
     let port = config.port;
     let server = Arc::new(Server::new(config));
-    let mut listeners = Vec::new();
-    for addr in &binds {
-        let host = addr.trim_start_matches('-');
-        let target = if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
-        let listener = TcpListener::bind(&target).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("could not listen on {target}: {e}"))
-        })?;
-        listeners.push(listener);
-    }
-    let mut addrs = Vec::new();
-    let mut tasks = Vec::new();
-    for (i, listener) in listeners.into_iter().enumerate() {
-        let addr = listener.local_addr()?;
-        if i == 0 {
-            server.port.store(addr.port() as u64, Ordering::Relaxed);
-        }
-        tracing::info!("Ready to accept connections tcp on {addr}");
-        addrs.push(addr);
-        tasks.push(tokio::spawn(connection::accept_loop(
-            server.clone(),
-            listener,
-        )));
-    }
-    tasks.push(tokio::spawn(cron(server.clone())));
+    let _ = server.this.set(Arc::downgrade(&server));
+    let addrs = server.listen(&binds, port)?;
+    let tasks = vec![tokio::spawn(cron(server.clone()))];
     Ok(ServerHandle {
         server,
         addrs,
@@ -259,15 +306,19 @@ async fn cron(server: Arc<Server>) {
         if server.is_shutting_down() {
             return;
         }
-        if !server.active_expire.load(Ordering::Relaxed) {
+        if server.cron_paused.load(Ordering::Relaxed) {
             continue;
         }
         let srv = server.clone();
         // Expiry takes shard locks; keep it off the async workers' critical path.
-        let expired =
+        let expire = server.active_expire.load(Ordering::Relaxed) && !server.pause.in_force();
+        let expired = if expire {
             tokio::task::spawn_blocking(move || srv.keyspace.expire_cycle(unix_ms(), 200).len())
                 .await
-                .unwrap_or(0);
+                .unwrap_or(0)
+        } else {
+            0
+        };
         if expired > 0 {
             server
                 .stats
@@ -279,7 +330,7 @@ async fn cron(server: Arc<Server>) {
             let now = unix_ms();
             for c in server.clients.all() {
                 let idle = now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed));
-                if idle > timeout * 1000 {
+                if idle > timeout * 1000 && !c.blocked.load(Ordering::Relaxed) {
                     tracing::debug!("closing idle client id={}", c.id);
                     c.kill();
                 }

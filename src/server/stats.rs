@@ -29,6 +29,9 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub total_error_replies: AtomicU64,
+    /// Clients currently waiting for a CLIENT PAUSE to end (INFO's `blocked_clients`, which
+    /// Redis counts them in). A gauge: CONFIG RESETSTAT leaves it alone.
+    pub blocked_clients: AtomicU64,
     /// Error code (first word of the error) -> count.
     pub errors: Mutex<BTreeMap<String, u64>>,
 }
@@ -46,6 +49,7 @@ impl Stats {
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
             total_error_replies: AtomicU64::new(0),
+            blocked_clients: AtomicU64::new(0),
             errors: Mutex::new(BTreeMap::new()),
         }
     }

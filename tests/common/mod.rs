@@ -24,7 +24,28 @@ impl TestServer {
     }
 
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> TestServer {
+        Self::spawn(dir, None, extra)
+    }
+
+    /// Starts the server from the configuration file `config` (which may set anything but the
+    /// port, bind address and directory the harness passes), plus `extra`.
+    pub fn start_with_config(
+        dir: tempfile::TempDir,
+        config: &std::path::Path,
+        extra: &[&str],
+    ) -> TestServer {
+        Self::spawn(dir, Some(config), extra)
+    }
+
+    fn spawn(
+        dir: tempfile::TempDir,
+        config: Option<&std::path::Path>,
+        extra: &[&str],
+    ) -> TestServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_thermocline-server"));
+        if let Some(config) = config {
+            cmd.arg(config);
+        }
         cmd.args(["--port", "0", "--bind", "127.0.0.1", "--dir"])
             .arg(dir.path());
         cmd.args(extra);
