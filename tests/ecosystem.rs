@@ -52,7 +52,7 @@ fn redis_cli_commands_and_replies() {
     assert_eq!(cli(&server, &["get", "missing"]), "");
     assert_eq!(
         cli(&server, &["nosuchcommand", "x"]),
-        "ERR unknown command 'nosuchcommand', with args beginning with: 'x' "
+        "ERR unknown command 'nosuchcommand', with args beginning with: 'x'"
     );
     // RESP3: a map reply printed by redis-cli -3.
     let hello = cli(&server, &["-3", "hello", "3"]);
