@@ -23,6 +23,12 @@ pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (prot
 pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
 pub const OFFSET_RANGE: &str = "ERR offset is out of range";
+pub const BIT_ARG: &str = "ERR The bit argument must be 1 or 0.";
+pub const BITOP_NOT_ARGS: &str = "ERR BITOP NOT must be called with a single source key.";
+pub const BITFIELD_TYPE: &str =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+pub const BITFIELD_OVERFLOW: &str = "ERR Invalid OVERFLOW type specified";
+pub const BITFIELD_RO_WRITE: &str = "ERR BITFIELD_RO only supports the GET subcommand";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub const MAX_CLIENTS: &str = "ERR max number of clients reached";
 pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";

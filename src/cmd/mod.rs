@@ -11,6 +11,7 @@
 //! functions that work on a locked keyspace view, and build a [`Reply`].
 
 pub mod args;
+pub mod bits;
 pub mod connection;
 pub mod docs;
 pub mod keys;
@@ -235,6 +236,7 @@ pub struct CommandTable {
 /// The family lists, in the order COMMAND and docs/COMMANDS.md present them.
 const FAMILIES: &[&[CommandSpec]] = &[
     strings::COMMANDS,
+    bits::COMMANDS,
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,

@@ -295,7 +295,7 @@ fn max_len(ctx: &Ctx) -> usize {
 }
 
 /// Gives mutable access to the string at `key`, unsharing its buffer if a reader holds it.
-fn edit_str<R>(
+pub(crate) fn edit_str<R>(
     ks: &mut Locked,
     db: usize,
     key: &[u8],
