@@ -412,7 +412,12 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         return (Reply::Nil, After::RetryWhenUnpaused);
     }
 
-    let clock = server.clock();
+    let started = std::time::Instant::now();
+    let clock = server.clock(started);
+    if spec.has(flags::WHOLE_KEYSPACE) {
+        // INFO and friends must see this connection's earlier commands counted.
+        server.stats.flush(&mut client.stats);
+    }
     let mut ks = if spec.has(flags::WHOLE_KEYSPACE) {
         server.keyspace.lock_all(clock)
     } else {
@@ -423,7 +428,6 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
             .collect();
         server.keyspace.lock(clock, shards)
     };
-    let started = std::time::Instant::now();
     let mut ctx = Ctx {
         server,
         client,
@@ -437,12 +441,10 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     let lookups = ks.stats;
     drop(ks);
     let elapsed = started.elapsed();
-    server.stats.record_call(
-        idx,
-        elapsed,
-        lookups,
-        result.as_ref().err().map(|e| e.0.as_str()),
-    );
+    client.stats.record(idx, elapsed, lookups, result.is_err());
+    if let Err(e) = &result {
+        server.stats.record_error(&e.0);
+    }
     match result {
         Ok(reply) => (reply, after),
         Err(e) => (e.into(), after),

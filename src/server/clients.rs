@@ -12,6 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use super::stats::LocalStats;
 use crate::protocol::Protocol;
 
 /// Per-connection state that only the connection's own task touches.
@@ -24,6 +25,8 @@ pub struct Client {
     /// Close the connection once the current replies are written (QUIT, CLIENT KILL of self).
     pub close_after_reply: bool,
     pub info: Arc<ClientInfo>,
+    /// Command counters not yet added to the server's totals.
+    pub stats: LocalStats,
 }
 
 /// CLIENT REPLY ON|OFF|SKIP.

@@ -15,6 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::clients::{Client, ClientInfo, ReplyMode};
+use super::stats::LocalStats;
 use super::{unix_ms, Server};
 use crate::cmd::{dispatch, After};
 use crate::error::MAX_CLIENTS;
@@ -91,10 +92,12 @@ async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAdd
         reply_mode: ReplyMode::On,
         close_after_reply: false,
         info,
+        stats: LocalStats::default(),
     };
     if let Err(e) = run(&server, &mut client, &mut stream).await {
         tracing::debug!("client id={id} addr={addr} closed: {e}");
     }
+    server.stats.flush(&mut client.stats);
     server.clients.remove(id);
 }
 
@@ -102,15 +105,29 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
     let mut parser = RequestParser::new();
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = BytesMut::with_capacity(READ_CHUNK);
+    // A client that stays idle with nothing buffered gives its query buffer back, so that many
+    // idle connections hold no read memory (Redis does the same). One timer per connection,
+    // re-armed at most once per IDLE_RELEASE, keeps timer work off the per-request path.
+    let idle = tokio::time::sleep(IDLE_RELEASE);
+    tokio::pin!(idle);
     loop {
         if buf.is_empty() && buf.capacity() > 0 {
-            // A client that stays idle with nothing buffered gives its query buffer back, so
-            // that many idle connections hold no read memory (Redis does the same).
-            if let Ok(ready) = tokio::time::timeout(IDLE_RELEASE, stream.readable()).await {
-                ready?;
-            } else {
-                buf = BytesMut::new();
-                note_query_buf(client, &buf);
+            tokio::select! {
+                biased;
+                ready = stream.readable() => ready?,
+                _ = &mut idle => {
+                    let last = client.info.last_interaction_ms.load(Ordering::Relaxed);
+                    let idle_ms = unix_ms().saturating_sub(last);
+                    if idle_ms >= IDLE_RELEASE.as_millis() as u64 {
+                        buf = BytesMut::new();
+                        note_query_buf(client, &buf);
+                        idle.as_mut().reset(tokio::time::Instant::now() + IDLE_RELEASE);
+                    } else {
+                        let left = IDLE_RELEASE.saturating_sub(Duration::from_millis(idle_ms));
+                        idle.as_mut().reset(tokio::time::Instant::now() + left);
+                    }
+                    continue;
+                }
             }
         }
         // Grow the buffer for a large argument in one step instead of many small ones.
@@ -223,6 +240,9 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
                 buf.len()
             );
             return Ok(());
+        }
+        if !client.stats.is_empty() {
+            server.stats.flush(&mut client.stats);
         }
         if !out.is_empty() {
             write_out(server, stream, &mut out).await?;

@@ -10,7 +10,7 @@ pub mod connection;
 pub mod stats;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -54,6 +54,8 @@ pub struct Server {
     requires_auth: AtomicBool,
     /// `lfu-log-factor << 32 | lfu-decay-time`, read on every command without the config lock.
     lfu_params: AtomicU64,
+    /// Unix ms minus monotonic ms since `started`; see [`Server::unix_ms_at`].
+    wall_offset_ms: AtomicI64,
     shutdown: watch::Sender<bool>,
 }
 
@@ -84,6 +86,7 @@ impl Server {
             this: std::sync::OnceLock::new(),
             requires_auth: AtomicBool::new(requires_auth),
             lfu_params: AtomicU64::new(lfu),
+            wall_offset_ms: AtomicI64::new(unix_ms() as i64),
             shutdown: watch::channel(false).0,
         }
     }
@@ -97,14 +100,29 @@ impl Server {
         let c = self.config.read();
         self.requires_auth
             .store(!c.requirepass.is_empty(), Ordering::Relaxed);
+        self.lfu_params.store(lfu_params(&c), Ordering::Relaxed);
         crate::logging::set_level(c.loglevel);
     }
 
+    /// Unix milliseconds at the monotonic instant `at`, from the offset cron keeps in step with
+    /// the wall clock: one cheap monotonic reading per command instead of a wall-clock call.
+    pub fn unix_ms_at(&self, at: Instant) -> u64 {
+        let since_start = at.saturating_duration_since(self.started).as_millis() as i64;
+        (self.wall_offset_ms.load(Ordering::Relaxed) + since_start).max(0) as u64
+    }
+
+    /// Re-reads the wall clock (cron, every tick), so that TTLs follow wall-clock changes.
+    pub fn sync_wall_clock(&self) {
+        let since_start = self.started.elapsed().as_millis() as i64;
+        self.wall_offset_ms
+            .store(unix_ms() as i64 - since_start, Ordering::Relaxed);
+    }
+
     /// The clock a command's lookups use.
-    pub fn clock(&self) -> Clock {
+    pub fn clock(&self, at: Instant) -> Clock {
         let lfu = self.lfu_params.load(Ordering::Relaxed);
         Clock {
-            now_ms: unix_ms(),
+            now_ms: self.unix_ms_at(at),
             lfu_log_factor: (lfu >> 32) as u32,
             lfu_decay_time: lfu as u32,
         }
@@ -306,6 +324,7 @@ async fn cron(server: Arc<Server>) {
         if server.is_shutting_down() {
             return;
         }
+        server.sync_wall_clock();
         if server.cron_paused.load(Ordering::Relaxed) {
             continue;
         }
@@ -313,9 +332,12 @@ async fn cron(server: Arc<Server>) {
         // Expiry takes shard locks; keep it off the async workers' critical path.
         let expire = server.active_expire.load(Ordering::Relaxed) && !server.pause.in_force();
         let expired = if expire {
-            tokio::task::spawn_blocking(move || srv.keyspace.expire_cycle(unix_ms(), 200).len())
-                .await
-                .unwrap_or(0)
+            tokio::task::spawn_blocking(move || {
+                let now = srv.unix_ms_at(Instant::now());
+                srv.keyspace.expire_cycle(now, 200).len()
+            })
+            .await
+            .unwrap_or(0)
         } else {
             0
         };
@@ -359,4 +381,40 @@ pub fn random_hex(len: usize) -> String {
     (0..len)
         .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_changes_reach_the_command_clock() {
+        let server = Server::new(Config::default());
+        assert_eq!(server.clock(Instant::now()).lfu_log_factor, 10);
+        server
+            .config
+            .write()
+            .set("lfu-log-factor", "3", true)
+            .unwrap();
+        server
+            .config
+            .write()
+            .set("lfu-decay-time", "7", true)
+            .unwrap();
+        server.config_changed();
+        let clock = server.clock(Instant::now());
+        assert_eq!((clock.lfu_log_factor, clock.lfu_decay_time), (3, 7));
+    }
+
+    #[test]
+    fn command_clock_follows_the_wall_clock() {
+        let server = Server::new(Config::default());
+        server.sync_wall_clock();
+        let ours = server.unix_ms_at(Instant::now());
+        let wall = unix_ms();
+        assert!(
+            ours.abs_diff(wall) < 50,
+            "command clock {ours} vs wall clock {wall}"
+        );
+    }
 }

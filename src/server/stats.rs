@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use smallvec::SmallVec;
 
 use crate::keyspace::LookupStats;
 
@@ -16,6 +17,51 @@ pub struct CommandStats {
     pub usec: AtomicU64,
     pub rejected: AtomicU64,
     pub failed: AtomicU64,
+}
+
+/// One command's counters inside [`LocalStats`].
+#[derive(Debug)]
+struct LocalCommand {
+    idx: u32,
+    calls: u64,
+    usec: u64,
+    failed: u64,
+}
+
+/// Counters a connection accumulates without touching shared cache lines, added to [`Stats`]
+/// once per batch of pipelined commands (and before whole-keyspace commands such as INFO, so
+/// that a connection always sees its own earlier commands counted).
+#[derive(Debug, Default)]
+pub struct LocalStats {
+    commands: SmallVec<[LocalCommand; 4]>,
+    lookups: LookupStats,
+}
+
+impl LocalStats {
+    /// A command ran (successfully or with an error reply, `failed`).
+    pub fn record(&mut self, idx: usize, elapsed: Duration, lookups: LookupStats, failed: bool) {
+        let usec = elapsed.as_micros() as u64;
+        match self.commands.iter_mut().find(|c| c.idx == idx as u32) {
+            Some(c) => {
+                c.calls += 1;
+                c.usec += usec;
+                c.failed += failed as u64;
+            }
+            None => self.commands.push(LocalCommand {
+                idx: idx as u32,
+                calls: 1,
+                usec,
+                failed: failed as u64,
+            }),
+        }
+        self.lookups.hits += lookups.hits;
+        self.lookups.misses += lookups.misses;
+        self.lookups.expired += lookups.expired;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
 }
 
 pub struct Stats {
@@ -54,30 +100,30 @@ impl Stats {
         }
     }
 
-    /// A command ran (successfully or with an error reply).
-    pub fn record_call(
-        &self,
-        idx: usize,
-        elapsed: Duration,
-        lookups: LookupStats,
-        error: Option<&str>,
-    ) {
-        let c = &self.commands[idx];
-        c.calls.fetch_add(1, Relaxed);
-        c.usec.fetch_add(elapsed.as_micros() as u64, Relaxed);
-        self.total_commands.fetch_add(1, Relaxed);
-        if lookups.hits != 0 {
-            self.keyspace_hits.fetch_add(lookups.hits, Relaxed);
+    /// Adds a connection's counters to the totals and clears them.
+    pub fn flush(&self, local: &mut LocalStats) {
+        let mut total = 0;
+        for c in local.commands.drain(..) {
+            let g = &self.commands[c.idx as usize];
+            g.calls.fetch_add(c.calls, Relaxed);
+            g.usec.fetch_add(c.usec, Relaxed);
+            if c.failed != 0 {
+                g.failed.fetch_add(c.failed, Relaxed);
+            }
+            total += c.calls;
         }
-        if lookups.misses != 0 {
-            self.keyspace_misses.fetch_add(lookups.misses, Relaxed);
+        if total != 0 {
+            self.total_commands.fetch_add(total, Relaxed);
         }
-        if lookups.expired != 0 {
-            self.expired_keys.fetch_add(lookups.expired, Relaxed);
-        }
-        if let Some(e) = error {
-            c.failed.fetch_add(1, Relaxed);
-            self.record_error(e);
+        let l = std::mem::take(&mut local.lookups);
+        for (counter, n) in [
+            (&self.keyspace_hits, l.hits),
+            (&self.keyspace_misses, l.misses),
+            (&self.expired_keys, l.expired),
+        ] {
+            if n != 0 {
+                counter.fetch_add(n, Relaxed);
+            }
         }
     }
 
