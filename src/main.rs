@@ -37,7 +37,7 @@ fn main() {
         }
     };
     thermocline::logging::init(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

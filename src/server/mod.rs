@@ -7,6 +7,7 @@
 
 pub mod clients;
 pub mod connection;
+pub mod io_pool;
 pub mod stats;
 
 use std::net::SocketAddr;
@@ -50,6 +51,9 @@ pub struct Server {
     listeners: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// This server, for the accept loops it starts itself (set by [`start`]).
     this: std::sync::OnceLock<std::sync::Weak<Server>>,
+    /// The threads that serve connections (set by [`start`]; without it, connections run on the
+    /// caller's runtime).
+    pub io: std::sync::OnceLock<io_pool::IoPool>,
     /// Cached `requirepass` non-emptiness, read on every command.
     requires_auth: AtomicBool,
     /// `lfu-log-factor << 32 | lfu-decay-time`, read on every command without the config lock.
@@ -84,6 +88,7 @@ impl Server {
             cron_paused: AtomicBool::new(false),
             listeners: Mutex::new(Vec::new()),
             this: std::sync::OnceLock::new(),
+            io: std::sync::OnceLock::new(),
             requires_auth: AtomicBool::new(requires_auth),
             lfu_params: AtomicU64::new(lfu),
             wall_offset_ms: AtomicI64::new(unix_ms() as i64),
@@ -285,6 +290,9 @@ impl ServerHandle {
         while !self.server.clients.is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        if let Some(io) = self.server.io.get() {
+            io.stop();
+        }
     }
 }
 
@@ -301,8 +309,10 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     })?;
     let binds = config.bind.clone();
     let port = config.port;
+    let io_threads = config.io_threads();
     let server = Arc::new(Server::new(config));
     let _ = server.this.set(Arc::downgrade(&server));
+    let _ = server.io.set(io_pool::IoPool::start(io_threads)?);
     let addrs = server.listen(&binds, port)?;
     let tasks = vec![tokio::spawn(cron(server.clone()))];
     Ok(ServerHandle {
