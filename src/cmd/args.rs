@@ -82,6 +82,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next argument, or a syntax error.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> CmdResult<&'a Bytes> {
         let arg = self.args.get(self.pos).ok_or_else(CmdError::syntax)?;
         self.pos += 1;
