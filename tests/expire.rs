@@ -229,9 +229,15 @@ fn expire_errors() {
         );
     }
     assert_eq!(ttl(c, "k"), -1);
-    // The extremes that do not overflow work.
+    // The extremes that do not overflow work, and so does reading them back.
     assert_eq!(q::<i64>(c, &["PEXPIREAT", "k", "9223372036854770000"]), 1);
     assert_eq!(q::<i64>(c, &["PEXPIRETIME", "k"]), 9223372036854770000);
+    let _: () = q(c, &["SET", "max", "v", "PXAT", "9223372036854775807"]);
+    assert_eq!(q::<i64>(c, &["PEXPIRETIME", "max"]), i64::MAX);
+    assert_eq!(q::<i64>(c, &["EXPIRETIME", "max"]), 9223372036854776);
+    let expected = (i64::MAX - now_ms()) / 1000;
+    let t = q::<i64>(c, &["TTL", "max"]);
+    assert!((expected - 1..=expected + 1).contains(&t), "TTL {t}");
     assert_eq!(q::<i64>(c, &["EXPIRE", "k", "9223370000000000"]), 1);
     assert!(ttl(c, "k") > 0);
     assert_eq!(q::<i64>(c, &["PEXPIREAT", "k", "-9223372036854775808"]), 1);

@@ -406,9 +406,19 @@ fn ttl_ms(ctx: &mut Ctx) -> i64 {
     }
 }
 
+/// Milliseconds to the nearest second (negative codes pass through); exact for any i64, where
+/// `ms + 500` would overflow near `i64::MAX` (an expiry set with `PXAT 9223372036854775807`).
+fn ms_to_rounded_s(ms: i64) -> i64 {
+    if ms < 0 {
+        ms
+    } else {
+        ((i128::from(ms) + 500) / 1000) as i64
+    }
+}
+
 fn cmd_ttl(ctx: &mut Ctx) -> CmdResult<Reply> {
     let ms = ttl_ms(ctx);
-    Ok(Reply::Int(if ms < 0 { ms } else { (ms + 500) / 1000 }))
+    Ok(Reply::Int(ms_to_rounded_s(ms)))
 }
 
 fn cmd_pttl(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -428,7 +438,7 @@ fn expire_time_ms(ctx: &mut Ctx) -> i64 {
 fn cmd_expiretime(ctx: &mut Ctx) -> CmdResult<Reply> {
     let ms = expire_time_ms(ctx);
     // Rounded to the nearest second, like TTL.
-    Ok(Reply::Int(if ms < 0 { ms } else { (ms + 500) / 1000 }))
+    Ok(Reply::Int(ms_to_rounded_s(ms)))
 }
 
 fn cmd_pexpiretime(ctx: &mut Ctx) -> CmdResult<Reply> {
