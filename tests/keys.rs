@@ -602,6 +602,15 @@ fn object_subcommands() {
         assert_eq!(q::<i64>(c, &["OBJECT", "REFCOUNT", "n"]), 2147483647);
         let _: i64 = q(c, &["INCR", "n"]);
         assert_eq!(q::<i64>(c, &["OBJECT", "REFCOUNT", "n"]), 1);
+        // COPY duplicates the object: the copy of a shared integer is its own, until rewritten.
+        let _: () = q(c, &["SET", "n", "5"]);
+        let _: i64 = q(c, &["COPY", "n", "n2"]);
+        let _: () = q(c, &["RENAME", "n2", "n3"]);
+        assert_eq!(q::<i64>(c, &["OBJECT", "REFCOUNT", "n"]), 2147483647);
+        assert_eq!(q::<i64>(c, &["OBJECT", "REFCOUNT", "n3"]), 1);
+        assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "n3"]), "int");
+        let _: i64 = q(c, &["INCR", "n3"]);
+        assert_eq!(q::<i64>(c, &["OBJECT", "REFCOUNT", "n3"]), 2147483647);
 
         assert_eq!(q::<i64>(c, &["OBJECT", "IDLETIME", "e"]), 0);
         let lfu_off = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";

@@ -6,7 +6,7 @@ use super::args::{int, is, Cursor};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{printable, CmdError, CmdResult, DB_INDEX, NO_SUCH_KEY, SAME_OBJECT};
 use crate::glob;
-use crate::keyspace::{Entry, Locked};
+use crate::keyspace::{Entry, Locked, StrEncoding};
 use crate::protocol::Reply;
 use crate::types::{Value, TYPE_NAMES};
 
@@ -291,9 +291,13 @@ fn cmd_copy(ctx: &mut Ctx) -> CmdResult<Reply> {
     let Some(entry) = ctx.ks.get(src_db, src) else {
         return Ok(Reply::Int(0));
     };
-    // A new object: same value, TTL and encoding, fresh access clock.
+    // A new object: same value, TTL and encoding, fresh access clock (and never a shared
+    // integer).
     let mut copy = Entry::new(entry.value.clone(), entry.expires_at, now_s);
-    copy.str_enc = entry.str_enc;
+    copy.str_enc = match entry.str_enc {
+        StrEncoding::Auto if entry.encoding() == "int" => StrEncoding::UnsharedInt,
+        enc => enc,
+    };
     if ctx.ks.contains(dst_db, dst) && !replace {
         return Ok(Reply::Int(0));
     }
@@ -492,6 +496,7 @@ fn object_generic(ctx: &mut Ctx, what: &str) -> CmdResult<Reply> {
 fn refcount(e: &Entry, shared_ints: bool) -> i64 {
     let Value::Str(s) = &e.value;
     let small_int = e.encoding() == "int"
+        && e.str_enc != StrEncoding::UnsharedInt
         && crate::protocol::parse_i64(s).is_some_and(|n| (0..10_000).contains(&n));
     if shared_ints && small_int {
         i64::from(i32::MAX)

@@ -44,7 +44,7 @@ impl Entry {
                     "raw"
                 }
             }
-            (value, StrEncoding::Auto) => value.encoding(),
+            (value, StrEncoding::Auto | StrEncoding::UnsharedInt) => value.encoding(),
         }
     }
 }
@@ -62,6 +62,9 @@ pub enum StrEncoding {
     Raw,
     /// Built from a float: `embstr` or `raw` by length, never `int`.
     NoInt,
+    /// Chosen from the content, but a COPY of an integer: Redis duplicates the object, so even
+    /// a small integer is not one of its shared ones (OBJECT REFCOUNT 1).
+    UnsharedInt,
 }
 
 /// Access tracking for OBJECT IDLETIME / OBJECT FREQ and, later, eviction and demotion sampling:
