@@ -4,11 +4,11 @@ use bytes::Bytes;
 
 use super::args::{int, is, Cursor};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
-use crate::error::{CmdError, CmdResult, DB_INDEX, NO_SUCH_KEY, SAME_OBJECT};
+use crate::error::{printable, CmdError, CmdResult, DB_INDEX, NO_SUCH_KEY, SAME_OBJECT};
 use crate::glob;
-use crate::keyspace::Locked;
+use crate::keyspace::{Entry, Locked, StrEncoding};
 use crate::protocol::Reply;
-use crate::types::TYPE_NAMES;
+use crate::types::{Value, TYPE_NAMES};
 
 fn cmd_del(ctx: &mut Ctx) -> CmdResult<Reply> {
     let db = ctx.db();
@@ -24,7 +24,7 @@ fn cmd_exists(ctx: &mut Ctx) -> CmdResult<Reply> {
     // Repeated keys count each time, as in Redis.
     let n = ctx.args[1..]
         .iter()
-        .filter(|k| ctx.ks.contains(db, k))
+        .filter(|k| ctx.ks.get_notouch(db, k).is_some())
         .count();
     Ok(Reply::Int(n as i64))
 }
@@ -42,7 +42,7 @@ fn cmd_type(ctx: &mut Ctx) -> CmdResult<Reply> {
     let db = ctx.db();
     let name = ctx
         .ks
-        .peek(db, &ctx.args[1])
+        .get_notouch(db, &ctx.args[1])
         .map_or("none", |e| e.value.type_name());
     Ok(Reply::Status(Bytes::from_static(name.as_bytes())))
 }
@@ -62,7 +62,8 @@ pub fn op_rename(ks: &mut Locked, db: usize, src: &[u8], dst: &[u8], nx: bool) -
     let entry = ks
         .remove(db, src)
         .ok_or_else(|| CmdError::new(NO_SUCH_KEY))?;
-    ks.set(db, dst, entry.value, entry.expires_at);
+    // The value moves with its TTL, access clock and encoding.
+    ks.set_entry(db, dst, entry);
     Ok(true)
 }
 
@@ -93,12 +94,31 @@ fn cmd_keys(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Array(out))
 }
 
-/// Parses SCAN's cursor; Redis's text for a bad one.
+/// Parses SCAN's cursor as Redis does (`strtoul` over the whole argument): an optional sign and
+/// decimal digits, a negative value wrapping around, the empty string meaning 0; no spaces, no
+/// value above `u64::MAX`. Redis's text for a bad one.
 pub fn parse_cursor(arg: &[u8]) -> CmdResult<u64> {
-    std::str::from_utf8(arg)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| CmdError::new("ERR invalid cursor"))
+    let bad = || CmdError::new("ERR invalid cursor");
+    let (neg, digits) = match arg.first() {
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        // strtoul("") is 0 and consumes everything; a lone sign is not a number.
+        return if arg.is_empty() { Ok(0) } else { Err(bad()) };
+    }
+    let mut n: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Err(bad());
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(c - b'0')))
+            .ok_or_else(bad)?;
+    }
+    Ok(if neg { n.wrapping_neg() } else { n })
 }
 
 fn cmd_scan(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -132,20 +152,19 @@ fn cmd_scan(ctx: &mut Ctx) -> CmdResult<Reply> {
     }
     let db = ctx.db();
     let mut keys = Vec::new();
-    let next = ctx
-        .ks
-        .scan(db, cursor.min(u64::from(u16::MAX)), count, |k, e| {
-            if pattern
-                .as_ref()
-                .is_some_and(|p| !glob::matches(p, k, false))
-            {
-                return;
+    // Expired keys that match the pattern are removed as the scan meets them (Redis 7.2).
+    let wanted = |k: &[u8]| pattern.as_ref().is_none_or(|p| glob::matches(p, k, false));
+    let next = ctx.ks.scan(
+        db,
+        cursor.min(u64::from(u16::MAX)),
+        count,
+        wanted,
+        |k, e| {
+            if type_filter.is_none_or(|t| t == e.value.type_name()) {
+                keys.push(Reply::Bulk(Bytes::copy_from_slice(k)));
             }
-            if type_filter.is_some_and(|t| t != e.value.type_name()) {
-                return;
-            }
-            keys.push(Reply::Bulk(Bytes::copy_from_slice(k)));
-        });
+        },
+    );
     Ok(Reply::Array(vec![
         Reply::Bulk(Bytes::from(next.to_string())),
         Reply::Array(keys),
@@ -171,8 +190,7 @@ fn flush_mode(ctx: &Ctx) -> CmdResult<bool> {
     }
 }
 
-#[allow(clippy::vec_box)]
-fn drop_tables(tables: Vec<Box<crate::keyspace::DbShard>>, background: bool) {
+fn drop_tables<T: Send + 'static>(tables: Vec<T>, background: bool) {
     if background && !tables.is_empty() {
         std::thread::spawn(move || drop(tables));
     }
@@ -195,18 +213,38 @@ fn cmd_flushall(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Ok)
 }
 
-/// Parses a database index argument, checking its range.
-pub fn db_index(ctx: &Ctx, arg: &[u8], bad: &str) -> CmdResult<usize> {
-    let n = int(arg).map_err(|_| CmdError::new(bad))?;
-    if n < 0 || n as usize >= ctx.server.keyspace.databases() {
-        return Err(CmdError::new(DB_INDEX));
+/// Parses an argument Redis reads with `getIntFromObjectOrReply`: a 64-bit integer that must
+/// fit in 32 bits. With `msg`, that text is the error for both failures; without, Redis's two
+/// generic texts.
+pub fn int32(arg: &[u8], msg: Option<&str>) -> CmdResult<i32> {
+    let n = int(arg).map_err(|e| msg.map_or(e, CmdError::new))?;
+    i32::try_from(n).map_err(|_| {
+        CmdError::new(
+            msg.unwrap_or(
+                "ERR value is out of range, value must between -2147483648 and 2147483647",
+            ),
+        )
+    })
+}
+
+/// Checks a database index parsed with [`int32`] against the number of databases.
+pub fn db_in_range(ctx: &Ctx, n: i32) -> CmdResult<usize> {
+    match usize::try_from(n) {
+        Ok(db) if db < ctx.server.keyspace.databases() => Ok(db),
+        _ => Err(CmdError::new(DB_INDEX)),
     }
-    Ok(n as usize)
+}
+
+/// Parses a database index argument (MOVE, COPY ... DB) and checks its range.
+pub fn db_index(ctx: &Ctx, arg: &[u8]) -> CmdResult<usize> {
+    db_in_range(ctx, int32(arg, None)?)
 }
 
 fn cmd_swapdb(ctx: &mut Ctx) -> CmdResult<Reply> {
-    let a = db_index(ctx, &ctx.args[1], "ERR invalid first DB index")?;
-    let b = db_index(ctx, &ctx.args[2], "ERR invalid second DB index")?;
+    // Both indices are parsed before either is range-checked, as in Redis.
+    let a = int32(&ctx.args[1], Some("ERR invalid first DB index"))?;
+    let b = int32(&ctx.args[2], Some("ERR invalid second DB index"))?;
+    let (a, b) = (db_in_range(ctx, a)?, db_in_range(ctx, b)?);
     if a != b {
         ctx.ks.swap_dbs(a, b);
     }
@@ -215,7 +253,7 @@ fn cmd_swapdb(ctx: &mut Ctx) -> CmdResult<Reply> {
 
 fn cmd_move(ctx: &mut Ctx) -> CmdResult<Reply> {
     let src = ctx.db();
-    let dst = db_index(ctx, &ctx.args[2], crate::error::NOT_INTEGER)?;
+    let dst = db_index(ctx, &ctx.args[2])?;
     if src == dst {
         return Err(CmdError::new(SAME_OBJECT));
     }
@@ -226,7 +264,7 @@ fn cmd_move(ctx: &mut Ctx) -> CmdResult<Reply> {
     let Some(entry) = ctx.ks.remove(src, key) else {
         return Ok(Reply::Int(0));
     };
-    ctx.ks.set(dst, key, entry.value, entry.expires_at);
+    ctx.ks.set_entry(dst, key, entry);
     Ok(Reply::Int(1))
 }
 
@@ -239,7 +277,7 @@ fn cmd_copy(ctx: &mut Ctx) -> CmdResult<Reply> {
             replace = true;
         } else if c.eat("DB") {
             let arg = c.next()?;
-            dst_db = db_index(ctx, arg, crate::error::NOT_INTEGER)?;
+            dst_db = db_index(ctx, arg)?;
         } else {
             return Err(CmdError::syntax());
         }
@@ -249,14 +287,21 @@ fn cmd_copy(ctx: &mut Ctx) -> CmdResult<Reply> {
     if src_db == dst_db && src == dst {
         return Err(CmdError::new(SAME_OBJECT));
     }
-    let Some(entry) = ctx.ks.peek(src_db, src) else {
+    let now_s = ctx.ks.clock.now_s();
+    let Some(entry) = ctx.ks.get(src_db, src) else {
         return Ok(Reply::Int(0));
     };
-    let (value, expires_at) = (entry.value.clone(), entry.expires_at);
+    // A new object: same value, TTL and encoding, fresh access clock (and never a shared
+    // integer).
+    let mut copy = Entry::new(entry.value.clone(), entry.expires_at, now_s);
+    copy.str_enc = match entry.str_enc {
+        StrEncoding::Auto if entry.encoding() == "int" => StrEncoding::UnsharedInt,
+        enc => enc,
+    };
     if ctx.ks.contains(dst_db, dst) && !replace {
         return Ok(Reply::Int(0));
     }
-    ctx.ks.set(dst_db, dst, value, expires_at);
+    ctx.ks.set_entry(dst_db, dst, copy);
     Ok(Reply::Int(1))
 }
 
@@ -271,7 +316,7 @@ struct ExpireFlags {
 
 fn expire_generic(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult<Reply> {
     let name = ctx.spec.name;
-    let n = int(&ctx.args[2])?;
+    // Redis checks the options before the number.
     let mut f = ExpireFlags::default();
     for a in &ctx.args[3..] {
         match String::from_utf8_lossy(a).to_ascii_uppercase().as_str() {
@@ -279,7 +324,12 @@ fn expire_generic(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult<Repl
             "XX" => f.xx = true,
             "GT" => f.gt = true,
             "LT" => f.lt = true,
-            other => return Err(CmdError(format!("ERR Unsupported option {other}"))),
+            _ => {
+                return Err(CmdError(format!(
+                    "ERR Unsupported option {}",
+                    printable(a, 128)
+                )))
+            }
         }
     }
     if f.nx && (f.xx || f.gt || f.lt) {
@@ -292,6 +342,7 @@ fn expire_generic(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult<Repl
             "ERR GT and LT options at the same time are not compatible",
         ));
     }
+    let n = int(&ctx.args[2])?;
     let now = ctx.now_ms() as i64;
     let at = n
         .checked_mul(unit_ms)
@@ -352,37 +403,50 @@ fn cmd_pexpireat(ctx: &mut Ctx) -> CmdResult<Reply> {
 fn ttl_ms(ctx: &mut Ctx) -> i64 {
     let db = ctx.db();
     let now = ctx.now_ms();
-    match ctx.ks.peek(db, &ctx.args[1]) {
+    match ctx.ks.get_notouch(db, &ctx.args[1]) {
         None => -2,
         Some(e) if e.expires_at == 0 => -1,
         Some(e) => e.expires_at.saturating_sub(now) as i64,
     }
 }
 
+/// Milliseconds to the nearest second (negative codes pass through); exact for any i64, where
+/// `ms + 500` would overflow near `i64::MAX` (an expiry set with `PXAT 9223372036854775807`).
+fn ms_to_rounded_s(ms: i64) -> i64 {
+    if ms < 0 {
+        ms
+    } else {
+        ((i128::from(ms) + 500) / 1000) as i64
+    }
+}
+
 fn cmd_ttl(ctx: &mut Ctx) -> CmdResult<Reply> {
     let ms = ttl_ms(ctx);
-    Ok(Reply::Int(if ms < 0 { ms } else { (ms + 500) / 1000 }))
+    Ok(Reply::Int(ms_to_rounded_s(ms)))
 }
 
 fn cmd_pttl(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Int(ttl_ms(ctx)))
 }
 
-fn expire_time(ctx: &mut Ctx, unit: u64) -> CmdResult<Reply> {
+/// The absolute expiry in ms: -2 missing, -1 persistent.
+fn expire_time_ms(ctx: &mut Ctx) -> i64 {
     let db = ctx.db();
-    Ok(Reply::Int(match ctx.ks.peek(db, &ctx.args[1]) {
+    match ctx.ks.get_notouch(db, &ctx.args[1]) {
         None => -2,
         Some(e) if e.expires_at == 0 => -1,
-        Some(e) => (e.expires_at / unit) as i64,
-    }))
+        Some(e) => e.expires_at as i64,
+    }
 }
 
 fn cmd_expiretime(ctx: &mut Ctx) -> CmdResult<Reply> {
-    expire_time(ctx, 1000)
+    let ms = expire_time_ms(ctx);
+    // Rounded to the nearest second, like TTL.
+    Ok(Reply::Int(ms_to_rounded_s(ms)))
 }
 
 fn cmd_pexpiretime(ctx: &mut Ctx) -> CmdResult<Reply> {
-    expire_time(ctx, 1)
+    Ok(Reply::Int(expire_time_ms(ctx)))
 }
 
 fn cmd_persist(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -401,23 +465,44 @@ const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, acc
 const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 fn object_generic(ctx: &mut Ctx, what: &str) -> CmdResult<Reply> {
-    let (lfu, decay) = {
+    let (lfu, decay, shared_ints) = {
         let c = ctx.server.config.read();
-        (c.maxmemory_policy.contains("lfu"), c.lfu_decay_time as u32)
+        let policy = &c.maxmemory_policy;
+        // Redis shares the integers 0..10000 unless an LRU/LFU policy with a memory limit
+        // needs per-key access clocks.
+        let lru_or_lfu = policy.contains("lru") || policy.contains("lfu");
+        (
+            policy.contains("lfu"),
+            c.lfu_decay_time as u32,
+            c.maxmemory == 0 || !lru_or_lfu,
+        )
     };
     let now_s = ctx.ks.clock.now_s();
     let db = ctx.db();
-    let Some(e) = ctx.ks.peek(db, &ctx.args[2]) else {
+    let Some(e) = ctx.ks.get_notouch(db, &ctx.args[2]) else {
         return Ok(Reply::Nil);
     };
     Ok(match what {
-        "encoding" => Reply::bulk_static(e.value.encoding()),
-        "refcount" => Reply::Int(1),
+        "encoding" => Reply::bulk_static(e.encoding()),
+        "refcount" => Reply::Int(refcount(e, shared_ints)),
         "idletime" if lfu => return Err(CmdError::new(LFU_SELECTED)),
         "idletime" => Reply::Int(e.access.idle_seconds(now_s) as i64),
         "freq" if !lfu => return Err(CmdError::new(LFU_NOT_SELECTED)),
         _ => Reply::Int(e.access.decayed_counter(now_s, decay) as i64),
     })
+}
+
+/// OBJECT REFCOUNT: Redis's shared integer objects (0..10000) report `INT_MAX`, anything else 1.
+fn refcount(e: &Entry, shared_ints: bool) -> i64 {
+    let Value::Str(s) = &e.value;
+    let small_int = e.encoding() == "int"
+        && e.str_enc != StrEncoding::UnsharedInt
+        && crate::protocol::parse_i64(s).is_some_and(|n| (0..10_000).contains(&n));
+    if shared_ints && small_int {
+        i64::from(i32::MAX)
+    } else {
+        1
+    }
 }
 
 fn cmd_object_encoding(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -627,7 +712,20 @@ mod tests {
     fn cursor_parsing() {
         assert_eq!(parse_cursor(b"0").unwrap(), 0);
         assert_eq!(parse_cursor(b"123").unwrap(), 123);
-        assert!(parse_cursor(b"-1").is_err());
-        assert!(parse_cursor(b"x").is_err());
+        assert_eq!(parse_cursor(b"-1").unwrap(), u64::MAX);
+        assert_eq!(parse_cursor(b"+7").unwrap(), 7);
+        assert_eq!(parse_cursor(b"").unwrap(), 0);
+        assert_eq!(parse_cursor(b"18446744073709551615").unwrap(), u64::MAX);
+        for bad in [
+            &b"x"[..],
+            b" 1",
+            b"1 ",
+            b"-",
+            b"+",
+            b"18446744073709551616",
+            b"1.5",
+        ] {
+            assert!(parse_cursor(bad).is_err(), "{bad:?}");
+        }
     }
 }

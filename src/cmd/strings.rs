@@ -5,12 +5,15 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::args::{self, float, int, Cursor};
+pub mod longdouble;
+
+use super::args::{int, is};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, NAN_OR_INF, NOT_FLOAT, OVERFLOW, STRING_TOO_LONG};
-use crate::keyspace::{Entry, Locked};
+use crate::keyspace::{Entry, Locked, StrEncoding};
 use crate::protocol::Reply;
 use crate::types::Value;
+use longdouble::{Ld, LongDouble};
 
 /// The string stored in `entry`, or WRONGTYPE.
 pub fn as_str(entry: &Entry) -> CmdResult<&Bytes> {
@@ -52,60 +55,99 @@ fn cmd_get(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(bulk_or_nil(op_get(ctx.ks, db, &ctx.args[1])?))
 }
 
-/// How SET and GETEX change a key's TTL.
-#[allow(clippy::enum_variant_names)]
+/// The unit of an `EX`/`PX`/`EXAT`/`PXAT` option.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Ttl {
-    /// SET without options: remove any TTL. GETEX without options: leave it.
-    Default,
-    /// An absolute time in Unix ms.
-    At(u64),
-    KeepTtl,
-    Persist,
+enum Unit {
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
 }
 
-/// Turns `EX 10` / `PX 100` / `EXAT t` / `PXAT t` into an absolute expiry, with Redis's checks.
-fn expiry_at(unit: &str, arg: &[u8], now_ms: u64, cmd: &str) -> CmdResult<u64> {
+/// The options of SET (`NX XX GET KEEPTTL EX PX EXAT PXAT`) or GETEX (`PERSIST EX PX EXAT PXAT`).
+#[derive(Default)]
+struct StrOpts<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    /// The last expiry option and its (not yet validated) argument.
+    expire: Option<(Unit, &'a [u8])>,
+}
+
+/// Parses SET's (`set` true) or GETEX's options from `args[start..]` with Redis's rules: NX and
+/// XX exclude each other, KEEPTTL/PERSIST exclude the expiry options, two different expiry
+/// options are an error but the same one twice is not (the last wins); anything else, or an
+/// expiry option without a value, is a syntax error. The expiry value is checked later.
+fn parse_str_opts(args: &[Bytes], start: usize, set: bool) -> CmdResult<StrOpts<'_>> {
+    let mut o = StrOpts::default();
+    let mut i = start;
+    while i < args.len() {
+        let opt = &args[i][..];
+        let unit = [
+            ("EX", Unit::Ex),
+            ("PX", Unit::Px),
+            ("EXAT", Unit::ExAt),
+            ("PXAT", Unit::PxAt),
+        ]
+        .into_iter()
+        .find(|(name, _)| is(opt, name))
+        .map(|(_, u)| u);
+        if set && is(opt, "NX") && !o.xx {
+            o.nx = true;
+        } else if set && is(opt, "XX") && !o.nx {
+            o.xx = true;
+        } else if set && is(opt, "GET") {
+            o.get = true;
+        } else if set && is(opt, "KEEPTTL") && o.expire.is_none() {
+            o.keepttl = true;
+        } else if !set && is(opt, "PERSIST") && o.expire.is_none() {
+            o.persist = true;
+        } else if let Some(unit) = unit.filter(|u| {
+            !o.keepttl
+                && !o.persist
+                && o.expire.is_none_or(|(cur, _)| cur == *u)
+                && i + 1 < args.len()
+        }) {
+            o.expire = Some((unit, &args[i + 1][..]));
+            i += 1;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    Ok(o)
+}
+
+/// Turns `EX 10` / `PX 100` / `EXAT t` / `PXAT t` into an absolute expiry in Unix ms, with
+/// Redis's checks: an integer, positive, and no overflow (`invalid expire time in 'set'
+/// command`). The result may lie in the past (EXAT/PXAT).
+fn expiry_at(unit: Unit, arg: &[u8], now_ms: u64, cmd: &str) -> CmdResult<u64> {
     let n = int(arg)?;
-    if n <= 0 {
+    let seconds = matches!(unit, Unit::Ex | Unit::ExAt);
+    if n <= 0 || (seconds && n > i64::MAX / 1000) {
         return Err(CmdError::invalid_expire(cmd));
     }
-    let ms = match unit {
-        "EX" | "EXAT" => n
-            .checked_mul(1000)
-            .ok_or_else(|| CmdError::invalid_expire(cmd))?,
-        _ => n,
-    };
+    let ms = if seconds { n * 1000 } else { n };
     let at = match unit {
-        "EX" | "PX" => ms
+        Unit::Ex | Unit::Px => ms
             .checked_add(now_ms as i64)
             .ok_or_else(|| CmdError::invalid_expire(cmd))?,
-        _ => ms,
+        Unit::ExAt | Unit::PxAt => ms,
     };
     Ok(at as u64)
 }
 
 fn cmd_set(ctx: &mut Ctx) -> CmdResult<Reply> {
-    let (mut nx, mut xx, mut get) = (false, false, false);
-    let mut ttl = Ttl::Default;
-    let mut c = Cursor::new(ctx.args, 3);
-    while !c.is_empty() {
-        let opt = c.next_upper()?;
-        match opt.as_str() {
-            "NX" if !xx => nx = true,
-            "XX" if !nx => xx = true,
-            "GET" => get = true,
-            "KEEPTTL" if ttl == Ttl::Default => ttl = Ttl::KeepTtl,
-            "EX" | "PX" | "EXAT" | "PXAT" if ttl == Ttl::Default => {
-                let arg = c.next()?;
-                ttl = Ttl::At(expiry_at(&opt, arg, ctx.now_ms(), "set")?);
-            }
-            _ => return Err(CmdError::syntax()),
-        }
-    }
+    let o = parse_str_opts(ctx.args, 3, true)?;
+    let at = match o.expire {
+        Some((unit, arg)) => Some(expiry_at(unit, arg, ctx.now_ms(), "set")?),
+        None => None,
+    };
     let db = ctx.db();
     let key = &ctx.args[1];
-    let old = if get {
+    let old = if o.get {
         match ctx.ks.get(db, key) {
             Some(e) => Some(as_str(e)?.clone()),
             None => None,
@@ -113,34 +155,25 @@ fn cmd_set(ctx: &mut Ctx) -> CmdResult<Reply> {
     } else {
         None
     };
-    let exists = if get {
+    let exists = if o.get {
         old.is_some()
     } else {
-        (nx || xx) && ctx.ks.contains(db, key)
+        (o.nx || o.xx) && ctx.ks.contains(db, key)
     };
-    if (nx && exists) || (xx && !exists) {
-        return Ok(if get { bulk_or_nil(old) } else { Reply::Nil });
+    if (o.nx && exists) || (o.xx && !exists) {
+        return Ok(if o.get { bulk_or_nil(old) } else { Reply::Nil });
     }
     let value = Value::Str(Bytes::copy_from_slice(&ctx.args[2]));
-    match ttl {
-        Ttl::KeepTtl => {
-            if !ctx.ks.set_keep_ttl(db, key, value.clone()) {
-                ctx.ks.set(db, key, value, 0);
-            }
-        }
-        Ttl::At(at) if at <= ctx.now_ms() => {
-            // Already expired: the write happens and the key is gone at once.
-            ctx.ks.remove(db, key);
-            ctx.ks.stats.expired += 1;
-        }
-        Ttl::At(at) => {
-            ctx.ks.set(db, key, value, at);
-        }
-        Ttl::Default | Ttl::Persist => {
+    if o.keepttl {
+        if !ctx.ks.set_keep_ttl(db, key, value.clone()) {
             ctx.ks.set(db, key, value, 0);
         }
+    } else {
+        // An EXAT/PXAT in the past stores a key that is already expired, as in Redis: the next
+        // access (or active expiry) removes it.
+        ctx.ks.set(db, key, value, at.unwrap_or(0));
     }
-    Ok(if get { bulk_or_nil(old) } else { Reply::Ok })
+    Ok(if o.get { bulk_or_nil(old) } else { Reply::Ok })
 }
 
 fn cmd_setnx(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -157,7 +190,7 @@ fn cmd_setnx(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Int(1))
 }
 
-fn setex(ctx: &mut Ctx, unit: &str, name: &str) -> CmdResult<Reply> {
+fn setex(ctx: &mut Ctx, unit: Unit, name: &str) -> CmdResult<Reply> {
     let at = expiry_at(unit, &ctx.args[2], ctx.now_ms(), name)?;
     let db = ctx.db();
     ctx.ks.set(
@@ -170,11 +203,11 @@ fn setex(ctx: &mut Ctx, unit: &str, name: &str) -> CmdResult<Reply> {
 }
 
 fn cmd_setex(ctx: &mut Ctx) -> CmdResult<Reply> {
-    setex(ctx, "EX", "setex")
+    setex(ctx, Unit::Ex, "setex")
 }
 
 fn cmd_psetex(ctx: &mut Ctx) -> CmdResult<Reply> {
-    setex(ctx, "PX", "psetex")
+    setex(ctx, Unit::Px, "psetex")
 }
 
 fn cmd_mget(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -254,38 +287,30 @@ fn cmd_getdel(ctx: &mut Ctx) -> CmdResult<Reply> {
 }
 
 fn cmd_getex(ctx: &mut Ctx) -> CmdResult<Reply> {
-    let mut ttl = Ttl::Default;
-    let mut c = Cursor::new(ctx.args, 2);
-    while !c.is_empty() {
-        let opt = c.next_upper()?;
-        match opt.as_str() {
-            "PERSIST" if ttl == Ttl::Default => ttl = Ttl::Persist,
-            "EX" | "PX" | "EXAT" | "PXAT" if ttl == Ttl::Default => {
-                let arg = c.next()?;
-                ttl = Ttl::At(expiry_at(&opt, arg, ctx.now_ms(), "getex")?);
-            }
-            _ => return Err(CmdError::syntax()),
-        }
-    }
+    let o = parse_str_opts(ctx.args, 2, false)?;
     let db = ctx.db();
     let key = &ctx.args[1];
+    // Redis looks the key up (nil when missing, WRONGTYPE) before validating the expiry.
     let Some(value) = op_get(ctx.ks, db, key)? else {
         return Ok(Reply::Nil);
     };
-    match ttl {
-        Ttl::At(at) if at <= ctx.now_ms() => {
-            ctx.ks.remove(db, key);
-            ctx.ks.stats.expired += 1;
-        }
-        Ttl::At(at) => {
-            ctx.ks.set_expiry(db, key, at);
-        }
-        Ttl::Persist => {
-            if ctx.ks.peek(db, key).is_some_and(|e| e.expires_at != 0) {
-                ctx.ks.set_expiry(db, key, 0);
+    let now = ctx.now_ms();
+    match o.expire {
+        Some((unit, arg)) => {
+            let at = expiry_at(unit, arg, now, "getex")?;
+            if at <= now {
+                // An EXAT/PXAT in the past deletes the key (a deletion, not an expiry: INFO's
+                // expired_keys does not count it).
+                ctx.ks.remove(db, key);
+            } else {
+                ctx.ks.set_expiry(db, key, at);
             }
         }
-        Ttl::Default | Ttl::KeepTtl => {}
+        // PERSIST (set_expiry is a no-op write on a key without TTL, so check first).
+        None if o.persist && ctx.ks.peek(db, key).is_some_and(|e| e.expires_at != 0) => {
+            ctx.ks.set_expiry(db, key, 0);
+        }
+        None => {}
     }
     Ok(Reply::Bulk(value))
 }
@@ -294,7 +319,8 @@ fn max_len(ctx: &Ctx) -> usize {
     ctx.server.config.read().proto_max_bulk_len as usize
 }
 
-/// Gives mutable access to the string at `key`, unsharing its buffer if a reader holds it.
+/// Gives mutable access to the string at `key`, unsharing its buffer if a reader holds it. The
+/// string's encoding becomes `raw`, as in Redis.
 pub(crate) fn edit_str<R>(
     ks: &mut Locked,
     db: usize,
@@ -304,6 +330,7 @@ pub(crate) fn edit_str<R>(
     let Some(entry) = ks.get_mut(db, key) else {
         return Ok(None);
     };
+    entry.str_enc = StrEncoding::Raw;
     let Value::Str(s) = &mut entry.value;
     let owned = std::mem::take(s);
     let mut buf = owned
@@ -348,7 +375,7 @@ fn cmd_strlen(ctx: &mut Ctx) -> CmdResult<Reply> {
 /// INCRBY semantics: adds `by` to the integer at `key` (missing counts as 0), keeping the TTL.
 pub fn op_incr_by(ks: &mut Locked, db: usize, key: &[u8], by: i64) -> CmdResult<i64> {
     let current = match ks.peek(db, key) {
-        Some(e) => Some(args::int(as_str(e)?)?),
+        Some(e) => Some(int(as_str(e)?)?),
         None => None,
     };
     let new = current
@@ -392,61 +419,30 @@ fn cmd_decrby(ctx: &mut Ctx) -> CmdResult<Reply> {
     incr_reply(ctx, -by)
 }
 
-/// Formats an INCRBYFLOAT result: 17 significant digits at most, no trailing zeros, no
-/// exponent (Redis prints long doubles with `%.17Lf` and trims; f64 keeps 15-17 digits).
-pub fn format_incr_float(v: f64) -> String {
-    let mut s = format!("{:.17}", v);
-    // Keep at most 17 significant digits so that binary noise is not printed.
-    let digits_before = s
-        .trim_start_matches('-')
-        .split('.')
-        .next()
-        .map_or(0, |p| p.trim_start_matches('0').len());
-    let keep_after = 17usize.saturating_sub(digits_before);
-    if let Some(dot) = s.find('.') {
-        let cut = (dot + 1 + keep_after).min(s.len());
-        s.truncate(cut);
-        // Round-trip check: if fewer digits print the same double, prefer them.
-        for precision in 0..=keep_after {
-            let shorter = format!("{:.*}", precision, v);
-            if shorter.parse::<f64>().ok() == Some(v) {
-                s = shorter;
-                break;
-            }
-        }
-        if s.contains('.') {
-            while s.ends_with('0') {
-                s.pop();
-            }
-            if s.ends_with('.') {
-                s.pop();
-            }
-        }
-    }
-    if s == "-0" {
-        s = "0".into();
-    }
-    s
-}
-
 fn cmd_incrbyfloat(ctx: &mut Ctx) -> CmdResult<Reply> {
-    let by = float(&ctx.args[2])?;
     let db = ctx.db();
     let key = &ctx.args[1];
+    let not_float = || CmdError::new(NOT_FLOAT);
+    // Redis checks the type, then the stored value, then the increment.
     let current = match ctx.ks.peek(db, key) {
-        Some(e) => Some(args::parse_float(as_str(e)?).ok_or_else(|| CmdError::new(NOT_FLOAT))?),
+        Some(e) => Some(LongDouble::parse(as_str(e)?).ok_or_else(not_float)?),
         None => None,
     };
-    let new = current.unwrap_or(0.0) + by;
-    if !new.is_finite() {
-        return Err(CmdError::new(NAN_OR_INF));
-    }
-    let text = Bytes::from(format_incr_float(new));
+    let by = LongDouble::parse(&ctx.args[2]).ok_or_else(not_float)?;
+    let zero = Ld::Finite(LongDouble::ZERO);
+    let text = longdouble::incr_by_float(current.unwrap_or(zero), by)
+        .ok_or_else(|| CmdError::new(NAN_OR_INF))?;
+    let text = Bytes::from(text);
     let value = Value::Str(text.clone());
     if current.is_some() {
-        ctx.ks.set_keep_ttl(db, key, value);
+        if let Some(entry) = ctx.ks.get_mut(db, key) {
+            entry.value = value;
+            entry.str_enc = StrEncoding::NoInt;
+        }
     } else {
-        ctx.ks.set(db, key, value, 0);
+        let mut entry = Entry::new(value, 0, ctx.ks.clock.now_s());
+        entry.str_enc = StrEncoding::NoInt;
+        ctx.ks.set_entry(db, key, entry);
     }
     Ok(Reply::Bulk(text))
 }
@@ -518,7 +514,10 @@ fn cmd_setrange(ctx: &mut Ctx) -> CmdResult<Reply> {
     }
     let mut buf = BytesMut::new();
     let len = write(&mut buf)?;
-    ctx.ks.set(db, key, Value::Str(buf.freeze()), 0);
+    // Redis builds the new string raw.
+    let mut entry = Entry::new(Value::Str(buf.freeze()), 0, ctx.ks.clock.now_s());
+    entry.str_enc = StrEncoding::Raw;
+    ctx.ks.set_entry(db, key, entry);
     Ok(Reply::Int(len as i64))
 }
 
@@ -593,16 +592,6 @@ pub const COMMANDS: &[CommandSpec] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn incr_float_format() {
-        assert_eq!(format_incr_float(10.5), "10.5");
-        assert_eq!(format_incr_float(3.0), "3");
-        assert_eq!(format_incr_float(0.1 + 0.2), "0.30000000000000004");
-        assert_eq!(format_incr_float(-0.0), "0");
-        assert_eq!(format_incr_float(5.0e3), "5000");
-        assert_eq!(format_incr_float(17179869185.5), "17179869185.5");
-    }
 
     #[test]
     fn ranges() {

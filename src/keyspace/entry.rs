@@ -13,12 +13,58 @@ pub struct Entry {
     pub expires_at: u64,
     pub version: u64,
     pub access: Access,
+    /// How OBJECT ENCODING reports a string value (see [`StrEncoding`]).
+    pub str_enc: StrEncoding,
 }
 
 impl Entry {
+    /// A fresh entry: version 0 (the keyspace assigns one when storing it), accessed `now_s`.
+    pub fn new(value: Value, expires_at: u64, now_s: u32) -> Entry {
+        Entry {
+            value,
+            expires_at,
+            version: 0,
+            access: Access::new(now_s),
+            str_enc: StrEncoding::Auto,
+        }
+    }
+
     pub fn is_expired(&self, now_ms: u64) -> bool {
         self.expires_at != 0 && self.expires_at <= now_ms
     }
+
+    /// The name OBJECT ENCODING reports for this entry's value.
+    pub fn encoding(&self) -> &'static str {
+        match (&self.value, self.str_enc) {
+            (Value::Str(_), StrEncoding::Raw) => "raw",
+            (Value::Str(s), StrEncoding::NoInt) => {
+                if s.len() <= 44 {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+            (value, StrEncoding::Auto | StrEncoding::UnsharedInt) => value.encoding(),
+        }
+    }
+}
+
+/// Redis's string encoding is a property of how the value was written, not only of its bytes:
+/// SET picks `int`/`embstr`/`raw` from the content, but a string edited in place (APPEND,
+/// SETRANGE) is `raw` whatever it holds, and one built from a float (INCRBYFLOAT) is never
+/// `int`. RENAME, MOVE and COPY keep the encoding; any other write resets it to `Auto`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StrEncoding {
+    /// Chosen from the content, as SET does.
+    #[default]
+    Auto,
+    /// Edited in place: always `raw`.
+    Raw,
+    /// Built from a float: `embstr` or `raw` by length, never `int`.
+    NoInt,
+    /// Chosen from the content, but a COPY of an integer: Redis duplicates the object, so even
+    /// a small integer is not one of its shared ones (OBJECT REFCOUNT 1).
+    UnsharedInt,
 }
 
 /// Access tracking for OBJECT IDLETIME / OBJECT FREQ and, later, eviction and demotion sampling:

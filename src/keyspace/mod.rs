@@ -27,7 +27,7 @@ use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
-pub use entry::{Access, Entry};
+pub use entry::{Access, Entry, StrEncoding};
 pub use slot::{key_slot, SLOTS};
 
 use crate::types::Value;
@@ -322,7 +322,25 @@ impl<'a> Locked<'a> {
         }
     }
 
-    /// Looks `key` up without recording an access or a hit (TTL, TYPE, OBJECT, EXISTS).
+    /// Looks `key` up for reading without recording an access: counts a hit or miss like
+    /// [`Locked::get`] but leaves the LRU/LFU clock alone (Redis's `LOOKUP_NOTOUCH`: TTL, TYPE,
+    /// EXISTS, OBJECT).
+    pub fn get_notouch(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let slot = key_slot(key);
+        self.expire_if_due(db, slot, key);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        let entry = shard.dbs[db]
+            .as_deref()
+            .and_then(|d| d.table(slot).get(key));
+        if entry.is_some() {
+            self.stats.hits += 1;
+        } else {
+            self.stats.misses += 1;
+        }
+        entry
+    }
+
+    /// Looks `key` up without recording an access or a hit (writes' existence checks).
     pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         let slot = key_slot(key);
         self.expire_if_due(db, slot, key);
@@ -360,18 +378,20 @@ impl<'a> Locked<'a> {
     /// Stores `value` under `key`, replacing any previous value and TTL. `expires_at` is absolute
     /// Unix milliseconds, 0 for none. Returns the previous entry.
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, expires_at: u64) -> Option<Entry> {
+        let entry = Entry::new(value, expires_at, self.clock.now_s());
+        self.set_entry(db, key, entry)
+    }
+
+    /// Stores a whole entry under `key` (value, TTL, access clock and encoding as given; a new
+    /// version), replacing any previous one: RENAME and MOVE carry an entry over this way.
+    /// Returns the previous entry.
+    pub fn set_entry(&mut self, db: usize, key: &[u8], mut entry: Entry) -> Option<Entry> {
         let slot = key_slot(key);
         let now_ms = self.clock.now_ms;
-        let now_s = self.clock.now_s();
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
-        let version = shard.bump();
+        entry.version = shard.bump();
+        let expires_at = entry.expires_at;
         let dbs = shard.db_mut(db);
-        let entry = Entry {
-            value,
-            expires_at,
-            version,
-            access: Access::new(now_s),
-        };
         let table = dbs.table_mut(slot);
         let (stored_key, old) = match table.get_key_value_mut(key) {
             Some((k, e)) => (k.clone(), Some(std::mem::replace(e, entry))),
@@ -401,12 +421,13 @@ impl<'a> Locked<'a> {
         }
     }
 
-    /// Replaces the value of an existing key, keeping its TTL. Returns false when the key does
-    /// not exist.
+    /// Replaces the value of an existing key, keeping its TTL (the encoding goes back to
+    /// [`StrEncoding::Auto`]). Returns false when the key does not exist.
     pub fn set_keep_ttl(&mut self, db: usize, key: &[u8], value: Value) -> bool {
         match self.get_mut(db, key) {
             Some(entry) => {
                 entry.value = value;
+                entry.str_enc = StrEncoding::Auto;
                 true
             }
             None => false,
@@ -518,36 +539,47 @@ impl<'a> Locked<'a> {
 
     /// One SCAN step over `db` (all shards must be locked). The cursor is the next slot to visit;
     /// whole slots are returned, so every key present for the whole scan is returned at least
-    /// once, whatever writes happen between calls. Stops after the slot that brings the collected
-    /// count to at least `count`. Returns the next cursor (0 when done).
+    /// once, whatever writes happen between calls. Keys whose name fails `wanted` (MATCH) are
+    /// skipped; wanted keys whose TTL has passed are removed, as Redis's SCAN does; `f` gets the
+    /// other wanted keys. Stops after the slot that brings the keys looked at to at least
+    /// `count`. Returns the next cursor (0 when done).
     pub fn scan(
-        &self,
+        &mut self,
         db: usize,
         cursor: u64,
         count: usize,
+        wanted: impl Fn(&[u8]) -> bool,
         mut f: impl FnMut(&[u8], &Entry),
     ) -> u64 {
         let now = self.clock.now_ms;
         let mut seen = 0usize;
         let mut slot = cursor as usize;
-        // Visiting empty slots is cheap; bound it anyway so one call stays short.
-        let mut visited = 0usize;
+        let mut expired = Vec::new();
+        // Empty slots cost next to nothing (and every shard is locked already), so only keys
+        // count towards `count`: a small database is scanned in one call, as in Redis.
         while slot < SLOTS {
             let shard = self.shard_at(shard_of_slot(slot as u16));
             if let Some(d) = shard.db(db) {
                 let table = &d.slots[slot % SLOTS_PER_SHARD];
                 for (k, e) in table {
-                    if !e.is_expired(now) {
+                    if !wanted(k) {
+                        continue;
+                    }
+                    if e.is_expired(now) {
+                        expired.push(k.clone());
+                    } else {
                         f(k, e);
                     }
                 }
                 seen += table.len();
             }
             slot += 1;
-            visited += 1;
-            if seen >= count || visited >= count.saturating_mul(100).max(1024) {
+            if seen >= count {
                 break;
             }
+        }
+        for k in expired {
+            self.expire_if_due(db, key_slot(&k), &k);
         }
         if slot >= SLOTS {
             0
@@ -558,8 +590,9 @@ impl<'a> Locked<'a> {
 
     /// A uniformly chosen live key of `db` (all shards must be locked), or None when empty.
     pub fn random_key(&mut self, db: usize) -> Option<Bytes> {
-        // A few tries: a chosen key may turn out to be expired.
-        for _ in 0..100 {
+        // A chosen key may turn out to be expired: it is removed and another one drawn, so this
+        // ends with a live key or an empty database.
+        loop {
             let total = self.len(db);
             if total == 0 {
                 return None;
@@ -586,7 +619,6 @@ impl<'a> Locked<'a> {
                 return Some(key);
             }
         }
-        None
     }
 }
 
@@ -664,14 +696,90 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         let mut cursor = 0;
         loop {
-            cursor = v.scan(0, cursor, 10, |k, _| {
-                assert!(seen.insert(k.to_vec()), "duplicate key");
-            });
+            cursor = v.scan(
+                0,
+                cursor,
+                10,
+                |_| true,
+                |k, _| {
+                    assert!(seen.insert(k.to_vec()), "duplicate key");
+                },
+            );
             if cursor == 0 {
                 break;
             }
         }
         assert_eq!(seen.len(), 5000);
+    }
+
+    #[test]
+    fn scan_removes_wanted_expired_keys_only() {
+        let ks = Keyspace::new(1);
+        let mut v = ks.lock_all(clock(1000));
+        v.set(0, b"live", val("x"), 0);
+        v.set(0, b"old:1", val("x"), 1500);
+        v.set(0, b"other", val("x"), 1500);
+        drop(v);
+        let mut v = ks.lock_all(clock(2000));
+        let mut seen = Vec::new();
+        let next = v.scan(
+            0,
+            0,
+            1000,
+            |k| !k.starts_with(b"other"),
+            |k, _| seen.push(k.to_vec()),
+        );
+        assert_eq!(next, 0);
+        assert_eq!(seen, vec![b"live".to_vec()]);
+        assert_eq!(v.stats.expired, 1);
+        // `other` was not wanted, so it is still there (expired, not yet removed).
+        assert_eq!(v.len(0), 2);
+    }
+
+    #[test]
+    fn random_key_skips_any_number_of_expired_keys() {
+        let ks = Keyspace::new(1);
+        let mut v = ks.lock_all(clock(1000));
+        for i in 0..1000 {
+            v.set(0, format!("e{i}").as_bytes(), val("x"), 1500);
+        }
+        v.set(0, b"alive", val("x"), 0);
+        drop(v);
+        let mut v = ks.lock_all(clock(2000));
+        assert_eq!(v.random_key(0), Some(Bytes::from_static(b"alive")));
+    }
+
+    #[test]
+    fn set_entry_keeps_ttl_access_and_encoding() {
+        let ks = Keyspace::new(1);
+        let mut v = ks.lock_all(clock(1000));
+        let mut e = Entry::new(val("12"), 5000, 1);
+        e.str_enc = StrEncoding::Raw;
+        v.set_entry(0, b"k", e);
+        let stored = v.peek(0, b"k").unwrap();
+        assert_eq!(stored.encoding(), "raw");
+        assert_eq!(stored.access.last_access, 1);
+        assert!(stored.version > 0);
+        assert_eq!(v.expires_len(0), 1);
+        // Replacing the value keeping the TTL goes back to encoding by content.
+        assert!(v.set_keep_ttl(0, b"k", val("13")));
+        assert_eq!(v.peek(0, b"k").unwrap().encoding(), "int");
+        assert_eq!(v.peek(0, b"k").unwrap().expires_at, 5000);
+    }
+
+    #[test]
+    fn get_notouch_counts_but_does_not_touch() {
+        let ks = Keyspace::new(1);
+        let mut v = ks.lock_all(clock(1_000_000));
+        let mut e = Entry::new(val("x"), 0, 7);
+        e.access.lfu_counter = 9;
+        v.set_entry(0, b"k", e);
+        let seen = v
+            .get_notouch(0, b"k")
+            .map(|e| (e.access.last_access, e.access.lfu_counter));
+        assert_eq!(seen, Some((7, 9)));
+        assert!(v.get_notouch(0, b"nope").is_none());
+        assert_eq!((v.stats.hits, v.stats.misses), (1, 1));
     }
 
     #[test]
