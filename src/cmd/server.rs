@@ -782,7 +782,7 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
             let Some(e) = ctx.ks.peek(db, &ctx.args[2]) else { return Err(CmdError::new("ERR no such key")) };
             Ok(Reply::Status(Bytes::from(format!(
                 "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
-                e.value.encoding(),
+                e.encoding(),
                 e.value.mem_size(),
                 e.access.last_access & 0xFF_FFFF,
                 e.access.idle_seconds(now_s)

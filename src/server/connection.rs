@@ -101,6 +101,10 @@ async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAdd
         .map(std::net::TcpStream::from);
     let info = Arc::new(ClientInfo::new(id, addr, laddr, unix_ms(), killer));
     server.clients.add(info.clone());
+    // Leaves the registry (dropping its handle on the socket, which closes it) however this
+    // task ends, a panic in a handler included: a client is never left hanging on a socket
+    // nobody serves.
+    let _registered = Registered { server: &server, id };
     let mut client = Client {
         id,
         db: 0,
@@ -115,7 +119,18 @@ async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAdd
         tracing::debug!("client id={id} addr={addr} closed: {e}");
     }
     server.stats.flush(&mut client.stats);
-    server.clients.remove(id);
+}
+
+/// Removes a client from the registry when dropped.
+struct Registered<'a> {
+    server: &'a Server,
+    id: u64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.server.clients.remove(self.id);
+    }
 }
 
 async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> std::io::Result<()> {
