@@ -662,20 +662,10 @@ pub fn set_bits(buf: &mut [u8], offset: u64, bits: u32, value: u64) {
     }
 }
 
+/// This family's commands: [`command!`](super::command) with the group fixed.
 macro_rules! cmd {
-    ($name:literal, $arity:expr, $flags:expr, $keys:expr, $since:literal, $complexity:literal, $summary:literal, $handler:expr) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            keys: $keys,
-            group: "bitmap",
-            summary: $summary,
-            since: $since,
-            complexity: $complexity,
-            handler: $handler,
-            subcommands: &[],
-        }
+    ($($spec:tt)*) => {
+        super::command!("bitmap", $($spec)*)
     };
 }
 

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::args::{int, is, Cursor};
 use super::keys::help_reply;
-use super::{flags::*, CommandSpec, CommandTable, Ctx, KeySpec};
+use super::{flags::*, CommandSpec, CommandTable, Ctx};
 use crate::error::{
     printable, CmdError, CmdResult, AUTH_NOT_CONFIGURED, DB_INDEX, NOPROTO, WRONGPASS,
 };
@@ -472,27 +472,10 @@ fn cmd_client_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
     ))
 }
 
-fn cmd_container(_ctx: &mut Ctx) -> CmdResult<Reply> {
-    Err(CmdError::syntax())
-}
-
+/// This family's commands: [`keyless_command!`](super::keyless_command) with the group fixed.
 macro_rules! cmd {
-    ($name:literal, $arity:expr, $flags:expr, $since:literal, $summary:literal, $handler:expr) => {
-        cmd!($name, $arity, $flags, $since, $summary, $handler, &[])
-    };
-    ($name:literal, $arity:expr, $flags:expr, $since:literal, $summary:literal, $handler:expr, $subs:expr) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            keys: KeySpec::NONE,
-            group: "connection",
-            summary: $summary,
-            since: $since,
-            complexity: "O(1)",
-            handler: $handler,
-            subcommands: $subs,
-        }
+    ($($spec:tt)*) => {
+        super::keyless_command!("connection", $($spec)*)
     };
 }
 
@@ -658,7 +641,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         0,
         "2.4.0",
         "A container for client connection commands.",
-        cmd_container,
+        super::container,
         CLIENT_SUBCOMMANDS
     ),
 ];

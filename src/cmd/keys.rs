@@ -557,38 +557,10 @@ fn cmd_object_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
     ))
 }
 
-fn cmd_container(_ctx: &mut Ctx) -> CmdResult<Reply> {
-    // Containers are resolved to their subcommands by dispatch; never called.
-    Err(CmdError::syntax())
-}
-
+/// This family's commands: [`command!`](super::command) with the group fixed.
 macro_rules! cmd {
-    ($name:literal, $arity:expr, $flags:expr, $keys:expr, $since:literal, $complexity:literal, $summary:literal, $handler:expr) => {
-        cmd!(
-            $name,
-            $arity,
-            $flags,
-            $keys,
-            $since,
-            $complexity,
-            $summary,
-            $handler,
-            &[]
-        )
-    };
-    ($name:literal, $arity:expr, $flags:expr, $keys:expr, $since:literal, $complexity:literal, $summary:literal, $handler:expr, $subs:expr) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            keys: $keys,
-            group: "generic",
-            summary: $summary,
-            since: $since,
-            complexity: $complexity,
-            handler: $handler,
-            subcommands: $subs,
-        }
+    ($($spec:tt)*) => {
+        super::command!("generic", $($spec)*)
     };
 }
 
@@ -701,7 +673,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd!("persist", 2, WRITE | FAST, KeySpec::ONE, "2.2.0", "O(1)", "Removes the expiration time of a key.",
         cmd_persist),
     cmd!("object", -2, 0, KeySpec::NONE, "2.2.3", "Depends on subcommand.", "A container for object introspection commands.",
-        cmd_container, OBJECT_SUBCOMMANDS),
+        super::container, OBJECT_SUBCOMMANDS),
 ];
 
 #[cfg(test)]

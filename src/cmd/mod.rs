@@ -124,6 +124,48 @@ impl KeySpec {
 
 pub type Handler = fn(&mut Ctx) -> CmdResult<Reply>;
 
+/// Declares one [`CommandSpec`] for a family's `COMMANDS` list:
+/// `command!(group, name, arity, flags, keys, since, complexity, summary, handler[, subcommands])`.
+/// Each family file wraps it in a local `cmd!` that fixes the group.
+macro_rules! command {
+    (@subs) => { &[] };
+    (@subs $subs:expr) => { $subs };
+    ($group:literal, $name:literal, $arity:expr, $flags:expr, $keys:expr, $since:literal, $complexity:literal,
+     $summary:literal, $handler:expr $(, $subs:expr)? $(,)?) => {
+        $crate::cmd::CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            keys: $keys,
+            group: $group,
+            summary: $summary,
+            since: $since,
+            complexity: $complexity,
+            handler: $handler,
+            subcommands: $crate::cmd::command!(@subs $($subs)?),
+        }
+    };
+}
+pub(crate) use command;
+
+/// [`command!`] for keyless O(1) commands (connection and server families):
+/// `keyless_command!(group, name, arity, flags, since, summary, handler[, subcommands])`.
+macro_rules! keyless_command {
+    ($group:literal, $name:literal, $arity:expr, $flags:expr, $since:literal, $summary:literal, $handler:expr
+     $(, $subs:expr)? $(,)?) => {
+        $crate::cmd::command!($group, $name, $arity, $flags, $crate::cmd::KeySpec::NONE, $since, "O(1)", $summary,
+            $handler $(, $subs)?)
+    };
+}
+pub(crate) use keyless_command;
+
+/// The handler of a container command (CONFIG, CLIENT, OBJECT ...). Dispatch resolves a
+/// container to its subcommand before running anything, so this is never reached for one that
+/// requires a subcommand.
+pub(crate) fn container(_ctx: &mut Ctx) -> CmdResult<Reply> {
+    Err(CmdError::syntax())
+}
+
 /// One command (or subcommand): everything dispatch and COMMAND need to know about it.
 pub struct CommandSpec {
     /// Lower-case name; subcommands are `container|sub` in COMMAND output but only `sub` here.

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::args::{float, is};
 use super::keys::help_reply;
-use super::{flags, flags::*, After, CommandSpec, CommandTable, Ctx, KeySpec};
+use super::{flags, flags::*, After, CommandSpec, CommandTable, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::glob;
 use crate::protocol::Reply;
@@ -872,27 +872,10 @@ fn cmd_function_flush(ctx: &mut Ctx) -> CmdResult<Reply> {
     }
 }
 
-fn cmd_container(_ctx: &mut Ctx) -> CmdResult<Reply> {
-    Err(CmdError::syntax())
-}
-
+/// This family's commands: [`keyless_command!`](super::keyless_command) with the group fixed.
 macro_rules! cmd {
-    ($name:literal, $arity:expr, $flags:expr, $since:literal, $summary:literal, $handler:expr) => {
-        cmd!($name, $arity, $flags, $since, $summary, $handler, &[])
-    };
-    ($name:literal, $arity:expr, $flags:expr, $since:literal, $summary:literal, $handler:expr, $subs:expr) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            keys: KeySpec::NONE,
-            group: "server",
-            summary: $summary,
-            since: $since,
-            complexity: "O(1)",
-            handler: $handler,
-            subcommands: $subs,
-        }
+    ($($spec:tt)*) => {
+        super::keyless_command!("server", $($spec)*)
     };
 }
 
@@ -1014,7 +997,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         0,
         "2.0.0",
         "A container for server configuration commands.",
-        cmd_container,
+        super::container,
         CONFIG_SUBCOMMANDS
     ),
     cmd!(
@@ -1056,7 +1039,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         0,
         "7.0.0",
         "A container for function commands.",
-        cmd_container,
+        super::container,
         FUNCTION_SUBCOMMANDS
     ),
 ];

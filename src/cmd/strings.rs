@@ -521,20 +521,10 @@ fn cmd_setrange(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Int(len as i64))
 }
 
+/// This family's commands: [`command!`](super::command) with the group fixed.
 macro_rules! cmd {
-    ($name:literal, $arity:expr, $flags:expr, $keys:expr, $since:literal, $complexity:literal, $summary:literal, $handler:expr) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            keys: $keys,
-            group: "string",
-            summary: $summary,
-            since: $since,
-            complexity: $complexity,
-            handler: $handler,
-            subcommands: &[],
-        }
+    ($($spec:tt)*) => {
+        super::command!("string", $($spec)*)
     };
 }
 

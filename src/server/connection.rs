@@ -104,7 +104,10 @@ async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAdd
     // Leaves the registry (dropping its handle on the socket, which closes it) however this
     // task ends, a panic in a handler included: a client is never left hanging on a socket
     // nobody serves.
-    let _registered = Registered { server: &server, id };
+    let _registered = Registered {
+        server: &server,
+        id,
+    };
     let mut client = Client {
         id,
         db: 0,
