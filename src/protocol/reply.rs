@@ -3,6 +3,11 @@
 //! A handler builds a [`Reply`] without knowing which protocol the client speaks; [`encode`]
 //! picks the wire shape: a RESP3 map becomes a flat array in RESP2, a double a bulk string, a null
 //! the RESP2 null bulk or null array, a boolean an integer, a push message an array.
+//!
+//! Scalar replies are encoded by `redis-protocol`. Aggregates (arrays, maps, sets, pushes,
+//! attributes) get their one-line header written here and their elements encoded one by one, so
+//! that a large reply is not first rebuilt as a second tree of frames; RESP3 doubles are written
+//! here too, in Redis's number format, which the crate does not produce.
 
 use bytes::{Bytes, BytesMut};
 use redis_protocol::resp2::types::BytesFrame as Frame2;
