@@ -9,6 +9,8 @@ use std::fmt;
 
 pub const SYNTAX: &str = "ERR syntax error";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const INT32_RANGE: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 pub const NO_SUCH_KEY: &str = "ERR no such key";

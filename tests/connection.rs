@@ -222,6 +222,11 @@ fn select_range() {
         c.cmd(&["SELECT", "x"]).err(),
         "ERR value is not an integer or out of range"
     );
+    // Redis reads the index as a 32-bit integer.
+    assert_eq!(
+        c.cmd(&["SELECT", "4294967296"]).err(),
+        "ERR value is out of range, value must between -2147483648 and 2147483647"
+    );
     // A failed SELECT keeps the current database.
     assert_eq!(c.cmd(&["GET", "k"]).text(), "in3");
     assert_eq!(c.cmd(&["SELECT", "0"]), ok());

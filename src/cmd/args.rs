@@ -16,6 +16,14 @@ pub fn int_or(arg: &[u8], err: &str) -> CmdResult<i64> {
     parse_i64(arg).ok_or_else(|| CmdError::new(err))
 }
 
+/// Parses an argument Redis reads with `getIntFromObjectOrReply`: a 64-bit integer that must
+/// fit in 32 bits. With `msg`, that text is the error for both failures; without, Redis's two
+/// generic texts.
+pub fn int32(arg: &[u8], msg: Option<&str>) -> CmdResult<i32> {
+    let n = int(arg).map_err(|e| msg.map_or(e, CmdError::new))?;
+    i32::try_from(n).map_err(|_| CmdError::new(msg.unwrap_or(crate::error::INT32_RANGE)))
+}
+
 /// Parses a non-negative integer that fits in `usize`.
 pub fn uint(arg: &[u8]) -> CmdResult<usize> {
     match parse_i64(arg) {

@@ -8,9 +8,7 @@ use bytes::Bytes;
 use super::args::{int, is, Cursor};
 use super::keys::help_reply;
 use super::{flags::*, CommandSpec, CommandTable, Ctx};
-use crate::error::{
-    printable, CmdError, CmdResult, AUTH_NOT_CONFIGURED, DB_INDEX, NOPROTO, WRONGPASS,
-};
+use crate::error::{printable, CmdError, CmdResult, AUTH_NOT_CONFIGURED, NOPROTO, WRONGPASS};
 use crate::protocol::{Protocol, Reply};
 use crate::server::clients::{ClientInfo, ReplyMode};
 use crate::server::{unix_ms, Server, REDIS_VERSION};
@@ -129,12 +127,10 @@ fn cmd_hello(ctx: &mut Ctx) -> CmdResult<Reply> {
 }
 
 fn cmd_select(ctx: &mut Ctx) -> CmdResult<Reply> {
-    let n = int(&ctx.args[1])?;
-    if n < 0 || n as usize >= ctx.server.keyspace.databases() {
-        return Err(CmdError::new(DB_INDEX));
-    }
-    ctx.client.db = n as usize;
-    ctx.client.info.db.store(n as usize, Ordering::Relaxed);
+    let n = super::args::int32(&ctx.args[1], None)?;
+    let db = super::keys::db_in_range(ctx, n)?;
+    ctx.client.db = db;
+    ctx.client.info.db.store(db, Ordering::Relaxed);
     Ok(Reply::Ok)
 }
 

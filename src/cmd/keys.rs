@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::args::{int, is, Cursor};
+use super::args::{int, int32, is, Cursor};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{printable, CmdError, CmdResult, DB_INDEX, NO_SUCH_KEY, SAME_OBJECT};
 use crate::glob;
@@ -213,21 +213,7 @@ fn cmd_flushall(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Ok)
 }
 
-/// Parses an argument Redis reads with `getIntFromObjectOrReply`: a 64-bit integer that must
-/// fit in 32 bits. With `msg`, that text is the error for both failures; without, Redis's two
-/// generic texts.
-pub fn int32(arg: &[u8], msg: Option<&str>) -> CmdResult<i32> {
-    let n = int(arg).map_err(|e| msg.map_or(e, CmdError::new))?;
-    i32::try_from(n).map_err(|_| {
-        CmdError::new(
-            msg.unwrap_or(
-                "ERR value is out of range, value must between -2147483648 and 2147483647",
-            ),
-        )
-    })
-}
-
-/// Checks a database index parsed with [`int32`] against the number of databases.
+/// Checks a database index parsed with [`int32`](super::args::int32) against the number of databases.
 pub fn db_in_range(ctx: &Ctx, n: i32) -> CmdResult<usize> {
     match usize::try_from(n) {
         Ok(db) if db < ctx.server.keyspace.databases() => Ok(db),
