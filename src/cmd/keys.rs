@@ -279,7 +279,7 @@ fn cmd_copy(ctx: &mut Ctx) -> CmdResult<Reply> {
     };
     // A new object: same value, TTL and encoding, fresh access clock (and never a shared
     // integer).
-    let mut copy = Entry::new(entry.value.clone(), entry.expires_at, now_s);
+    let mut copy = Entry::new(entry.value.clone(), entry.expires_at(), now_s);
     copy.str_enc = match entry.str_enc {
         StrEncoding::Auto if entry.encoding() == "int" => StrEncoding::UnsharedInt,
         enc => enc,
@@ -345,7 +345,7 @@ fn expire_generic(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult<Repl
     let Some(entry) = ctx.ks.peek(db, key) else {
         return Ok(Reply::Int(0));
     };
-    let current = entry.expires_at;
+    let current = entry.expires_at();
     // No TTL counts as an infinite one for GT and LT.
     let ok = if f.nx {
         current == 0
@@ -391,8 +391,8 @@ fn ttl_ms(ctx: &mut Ctx) -> i64 {
     let now = ctx.now_ms();
     match ctx.ks.get_notouch(db, &ctx.args[1]) {
         None => -2,
-        Some(e) if e.expires_at == 0 => -1,
-        Some(e) => e.expires_at.saturating_sub(now) as i64,
+        Some(e) if e.expires_at() == 0 => -1,
+        Some(e) => e.expires_at().saturating_sub(now) as i64,
     }
 }
 
@@ -420,8 +420,8 @@ fn expire_time_ms(ctx: &mut Ctx) -> i64 {
     let db = ctx.db();
     match ctx.ks.get_notouch(db, &ctx.args[1]) {
         None => -2,
-        Some(e) if e.expires_at == 0 => -1,
-        Some(e) => e.expires_at as i64,
+        Some(e) if e.expires_at() == 0 => -1,
+        Some(e) => e.expires_at() as i64,
     }
 }
 
@@ -439,7 +439,7 @@ fn cmd_persist(ctx: &mut Ctx) -> CmdResult<Reply> {
     let db = ctx.db();
     let key = &ctx.args[1];
     match ctx.ks.peek(db, key) {
-        Some(e) if e.expires_at != 0 => {
+        Some(e) if e.expires_at() != 0 => {
             ctx.ks.set_expiry(db, key, 0);
             Ok(Reply::Int(1))
         }

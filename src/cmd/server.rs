@@ -716,7 +716,7 @@ fn dataset_digest(ctx: &Ctx) -> [u8; 20] {
             let mut h = sha1_smol::Sha1::new();
             h.update(&(db as u64).to_le_bytes());
             h.update(k);
-            h.update(&value_digest(&e.value, e.expires_at != 0));
+            h.update(&value_digest(&e.value, e.expires_at() != 0));
             for (t, x) in total.iter_mut().zip(h.digest().bytes()) {
                 *t ^= x;
             }
@@ -747,7 +747,7 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
                     let d = ctx
                         .ks
                         .peek(db, k)
-                        .map_or([0u8; 20], |e| value_digest(&e.value, e.expires_at != 0));
+                        .map_or([0u8; 20], |e| value_digest(&e.value, e.expires_at() != 0));
                     Reply::Status(Bytes::from(hex(&d)))
                 })
                 .collect();

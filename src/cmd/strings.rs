@@ -307,7 +307,7 @@ fn cmd_getex(ctx: &mut Ctx) -> CmdResult<Reply> {
             }
         }
         // PERSIST (set_expiry is a no-op write on a key without TTL, so check first).
-        None if o.persist && ctx.ks.peek(db, key).is_some_and(|e| e.expires_at != 0) => {
+        None if o.persist && ctx.ks.peek(db, key).is_some_and(|e| e.expires_at() != 0) => {
             ctx.ks.set_expiry(db, key, 0);
         }
         None => {}

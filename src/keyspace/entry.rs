@@ -9,8 +9,10 @@ use crate::types::Value;
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub value: Value,
-    /// Absolute expiry in Unix milliseconds; 0 when the key is persistent.
-    pub expires_at: u64,
+    /// Absolute expiry in Unix milliseconds; 0 when the key is persistent. Private to the
+    /// keyspace, which keeps its expiry index in step with it: change it with
+    /// `Locked::set_expiry`, read it with [`Entry::expires_at`].
+    pub(super) expires_at: u64,
     pub version: u64,
     pub access: Access,
     /// How OBJECT ENCODING reports a string value (see [`StrEncoding`]).
@@ -18,6 +20,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Absolute expiry in Unix milliseconds; 0 when the key is persistent.
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+
     /// A fresh entry: version 0 (the keyspace assigns one when storing it), accessed `now_s`.
     pub fn new(value: Value, expires_at: u64, now_s: u32) -> Entry {
         Entry {
