@@ -375,3 +375,27 @@ fn millisecond_precision() {
         assert_eq!(q::<i64>(c, &["EXISTS", "k"]), 0);
     }
 }
+
+/// The server's clock never lags the wall clock a client read just before: `PXAT now+10000`
+/// (and `PEXPIREAT`) read back as a PTTL of at most 10000, as Redis's `GETEX PXAT option` test
+/// asserts. Runs for about a second so that several clock resynchronisations are covered.
+#[test]
+fn pxat_from_the_client_clock_never_reads_back_longer() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let started = Instant::now();
+    let mut rounds = 0;
+    while started.elapsed() < Duration::from_millis(1200) {
+        let at = (now_ms() + 10_000).to_string();
+        let _: () = q(&mut c, &["SET", "k", "v"]);
+        let _: Option<String> = q(&mut c, &["GETEX", "k", "PXAT", &at]);
+        let left = pttl(&mut c, "k");
+        assert!((5000..=10_000).contains(&left), "GETEX PXAT: PTTL {left}");
+        let at = (now_ms() + 10_000).to_string();
+        let _: i64 = q(&mut c, &["PEXPIREAT", "k", &at]);
+        let left = pttl(&mut c, "k");
+        assert!((5000..=10_000).contains(&left), "PEXPIREAT: PTTL {left}");
+        rounds += 1;
+    }
+    assert!(rounds > 10);
+}

@@ -216,7 +216,7 @@ fn config_get_patterns() {
     let list = c
         .cmd(&["CONFIG", "GET", "maxclients", "MAX*", "timeout"])
         .strings();
-    assert_eq!(list.len(), 8, "{list:?}");
+    assert_eq!(list.len(), 10, "{list:?}");
     let names: Vec<&String> = list.iter().step_by(2).collect();
     assert_eq!(names.iter().filter(|n| **n == "maxclients").count(), 1);
     assert!(names.iter().any(|n| *n == "timeout"));
@@ -666,5 +666,79 @@ fn config_set_port_moves_the_listener() {
     assert!(
         std::net::TcpStream::connect(format!("127.0.0.1:{old_port}")).is_err(),
         "the old port is closed"
+    );
+}
+
+/// Redis's test suite sets `list-max-listpack-size` at the top level of unit/keyspace (before its
+/// list COPY tests), so an unknown option aborts the whole unit; it is accepted and validated.
+#[test]
+fn config_list_max_listpack_size_is_accepted() {
+    let server = TestServer::start(&[]);
+    let mut c = Raw::connect(server.addr);
+    assert_eq!(config_get(&mut c, "list-max-listpack-size"), "-2");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "-1"]),
+        ok()
+    );
+    assert_eq!(config_get(&mut c, "list-max-listpack-size"), "-1");
+    // The Redis 6 name is an alias.
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "list-max-ziplist-size", "128"]),
+        ok()
+    );
+    assert_eq!(config_get(&mut c, "list-max-ziplist-size"), "128");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "x"])
+            .err(),
+        "ERR CONFIG SET failed (possibly related to argument 'list-max-listpack-size') - \
+         argument couldn't be parsed into an integer"
+    );
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "2147483648"])
+            .err(),
+        "ERR CONFIG SET failed (possibly related to argument 'list-max-listpack-size') - \
+         argument must be between -2147483648 and 2147483647 inclusive"
+    );
+}
+
+/// Redis's `CONFIG SET rollback on set error` and `CONFIG SET set immutable` tests use
+/// `maxmemory-clients` (a memory or percent value) and `daemonize` (immutable).
+#[test]
+fn config_maxmemory_clients_and_daemonize() {
+    let server = TestServer::start(&[]);
+    let mut c = Raw::connect(server.addr);
+    assert_eq!(config_get(&mut c, "maxmemory-clients"), "0");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "10000002"]), ok());
+    assert_eq!(
+        c.cmd(&[
+            "CONFIG",
+            "SET",
+            "maxmemory",
+            "10000001",
+            "maxmemory-clients",
+            "200%",
+            "client-query-buffer-limit",
+            "invalid"
+        ])
+        .err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage \
+         argument must be less or equal to 100"
+    );
+    assert_eq!(config_get(&mut c, "maxmemory"), "10000002");
+    assert_eq!(config_get(&mut c, "maxmemory-clients"), "0");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-clients", "10%"]), ok());
+    assert_eq!(config_get(&mut c, "maxmemory-clients"), "10%");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-clients", "1mb"]), ok());
+    assert_eq!(config_get(&mut c, "maxmemory-clients"), "1048576");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "maxmemory-clients", "lots"]).err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - argument \
+         must be a memory or percent value"
+    );
+    assert_eq!(config_get(&mut c, "daemonize"), "no");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "daemonize", "yes"]).err(),
+        "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable \
+         config"
     );
 }

@@ -521,6 +521,127 @@ fn cmd_setrange(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Int(len as i64))
 }
 
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: Redis's dynamic-programming longest
+/// common subsequence, with its reply shapes and its walk back through the table (so IDX reports
+/// the same ranges, last match first).
+fn cmd_lcs(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let mut strings = [Bytes::new(), Bytes::new()];
+    for (slot, key) in strings.iter_mut().zip(&ctx.args[1..3]) {
+        if let Some(e) = ctx.ks.get(db, key) {
+            let s = as_str(e)
+                .map_err(|_| CmdError::new("ERR The specified keys must contain string values"))?;
+            *slot = share_or_copy(s);
+        }
+    }
+    let (mut getlen, mut getidx, mut withmatchlen, mut minmatchlen) = (false, false, false, 0u64);
+    let mut j = 3;
+    while j < ctx.args.len() {
+        let opt = &ctx.args[j];
+        if is(opt, "IDX") {
+            getidx = true;
+        } else if is(opt, "LEN") {
+            getlen = true;
+        } else if is(opt, "WITHMATCHLEN") {
+            withmatchlen = true;
+        } else if is(opt, "MINMATCHLEN") && j + 1 < ctx.args.len() {
+            minmatchlen = int(&ctx.args[j + 1])?.max(0) as u64;
+            j += 1;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        j += 1;
+    }
+    if getidx && getlen {
+        return Err(CmdError::new(
+            "ERR If you want both the length and indexes, please just use IDX.",
+        ));
+    }
+    let (a, b) = (&strings[0][..], &strings[1][..]);
+    if a.len() >= u32::MAX as usize - 1 || b.len() >= u32::MAX as usize - 1 {
+        return Err(CmdError::new("ERR String too long for LCS"));
+    }
+    let (alen, blen) = (a.len(), b.len());
+    let cells = (alen + 1) as u64 * (blen + 1) as u64;
+    // Redis fails the allocation instead; a table this size (16 GiB) is not worth attempting.
+    if cells > 1 << 32 {
+        return Err(CmdError::new(
+            "ERR Insufficient memory, failed allocating transient memory for LCS",
+        ));
+    }
+    let w = blen + 1;
+    let mut dp = vec![0u32; cells as usize];
+    for i in 1..=alen {
+        for j in 1..=blen {
+            dp[i * w + j] = if a[i - 1] == b[j - 1] {
+                dp[(i - 1) * w + j - 1] + 1
+            } else {
+                dp[(i - 1) * w + j].max(dp[i * w + j - 1])
+            };
+        }
+    }
+    let total = dp[alen * w + blen] as usize;
+    let mut result = vec![0u8; total];
+    let mut matches = Vec::new();
+    let (mut i, mut j, mut idx) = (alen, blen, total);
+    // `alen` as the range start means "no range open", as in Redis.
+    let (mut a_start, mut a_end, mut b_start, mut b_end) = (alen, 0, 0, 0);
+    let compute = getidx || !getlen;
+    while compute && i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            result[idx - 1] = a[i - 1];
+            if a_start == alen {
+                (a_start, a_end, b_start, b_end) = (i - 1, i - 1, j - 1, j - 1);
+            } else if a_start == i && b_start == j {
+                a_start -= 1;
+                b_start -= 1;
+            } else {
+                emit = true;
+            }
+            if a_start == 0 || b_start == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if dp[(i - 1) * w + j] > dp[i * w + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            if a_start != alen {
+                emit = true;
+            }
+        }
+        if emit {
+            let match_len = (a_end - a_start + 1) as u64;
+            if getidx && (minmatchlen == 0 || match_len >= minmatchlen) {
+                let mut m = vec![
+                    Reply::Array(vec![Reply::Int(a_start as i64), Reply::Int(a_end as i64)]),
+                    Reply::Array(vec![Reply::Int(b_start as i64), Reply::Int(b_end as i64)]),
+                ];
+                if withmatchlen {
+                    m.push(Reply::Int(match_len as i64));
+                }
+                matches.push(Reply::Array(m));
+            }
+            a_start = alen;
+        }
+    }
+    Ok(if getidx {
+        Reply::Map(vec![
+            (Reply::bulk_static("matches"), Reply::Array(matches)),
+            (Reply::bulk_static("len"), Reply::Int(total as i64)),
+        ])
+    } else if getlen {
+        Reply::Int(total as i64)
+    } else {
+        Reply::Bulk(Bytes::from(result))
+    })
+}
+
 /// This family's commands: [`command!`](super::command) with the group fixed.
 macro_rules! cmd {
     ($($spec:tt)*) => {
@@ -577,6 +698,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd!("setrange", 4, WRITE | DENYOOM, KeySpec::ONE, "2.2.0", "O(1), not counting the time taken to copy the new string in place.",
         "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
         cmd_setrange),
+    cmd!("lcs", -3, READONLY, KeySpec::range(1, 2, 1), "7.0.0",
+        "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+        "Finds the longest common substring.", cmd_lcs),
 ];
 
 #[cfg(test)]

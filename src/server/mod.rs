@@ -58,8 +58,10 @@ pub struct Server {
     requires_auth: AtomicBool,
     /// `lfu-log-factor << 32 | lfu-decay-time`, read on every command without the config lock.
     lfu_params: AtomicU64,
-    /// Unix ms minus monotonic ms since `started`; see [`Server::unix_ms_at`].
-    wall_offset_ms: AtomicI64,
+    /// Unix µs minus monotonic µs since `started`; see [`Server::unix_ms_at`]. Kept in µs so
+    /// that truncating both readings to ms cannot put the server's clock behind the wall clock
+    /// (a client's `PXAT now+10000` must never read back as a PTTL above 10000).
+    wall_offset_us: AtomicI64,
     shutdown: watch::Sender<bool>,
 }
 
@@ -91,7 +93,7 @@ impl Server {
             io: std::sync::OnceLock::new(),
             requires_auth: AtomicBool::new(requires_auth),
             lfu_params: AtomicU64::new(lfu),
-            wall_offset_ms: AtomicI64::new(unix_ms() as i64),
+            wall_offset_us: AtomicI64::new(unix_us() as i64),
             shutdown: watch::channel(false).0,
         }
     }
@@ -112,15 +114,15 @@ impl Server {
     /// Unix milliseconds at the monotonic instant `at`, from the offset cron keeps in step with
     /// the wall clock: one cheap monotonic reading per command instead of a wall-clock call.
     pub fn unix_ms_at(&self, at: Instant) -> u64 {
-        let since_start = at.saturating_duration_since(self.started).as_millis() as i64;
-        (self.wall_offset_ms.load(Ordering::Relaxed) + since_start).max(0) as u64
+        let since_start = at.saturating_duration_since(self.started).as_micros() as i64;
+        ((self.wall_offset_us.load(Ordering::Relaxed) + since_start).max(0) / 1000) as u64
     }
 
     /// Re-reads the wall clock (cron, every tick), so that TTLs follow wall-clock changes.
     pub fn sync_wall_clock(&self) {
-        let since_start = self.started.elapsed().as_millis() as i64;
-        self.wall_offset_ms
-            .store(unix_ms() as i64 - since_start, Ordering::Relaxed);
+        let since_start = self.started.elapsed().as_micros() as i64;
+        self.wall_offset_us
+            .store(unix_us() as i64 - since_start, Ordering::Relaxed);
     }
 
     /// The clock a command's lookups use.
