@@ -47,6 +47,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt_opts=(-o DPkg::Lock::Timeout=300 -q)
     "${sudo[@]}" apt-get "${apt_opts[@]}" update
     "${sudo[@]}" apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"
+    # Debian starts the packaged Redis as a service on port 6379, Thermocline's default port.
+    # Nothing here needs that service (the comparison benchmark starts its own redis-server on
+    # another port), so stop the one this script just installed.
+    if [[ " ${missing[*]} " == *" redis-server "* ]] && command -v systemctl >/dev/null 2>&1 \
+        && systemctl is-active --quiet redis-server 2>/dev/null; then
+        log "stopping and disabling the redis-server service that was just installed (it holds port 6379)"
+        "${sudo[@]}" systemctl disable --now redis-server || true
+    fi
 else
     log "system packages present (clang libclang-dev redis-tools redis-server)"
 fi
