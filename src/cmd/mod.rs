@@ -14,6 +14,7 @@ pub mod args;
 pub mod bits;
 pub mod connection;
 pub mod docs;
+pub mod hyperloglog;
 pub mod keys;
 pub mod server;
 pub mod strings;
@@ -209,6 +210,7 @@ impl CommandSpec {
         match self.group {
             "string" => cats.push("@string"),
             "bitmap" => cats.push("@bitmap"),
+            "hyperloglog" => cats.push("@hyperloglog"),
             "generic" => cats.push("@keyspace"),
             "connection" => cats.push("@connection"),
             _ => {}
@@ -279,6 +281,7 @@ pub struct CommandTable {
 const FAMILIES: &[&[CommandSpec]] = &[
     strings::COMMANDS,
     bits::COMMANDS,
+    hyperloglog::COMMANDS,
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
