@@ -25,13 +25,10 @@ use bytes::{Bytes, BytesMut};
 
 use super::strings::{as_str, edit_str};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
-use crate::error::{CmdError, CmdResult};
+use crate::error::{CmdError, CmdResult, HLL_CORRUPT, HLL_WRONGTYPE};
 use crate::keyspace::Locked;
 use crate::protocol::Reply;
 use crate::types::Value;
-
-pub const HLL_WRONGTYPE: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
-pub const HLL_CORRUPT: &str = "INVALIDOBJ Corrupted HLL object detected";
 
 const MAGIC: &[u8; 4] = b"HYLL";
 const HEADER_LEN: usize = 8;
