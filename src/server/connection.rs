@@ -35,6 +35,8 @@ pub async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(x) => x,
+            // The socket was shut down (CONFIG SET port/bind replaced it, or shutdown).
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => return,
             Err(e) => {
                 // Out of file descriptors and similar: back off instead of spinning.
                 tracing::warn!("accept failed: {e}");

@@ -47,8 +47,8 @@ pub struct Server {
     pub active_expire: AtomicBool,
     /// Background work stopped (DEBUG PAUSE-CRON 1).
     pub cron_paused: AtomicBool,
-    /// The accept loops of the current listeners; CONFIG SET bind/port replaces them.
-    listeners: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The current listeners (CONFIG SET bind/port replaces them).
+    listeners: Mutex<Vec<Listening>>,
     /// This server, for the accept loops it starts itself (set by [`start`]).
     this: std::sync::OnceLock<std::sync::Weak<Server>>,
     /// The threads that serve connections (set by [`start`]; without it, connections run on the
@@ -159,7 +159,8 @@ impl Server {
                 }
             };
             listener.set_nonblocking(true)?;
-            bound.push(TcpListener::from_std(listener)?);
+            let closer = listener.try_clone()?;
+            bound.push((TcpListener::from_std(listener)?, closer));
         }
         if bound.is_empty() {
             return Err(std::io::Error::new(
@@ -172,13 +173,11 @@ impl Server {
         };
         let mut addrs = Vec::new();
         let mut tasks = Vec::new();
-        for listener in bound {
+        for (listener, closer) in bound {
             let addr = listener.local_addr()?;
             addrs.push(addr);
-            tasks.push(tokio::spawn(connection::accept_loop(
-                this.clone(),
-                listener,
-            )));
+            let task = tokio::spawn(connection::accept_loop(this.clone(), listener));
+            tasks.push(Listening { task, closer });
         }
         if let Some(first) = addrs.first() {
             self.port.store(first.port() as u64, Ordering::Relaxed);
@@ -187,7 +186,7 @@ impl Server {
             tracing::info!("Ready to accept connections tcp on {addr}");
         }
         for old in std::mem::replace(&mut *self.listeners.lock(), tasks) {
-            old.abort();
+            old.close();
         }
         Ok(addrs)
     }
@@ -260,6 +259,21 @@ impl Pause {
     }
 }
 
+/// One listening socket and the task accepting on it.
+struct Listening {
+    task: tokio::task::JoinHandle<()>,
+    /// A second handle on the socket, to stop it listening at once: aborting the task only
+    /// closes the socket when its runtime next polls it, and until then it would still accept.
+    closer: std::net::TcpListener,
+}
+
+impl Listening {
+    fn close(self) {
+        let _ = socket2::SockRef::from(&self.closer).shutdown(std::net::Shutdown::Both);
+        self.task.abort();
+    }
+}
+
 /// A running server.
 pub struct ServerHandle {
     pub server: Arc<Server>,
@@ -284,8 +298,8 @@ impl ServerHandle {
         for t in self.tasks {
             t.abort();
         }
-        for t in std::mem::take(&mut *self.server.listeners.lock()) {
-            t.abort();
+        for l in std::mem::take(&mut *self.server.listeners.lock()) {
+            l.close();
         }
         // Give connection tasks a moment to write their last replies and exit.
         let deadline = Instant::now() + Duration::from_secs(5);
