@@ -149,6 +149,19 @@ fn parse_i64(v: &str, min: i64, max: i64) -> Result<i64, String> {
     Ok(n)
 }
 
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+/// A yes/no option of which only `no` is supported so far: `yes` fails with `unsupported`.
+fn only_no(v: &str, unsupported: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "no" => Ok(false),
+        "yes" => Err(unsupported.to_string()),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
 fn parse_u64(v: &str, min: u64, max: u64) -> Result<u64, String> {
     let n: u64 = v
         .parse()
@@ -323,12 +336,8 @@ pub static OPTIONS: &[OptionSpec] = &[
         "no",
         false,
         "Thermocline does not fork into the background; only 'no' is accepted (use a supervisor).",
-        |c| if c.daemonize { "yes".into() } else { "no".into() },
-        |c, v| c.daemonize = match v.to_ascii_lowercase().as_str() {
-            "no" => false,
-            "yes" => return Err("daemonize yes is not supported".into()),
-            _ => return Err("argument must be 'yes' or 'no'".into()),
-        }
+        |c| yes_no(c.daemonize),
+        |c, v| c.daemonize = only_no(v, "daemonize yes is not supported")?
     ),
     opt!(
         "logfile",
@@ -444,12 +453,8 @@ pub static OPTIONS: &[OptionSpec] = &[
         "no",
         true,
         "Binlog durability. Only 'no' until the durability milestone lands; tools such as redis-benchmark read it.",
-        |c| if c.appendonly { "yes".into() } else { "no".into() },
-        |c, v| c.appendonly = match v.to_ascii_lowercase().as_str() {
-            "no" => false,
-            "yes" => return Err("appendonly yes is not supported yet".into()),
-            _ => return Err("argument must be 'yes' or 'no'".into()),
-        }
+        |c| yes_no(c.appendonly),
+        |c, v| c.appendonly = only_no(v, "appendonly yes is not supported yet")?
     ),
     opt!(
         "save",
