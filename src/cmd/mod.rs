@@ -459,11 +459,9 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
 
     let started = std::time::Instant::now();
     let clock = server.clock(started);
-    if spec.has(flags::WHOLE_KEYSPACE) {
+    let mut ks = if spec.has(flags::WHOLE_KEYSPACE) {
         // INFO and friends must see this connection's earlier commands counted.
         server.stats.flush(&mut client.stats);
-    }
-    let mut ks = if spec.has(flags::WHOLE_KEYSPACE) {
         server.keyspace.lock_all(clock)
     } else {
         let shards: SmallVec<[usize; 4]> = spec
