@@ -862,6 +862,34 @@ fn debug_protocol(ctx: &mut Ctx) -> CmdResult<Reply> {
     })
 }
 
+/// MEMORY USAGE key [SAMPLES count]: bytes the key costs (see `Locked::memory_usage`); nil for
+/// a missing key. SAMPLES is accepted and validated; a string value needs no sampling.
+fn cmd_memory_usage(ctx: &mut Ctx) -> CmdResult<Reply> {
+    match &ctx.args[3..] {
+        [] => {}
+        [opt, n] if is(opt, "SAMPLES") => {
+            super::args::int(n)?;
+        }
+        _ => return Err(CmdError::syntax()),
+    }
+    let db = ctx.db();
+    Ok(ctx
+        .ks
+        .memory_usage(db, &ctx.args[2])
+        .map_or(Reply::Nil, |n| Reply::Int(n as i64)))
+}
+
+fn cmd_memory_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
+    Ok(help_reply(
+        "MEMORY",
+        &[
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    ))
+}
+
 fn cmd_function_flush(ctx: &mut Ctx) -> CmdResult<Reply> {
     match ctx.args.get(2) {
         None => Ok(Reply::Ok),
@@ -973,6 +1001,28 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     ),
 ];
 
+const MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
+    super::command!(
+        "server",
+        "usage",
+        -3,
+        READONLY,
+        super::KeySpec::range(2, 2, 1),
+        "4.0.0",
+        "O(N) where N is the number of samples.",
+        "Estimates the memory usage of a key.",
+        cmd_memory_usage
+    ),
+    cmd!(
+        "help",
+        2,
+        LOADING | STALE,
+        "4.0.0",
+        "Returns helpful text about the different subcommands.",
+        cmd_memory_help
+    ),
+];
+
 const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[cmd!(
     "flush",
     -2,
@@ -1032,6 +1082,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "A container for debugging commands.",
         cmd_debug
+    ),
+    cmd!(
+        "memory",
+        -2,
+        0,
+        "4.0.0",
+        "A container for memory diagnostics commands.",
+        super::container,
+        MEMORY_SUBCOMMANDS
     ),
     cmd!(
         "function",

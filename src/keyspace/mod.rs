@@ -349,6 +349,35 @@ impl<'a> Locked<'a> {
             .and_then(|d| d.table(slot).get(key))
     }
 
+    /// MEMORY USAGE: the bytes `key` costs, its share of its slot's hash table (bucket, control
+    /// byte and the table's unused slack) plus its heap buffers (a key longer than the inline 24
+    /// bytes, the value) and its expiry-index node. None when the key does not exist.
+    pub fn memory_usage(&mut self, db: usize, key: &[u8]) -> Option<usize> {
+        let slot = key_slot(key);
+        self.expire_if_due(db, slot, key);
+        let table = self.shard_at(shard_of_slot(slot)).db(db)?.table(slot);
+        let entry = table.get(key)?;
+        // hashbrown keeps 7/8 of its power-of-two buckets usable (all but one below 8 buckets),
+        // with one control byte per bucket plus a 16-byte group at the end.
+        let cap = table.capacity();
+        let buckets = if cap < 8 { cap + 1 } else { cap / 7 * 8 };
+        let table_bytes =
+            crate::types::alloc_size(buckets * (std::mem::size_of::<(Key, Entry)>() + 1) + 16);
+        let share = table_bytes / table.len().max(1);
+        let key_heap = if key.len() > 24 {
+            crate::types::alloc_size(key.len())
+        } else {
+            0
+        };
+        // A B-tree node holds up to 11 (expiry, key) pairs and is on average about 2/3 full.
+        let ttl = if entry.expires_at != 0 {
+            std::mem::size_of::<(u64, Key)>() * 3 / 2 + key_heap
+        } else {
+            0
+        };
+        Some(share + key_heap + entry.value.heap_bytes() + ttl)
+    }
+
     /// Looks `key` up to modify it in place. The key gets a new version, so call this only when
     /// about to write. The expiry must be changed through [`Locked::set_expiry`], not here.
     pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {

@@ -43,4 +43,50 @@ impl Value {
             Value::Str(s) => s.len(),
         }
     }
+
+    /// Heap bytes the allocator reserves for the value's own buffers (not counting the entry
+    /// that holds it).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Str(s) if s.is_empty() => 0,
+            Value::Str(s) => alloc_size(s.len()),
+        }
+    }
+}
+
+/// Bytes jemalloc reserves for an allocation of `len` bytes: its size classes are 8, then
+/// multiples of 16 up to 128, then four classes per doubling (160, 192, 224, 256, 320, ...).
+pub fn alloc_size(len: usize) -> usize {
+    if len <= 8 {
+        return 8;
+    }
+    if len <= 128 {
+        return len.div_ceil(16) * 16;
+    }
+    let k = usize::BITS - 1 - (len - 1).leading_zeros(); // 2^k < len <= 2^(k+1)
+    let step = 1usize << (k - 2);
+    len.div_ceil(step) * step
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alloc_size;
+
+    #[test]
+    fn jemalloc_size_classes() {
+        let classes = [
+            (1, 8),
+            (8, 8),
+            (9, 16),
+            (100, 112),
+            (128, 128),
+            (129, 160),
+            (256, 256),
+            (257, 320),
+        ];
+        for (len, class) in classes {
+            assert_eq!(alloc_size(len), class, "len {len}");
+        }
+        assert_eq!(alloc_size(12_289), 14_336);
+    }
 }

@@ -1,0 +1,118 @@
+//! MEMORY USAGE: its figures must add up to what the allocator really holds for the keys, so
+//! that the later memory budget (eviction, demotion) can trust them.
+
+mod common;
+
+use common::TestServer;
+
+fn used_memory(c: &mut redis::Connection) -> i64 {
+    let info: String = redis::cmd("INFO").arg("memory").query(c).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("used_memory in INFO memory")
+}
+
+#[test]
+fn memory_usage_replies() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let missing: Option<i64> = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("nokey")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(missing, None);
+    let _: () = redis::cmd("SET")
+        .arg("small")
+        .arg("x")
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("big")
+        .arg(vec![b'x'; 10_000])
+        .query(&mut c)
+        .unwrap();
+    let small: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("small")
+        .query(&mut c)
+        .unwrap();
+    let big: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("big")
+        .arg("SAMPLES")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    assert!((1..1000).contains(&small), "small string: {small} bytes");
+    assert!((10_000..12_000).contains(&big), "10 KB string: {big} bytes");
+    let err = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("big")
+        .arg("FOO")
+        .query::<i64>(&mut c)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.detail()),
+        (Some("ERR"), Some("syntax error"))
+    );
+    let err = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .query::<i64>(&mut c)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("wrong number of arguments for 'memory|usage' command"),
+        "{err}"
+    );
+}
+
+/// 100,000 keys (16-byte names, 100-byte values, every tenth with a TTL): the sum of MEMORY
+/// USAGE is within 10% of the growth of the allocator's count.
+#[test]
+fn memory_usage_adds_up_to_the_allocator_count() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let before = used_memory(&mut c);
+    let n = 100_000;
+    let value = vec![b'v'; 100];
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+        let mut pipe = redis::pipe();
+        for i in chunk {
+            let key = format!("key:{i:012}");
+            if i % 10 == 0 {
+                pipe.cmd("SET")
+                    .arg(&key)
+                    .arg(&value)
+                    .arg("EX")
+                    .arg(3600)
+                    .ignore();
+            } else {
+                pipe.cmd("SET").arg(&key).arg(&value).ignore();
+            }
+        }
+        let _: () = pipe.query(&mut c).unwrap();
+    }
+    let after = used_memory(&mut c);
+    let mut reported: i64 = 0;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+        let mut pipe = redis::pipe();
+        for i in chunk {
+            pipe.cmd("MEMORY").arg("USAGE").arg(format!("key:{i:012}"));
+        }
+        let sizes: Vec<i64> = pipe.query(&mut c).unwrap();
+        reported += sizes.iter().sum::<i64>();
+    }
+    let grown = after - before;
+    let error = (reported - grown).abs() as f64 / grown as f64;
+    eprintln!(
+        "MEMORY USAGE total {reported} bytes, allocator growth {grown} bytes, {:.1}% apart",
+        error * 100.0
+    );
+    assert!(
+        error < 0.10,
+        "MEMORY USAGE sums to {reported} bytes, the allocator grew by {grown} ({:.1}% apart)",
+        error * 100.0
+    );
+}
