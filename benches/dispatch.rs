@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use thermocline::cmd::dispatch;
 use thermocline::config::Config;
 use thermocline::protocol::{encode, Limits, Protocol, RequestParser};
-use thermocline::server::clients::{Client, ClientInfo, ReplyMode};
+use thermocline::server::clients::{Client, ClientInfo};
 use thermocline::server::Server;
 
 /// The allocator the server binary uses, so that allocation costs match.
@@ -28,16 +28,7 @@ const LIMITS: Limits = Limits {
 
 fn client() -> Client {
     let addr = "127.0.0.1:1".parse().expect("address");
-    Client {
-        id: 1,
-        db: 0,
-        protocol: Protocol::Resp2,
-        authenticated: true,
-        reply_mode: ReplyMode::On,
-        close_after_reply: false,
-        info: Arc::new(ClientInfo::new(1, addr, addr, 0, None)),
-        stats: Default::default(),
-    }
+    Client::new(Arc::new(ClientInfo::new(1, addr, addr, 0, None)), true)
 }
 
 fn get(key: u64) -> Vec<u8> {

@@ -149,6 +149,7 @@ fn cmd_reset(ctx: &mut Ctx) -> CmdResult<Reply> {
     *client.info.name.lock() = None;
     client.info.no_evict.store(false, Ordering::Relaxed);
     client.authenticated = !ctx.server.requires_auth();
+    super::transactions::reset(client);
     Ok(Reply::status("RESET"))
 }
 

@@ -18,6 +18,7 @@ pub mod hyperloglog;
 pub mod keys;
 pub mod server;
 pub mod strings;
+pub mod transactions;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -285,6 +286,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    transactions::COMMANDS,
 ];
 
 impl CommandTable {
@@ -413,6 +415,13 @@ fn lowercase<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b str> {
     std::str::from_utf8(out).ok()
 }
 
+/// A refused command inside MULTI makes the transaction fail at EXEC (EXECABORT).
+fn abort_transaction(client: &mut Client) {
+    if let Some(tx) = client.tx.as_mut() {
+        tx.aborted = true;
+    }
+}
+
 /// Runs one request for `client` and returns its reply and what to do after it.
 pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply, After) {
     let table = CommandTable::get();
@@ -439,10 +448,12 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     let idx = match resolved {
         Ok(idx) => idx,
         Err(Resolve::Unknown(e)) => {
+            abort_transaction(client);
             server.stats.record_error(&e.0);
             return (e.into(), After::Nothing);
         }
         Err(Resolve::Rejected(idx, e)) => {
+            abort_transaction(client);
             server.stats.record_rejected(idx, &e.0);
             return (e.into(), After::Nothing);
         }
@@ -450,8 +461,27 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     let spec = table.spec(idx);
 
     if !client.authenticated && !spec.has(flags::NO_AUTH) && server.requires_auth() {
+        abort_transaction(client);
         server.stats.record_rejected(idx, NOAUTH);
         return (Reply::error(NOAUTH), After::Nothing);
+    }
+    let controls_transaction = table.parent[idx].is_none() && transactions::runs_inside_multi(spec);
+    if let Some(tx) = client.tx.as_mut().filter(|_| !controls_transaction) {
+        if spec.has(flags::NO_MULTI) {
+            tx.aborted = true;
+            server
+                .stats
+                .record_rejected(idx, transactions::NOT_IN_MULTI);
+            return (Reply::error(transactions::NOT_IN_MULTI), After::Nothing);
+        }
+        tx.queued.push((idx, args.iter().cloned().collect()));
+        return (Reply::status("QUEUED"), After::Nothing);
+    }
+    if controls_transaction && spec.name == "exec" {
+        if transactions::exec_blocked_by_pause(server, client) {
+            return (Reply::Nil, After::RetryWhenUnpaused);
+        }
+        return transactions::exec(server, client, idx);
     }
     if server.pause.blocks(spec) {
         return (Reply::Nil, After::RetryWhenUnpaused);

@@ -27,6 +27,47 @@ pub struct Client {
     pub info: Arc<ClientInfo>,
     /// Command counters not yet added to the server's totals.
     pub stats: LocalStats,
+    /// Commands queued since MULTI (None outside a transaction).
+    pub tx: Option<Transaction>,
+    /// Keys under WATCH, with the version each had when watched.
+    pub watched: Vec<Watched>,
+}
+
+impl Client {
+    /// A new connection's state: database 0, RESP2, replies on.
+    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
+        Client {
+            id: info.id,
+            db: 0,
+            protocol: Protocol::Resp2,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            info,
+            stats: LocalStats::default(),
+            tx: None,
+            watched: Vec::new(),
+        }
+    }
+}
+
+/// A transaction being queued (MULTI ... EXEC).
+#[derive(Debug, Default)]
+pub struct Transaction {
+    /// Table index and arguments of each queued command.
+    pub queued: Vec<(usize, crate::protocol::Args)>,
+    /// A command was refused while queueing: EXEC will answer EXECABORT.
+    pub aborted: bool,
+}
+
+/// A key under WATCH: EXEC runs only if its version is still the same (None: it did not
+/// exist). Every write gives a key a new version, so any write, delete, expiry or flush of it
+/// in between is seen.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub db: usize,
+    pub key: Bytes,
+    pub version: Option<u64>,
 }
 
 /// CLIENT REPLY ON|OFF|SKIP.

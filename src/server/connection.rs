@@ -15,11 +15,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::clients::{Client, ClientInfo, ReplyMode};
-use super::stats::LocalStats;
 use super::{unix_ms, Server};
 use crate::cmd::{dispatch, After};
 use crate::error::MAX_CLIENTS;
-use crate::protocol::{encode, Limits, Protocol, Reply, RequestParser};
+use crate::protocol::{encode, Limits, Reply, RequestParser};
 
 /// Read buffer growth step.
 const READ_CHUNK: usize = 16 * 1024;
@@ -110,16 +109,7 @@ async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAdd
         server: &server,
         id,
     };
-    let mut client = Client {
-        id,
-        db: 0,
-        protocol: Protocol::Resp2,
-        authenticated: !server.requires_auth(),
-        reply_mode: ReplyMode::On,
-        close_after_reply: false,
-        info,
-        stats: LocalStats::default(),
-    };
+    let mut client = Client::new(info, !server.requires_auth());
     if let Err(e) = run(&server, &mut client, &mut stream).await {
         tracing::debug!("client id={id} addr={addr} closed: {e}");
     }
