@@ -113,6 +113,19 @@ fn control_command_errors() {
     let server = TestServer::start(&[]);
     let mut c = server.client();
     assert_eq!(err(&mut c, &["EXEC"]), "ERR EXEC without MULTI");
+    let stats: String = cmd("INFO").arg("commandstats").query(&mut c).unwrap();
+    let exec_line = stats
+        .lines()
+        .find(|l| l.starts_with("cmdstat_exec:"))
+        .expect("exec in commandstats");
+    assert!(
+        exec_line.starts_with("cmdstat_exec:calls=1,"),
+        "{exec_line}"
+    );
+    assert!(
+        exec_line.trim_end().ends_with("failed_calls=1"),
+        "{exec_line}"
+    );
     assert_eq!(err(&mut c, &["DISCARD"]), "ERR DISCARD without MULTI");
     ok(&mut c, &["MULTI"]);
     assert_eq!(err(&mut c, &["MULTI"]), "ERR MULTI calls can not be nested");

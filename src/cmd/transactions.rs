@@ -73,13 +73,22 @@ fn cmd_exec(_ctx: &mut Ctx) -> CmdResult<Reply> {
 /// Runs EXEC for `client`: the queued commands atomically, or EXECABORT, or a nil array when a
 /// watched key changed. Returns the reply and what the connection should do after it.
 pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, After) {
+    let refused = |server: &Server, client: &mut Client, text: &'static str| {
+        client.stats.record(
+            exec_idx,
+            std::time::Duration::ZERO,
+            Default::default(),
+            true,
+        );
+        server.stats.record_error(text);
+        (Reply::error(text), After::Nothing)
+    };
     let Some(tx) = client.tx.take() else {
-        return (Reply::error("ERR EXEC without MULTI"), After::Nothing);
+        return refused(server, client, "ERR EXEC without MULTI");
     };
     let watched = std::mem::take(&mut client.watched);
     if tx.aborted {
-        server.stats.record_error(EXECABORT);
-        return (Reply::error(EXECABORT), After::Nothing);
+        return refused(server, client, EXECABORT);
     }
     let table = CommandTable::get();
     let started = std::time::Instant::now();
