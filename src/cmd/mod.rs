@@ -276,6 +276,8 @@ pub struct CommandTable {
     subs: HashMap<(usize, &'static str), usize, foldhash::fast::RandomState>,
     /// The container of each subcommand (None for top-level commands).
     parent: Vec<Option<usize>>,
+    /// The table index of EXEC, which dispatch runs itself.
+    exec: usize,
 }
 
 /// The family lists, in the order COMMAND and docs/COMMANDS.md present them.
@@ -296,6 +298,7 @@ impl CommandTable {
             by_name: HashMap::default(),
             subs: HashMap::default(),
             parent: Vec::new(),
+            exec: usize::MAX,
         };
         for family in FAMILIES {
             for spec in family.iter() {
@@ -312,6 +315,7 @@ impl CommandTable {
                 }
             }
         }
+        t.exec = t.by_name.get("exec").copied().unwrap_or(usize::MAX);
         t
     }
 
@@ -465,8 +469,9 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         server.stats.record_rejected(idx, NOAUTH);
         return (Reply::error(NOAUTH), After::Nothing);
     }
-    let controls_transaction = table.parent[idx].is_none() && transactions::runs_inside_multi(spec);
-    if let Some(tx) = client.tx.as_mut().filter(|_| !controls_transaction) {
+    let queue = client.tx.is_some()
+        && !(table.parent[idx].is_none() && transactions::runs_inside_multi(spec));
+    if let Some(tx) = client.tx.as_mut().filter(|_| queue) {
         if spec.has(flags::NO_MULTI) {
             tx.aborted = true;
             server
@@ -477,7 +482,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         tx.queued.push((idx, args.iter().cloned().collect()));
         return (Reply::status("QUEUED"), After::Nothing);
     }
-    if controls_transaction && spec.name == "exec" {
+    if idx == table.exec {
         if transactions::exec_blocked_by_pause(server, client) {
             return (Reply::Nil, After::RetryWhenUnpaused);
         }
