@@ -480,10 +480,14 @@ fn object_generic(ctx: &mut Ctx, what: &str) -> CmdResult<Reply> {
 
 /// OBJECT REFCOUNT: Redis's shared integer objects (0..10000) report `INT_MAX`, anything else 1.
 fn refcount(e: &Entry, shared_ints: bool) -> i64 {
-    let Value::Str(s) = &e.value;
-    let small_int = e.encoding() == "int"
-        && e.str_enc != StrEncoding::UnsharedInt
-        && crate::protocol::parse_i64(s).is_some_and(|n| (0..10_000).contains(&n));
+    let small_int = match &e.value {
+        Value::Str(s) => {
+            e.encoding() == "int"
+                && e.str_enc != StrEncoding::UnsharedInt
+                && crate::protocol::parse_i64(s).is_some_and(|n| (0..10_000).contains(&n))
+        }
+        _ => false,
+    };
     if shared_ints && small_int {
         i64::from(i32::MAX)
     } else {

@@ -14,6 +14,7 @@ pub mod args;
 pub mod bits;
 pub mod connection;
 pub mod docs;
+pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
 pub mod server;
@@ -212,6 +213,7 @@ impl CommandSpec {
             "string" => cats.push("@string"),
             "bitmap" => cats.push("@bitmap"),
             "hyperloglog" => cats.push("@hyperloglog"),
+            "hash" => cats.push("@hash"),
             "generic" => cats.push("@keyspace"),
             "connection" => cats.push("@connection"),
             _ => {}
@@ -285,6 +287,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     strings::COMMANDS,
     bits::COMMANDS,
     hyperloglog::COMMANDS,
+    hash::COMMANDS,
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,

@@ -691,11 +691,25 @@ fn cmd_shutdown(ctx: &mut Ctx) -> CmdResult<Reply> {
 
 /// Digest of one value, as DEBUG DIGEST-VALUE reports it. Like Redis, a TTL adds a fixed
 /// mark but not its time, so that the same data gives the same digest whenever it was written.
+/// A hash's fields are digested one by one and XORed together, so field order does not matter.
 fn value_digest(value: &Value, has_ttl: bool) -> [u8; 20] {
     let mut h = sha1_smol::Sha1::new();
     h.update(value.type_name().as_bytes());
     match value {
         Value::Str(s) => h.update(s),
+        Value::Hash(hash) => {
+            let mut acc = [0u8; 20];
+            for (f, v) in hash.iter() {
+                let mut fh = sha1_smol::Sha1::new();
+                fh.update(&(f.len() as u64).to_le_bytes());
+                fh.update(f);
+                fh.update(v);
+                for (a, x) in acc.iter_mut().zip(fh.digest().bytes()) {
+                    *a ^= x;
+                }
+            }
+            h.update(&acc);
+        }
     }
     if has_ttl {
         h.update(b"!!expire!!");

@@ -19,7 +19,6 @@ use longdouble::{Ld, LongDouble};
 pub fn as_str(entry: &Entry) -> CmdResult<&Bytes> {
     match &entry.value {
         Value::Str(s) => Ok(s),
-        #[allow(unreachable_patterns)]
         _ => Err(CmdError::wrongtype()),
     }
 }
@@ -220,7 +219,6 @@ fn cmd_mget(ctx: &mut Ctx) -> CmdResult<Reply> {
                 value: Value::Str(s),
                 ..
             }) => Reply::Bulk(s.clone()),
-            #[allow(unreachable_patterns)]
             _ => Reply::Nil,
         });
     }
@@ -320,18 +318,26 @@ fn max_len(ctx: &Ctx) -> usize {
 }
 
 /// Gives mutable access to the string at `key`, unsharing its buffer if a reader holds it. The
-/// string's encoding becomes `raw`, as in Redis.
+/// string's encoding becomes `raw`, as in Redis. WRONGTYPE (and nothing changed) for other types.
 pub(crate) fn edit_str<R>(
     ks: &mut Locked,
     db: usize,
     key: &[u8],
     f: impl FnOnce(&mut BytesMut) -> CmdResult<R>,
 ) -> CmdResult<Option<R>> {
+    match ks.peek(db, key) {
+        None => return Ok(None),
+        Some(e) => {
+            as_str(e)?;
+        }
+    }
     let Some(entry) = ks.get_mut(db, key) else {
         return Ok(None);
     };
+    let Value::Str(s) = &mut entry.value else {
+        return Err(CmdError::wrongtype());
+    };
     entry.str_enc = StrEncoding::Raw;
-    let Value::Str(s) = &mut entry.value;
     let owned = std::mem::take(s);
     let mut buf = owned
         .try_into_mut()

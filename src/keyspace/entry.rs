@@ -51,7 +51,8 @@ impl Entry {
                     "raw"
                 }
             }
-            (value, StrEncoding::Auto | StrEncoding::UnsharedInt) => value.encoding(),
+            // Hashes (and strings chosen from their content) report the value's own encoding.
+            (value, _) => value.encoding(),
         }
     }
 }

@@ -1,13 +1,21 @@
-//! Value types held by keys. Issue 2 has strings only; later issues add the collection types and
-//! their compact binary encodings (docs/FORMAT.md).
+//! Value types held by keys: strings and hashes so far; later issues add the other collection
+//! types and their compact binary encodings (docs/FORMAT.md).
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 
+pub mod hash;
+
+pub use hash::HashValue;
+
 /// A key's value. Strings are reference-counted `Bytes`: a reader clones the handle, a writer
-/// that finds the buffer shared copies it first (copy-on-write).
+/// that finds the buffer shared copies it first (copy-on-write). Collections sit behind an
+/// `Arc` for the same reason: writers use `Arc::make_mut`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     Str(Bytes),
+    Hash(Arc<HashValue>),
 }
 
 /// The type names TYPE and SCAN ... TYPE use.
@@ -18,11 +26,13 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
         }
     }
 
     /// The name OBJECT ENCODING reports, following Redis's rules for strings: `int` for a
-    /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above.
+    /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above; for hashes see
+    /// [`HashValue::encoding`].
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => {
@@ -34,6 +44,7 @@ impl Value {
                     "raw"
                 }
             }
+            Value::Hash(h) => h.encoding(),
         }
     }
 
@@ -41,6 +52,7 @@ impl Value {
     pub fn mem_size(&self) -> usize {
         match self {
             Value::Str(s) => s.len(),
+            Value::Hash(h) => h.data_len(),
         }
     }
 
@@ -50,6 +62,7 @@ impl Value {
         match self {
             Value::Str(s) if s.is_empty() => 0,
             Value::Str(s) => alloc_size(s.len()),
+            Value::Hash(h) => h.heap_bytes(),
         }
     }
 }

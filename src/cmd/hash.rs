@@ -1,0 +1,390 @@
+//! Hash commands: HSET HSETNX HGET HMGET HMSET HDEL HEXISTS HLEN HSTRLEN HKEYS HVALS HGETALL
+//! HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN.
+//!
+//! A hash is `Value::Hash(Arc<HashValue>)` (src/types/hash.rs). Reads borrow it under the shard
+//! lock; writes check the type with `peek` first (so a refused or no-op write does not change the
+//! key's version, which WATCH observes), then modify it through `Arc::make_mut`, which copies
+//! the map only when another handle shares it. A hash left without fields is removed, as in
+//! Redis. HSCAN returns every matching field in one call with cursor 0 (what Redis does for a
+//! listpack-encoded hash); this is always a complete, valid scan.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use super::args::{int, is, Cursor};
+use super::keys::parse_cursor;
+use super::strings::longdouble::{self, Ld, LongDouble};
+use super::{flags::*, CommandSpec, Ctx, KeySpec};
+use crate::error::{CmdError, CmdResult, NAN_OR_INF, NOT_FLOAT, OVERFLOW};
+use crate::glob;
+use crate::keyspace::{Entry, Locked};
+use crate::protocol::{Protocol, Reply};
+use crate::types::{HashValue, Value};
+
+const NOT_INTEGER_HASH: &str = "ERR hash value is not an integer";
+const NOT_FLOAT_HASH: &str = "ERR hash value is not a float";
+const INCR_NAN_OR_INF: &str = "ERR value is NaN or Infinity";
+
+/// The hash stored in `entry`, or WRONGTYPE.
+pub fn as_hash(entry: &Entry) -> CmdResult<&Arc<HashValue>> {
+    match &entry.value {
+        Value::Hash(h) => Ok(h),
+        _ => Err(CmdError::wrongtype()),
+    }
+}
+
+/// The hash at `key` for reading (an access, a hit or a miss), None when missing.
+fn read<'a>(ks: &'a mut Locked, db: usize, key: &[u8]) -> CmdResult<Option<&'a HashValue>> {
+    match ks.get(db, key) {
+        Some(e) => Ok(Some(as_hash(e)?)),
+        None => Ok(None),
+    }
+}
+
+/// The hash at `key` without recording an access (a write's checks), None when missing.
+fn peek<'a>(ks: &'a mut Locked, db: usize, key: &[u8]) -> CmdResult<Option<&'a HashValue>> {
+    match ks.peek(db, key) {
+        Some(e) => Ok(Some(as_hash(e)?)),
+        None => Ok(None),
+    }
+}
+
+/// Applies `f` to the hash at `key`, creating it when missing, and removes the key if `f`
+/// leaves it empty. The caller has checked the type (WRONGTYPE) already.
+fn write<R>(ks: &mut Locked, db: usize, key: &[u8], f: impl FnOnce(&mut HashValue) -> R) -> R {
+    if let Some(entry) = ks.get_mut(db, key) {
+        if let Value::Hash(h) = &mut entry.value {
+            let hash = Arc::make_mut(h);
+            let r = f(hash);
+            if hash.is_empty() {
+                ks.remove(db, key);
+            }
+            return r;
+        }
+    }
+    let mut hash = HashValue::new();
+    let r = f(&mut hash);
+    if !hash.is_empty() {
+        ks.set(db, key, Value::Hash(Arc::new(hash)), 0);
+    }
+    r
+}
+
+fn bulk(b: &Bytes) -> Reply {
+    Reply::Bulk(super::strings::share_or_copy(b))
+}
+
+fn field_value_pairs(ctx: &Ctx) -> CmdResult<()> {
+    if ctx.args.len() % 2 == 1 {
+        return Err(CmdError::arity(ctx.spec.name));
+    }
+    Ok(())
+}
+
+/// HSET/HMSET: sets every field-value pair; the number of new fields.
+fn hset(ctx: &mut Ctx) -> CmdResult<usize> {
+    field_value_pairs(ctx)?;
+    let db = ctx.db();
+    let key = &ctx.args[1];
+    peek(ctx.ks, db, key)?;
+    let pairs = &ctx.args[2..];
+    Ok(write(ctx.ks, db, key, |h| {
+        pairs.chunks(2).filter(|p| h.insert(&p[0], &p[1])).count()
+    }))
+}
+
+fn cmd_hset(ctx: &mut Ctx) -> CmdResult<Reply> {
+    Ok(Reply::Int(hset(ctx)? as i64))
+}
+
+fn cmd_hmset(ctx: &mut Ctx) -> CmdResult<Reply> {
+    hset(ctx)?;
+    Ok(Reply::Ok)
+}
+
+fn cmd_hsetnx(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let (key, field, value) = (&ctx.args[1], &ctx.args[2], &ctx.args[3]);
+    if peek(ctx.ks, db, key)?.is_some_and(|h| h.contains(field)) {
+        return Ok(Reply::Int(0));
+    }
+    write(ctx.ks, db, key, |h| h.insert(field, value));
+    Ok(Reply::Int(1))
+}
+
+fn cmd_hget(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let hash = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(hash
+        .and_then(|h| h.get(&ctx.args[2]))
+        .map_or(Reply::Nil, bulk))
+}
+
+fn cmd_hmget(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let hash = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Array(
+        ctx.args[2..]
+            .iter()
+            .map(|f| hash.and_then(|h| h.get(f)).map_or(Reply::Nil, bulk))
+            .collect(),
+    ))
+}
+
+fn cmd_hdel(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let key = &ctx.args[1];
+    let fields = &ctx.args[2..];
+    let Some(hash) = peek(ctx.ks, db, key)? else {
+        return Ok(Reply::Int(0));
+    };
+    // A call that deletes nothing is not a write (the key's version stays).
+    if !fields.iter().any(|f| hash.contains(f)) {
+        return Ok(Reply::Int(0));
+    }
+    let n = write(ctx.ks, db, key, |h| {
+        fields.iter().filter(|f| h.remove(f)).count()
+    });
+    Ok(Reply::Int(n as i64))
+}
+
+fn cmd_hexists(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let hash = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Int(
+        hash.is_some_and(|h| h.contains(&ctx.args[2])) as i64
+    ))
+}
+
+fn cmd_hlen(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let hash = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Int(hash.map_or(0, |h| h.len()) as i64))
+}
+
+fn cmd_hstrlen(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let hash = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Int(
+        hash.and_then(|h| h.get(&ctx.args[2]))
+            .map_or(0, |v| v.len()) as i64,
+    ))
+}
+
+fn cmd_hkeys(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let hash = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Array(
+        hash.map(|h| h.iter().map(|(f, _)| bulk(f)).collect())
+            .unwrap_or_default(),
+    ))
+}
+
+fn cmd_hvals(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let hash = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Array(
+        hash.map(|h| h.iter().map(|(_, v)| bulk(v)).collect())
+            .unwrap_or_default(),
+    ))
+}
+
+/// HGETALL: a map in RESP3, a flat field/value array in RESP2.
+fn cmd_hgetall(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let hash = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Map(
+        hash.map(|h| h.iter().map(|(f, v)| (bulk(f), bulk(v))).collect())
+            .unwrap_or_default(),
+    ))
+}
+
+fn cmd_hincrby(ctx: &mut Ctx) -> CmdResult<Reply> {
+    // Redis checks the increment, then the type, then the stored value.
+    let by = int(&ctx.args[3])?;
+    let db = ctx.db();
+    let (key, field) = (&ctx.args[1], &ctx.args[2]);
+    let current = match peek(ctx.ks, db, key)?.and_then(|h| h.get(field)) {
+        Some(v) => crate::protocol::parse_i64(v).ok_or_else(|| CmdError::new(NOT_INTEGER_HASH))?,
+        None => 0,
+    };
+    let new = current
+        .checked_add(by)
+        .ok_or_else(|| CmdError::new(OVERFLOW))?;
+    let text = itoa::Buffer::new().format(new).as_bytes().to_vec();
+    write(ctx.ks, db, key, |h| h.insert(field, &text));
+    Ok(Reply::Int(new))
+}
+
+fn cmd_hincrbyfloat(ctx: &mut Ctx) -> CmdResult<Reply> {
+    // Redis checks the increment (a float, and finite), then the type, then the stored value.
+    let by = LongDouble::parse(&ctx.args[3]).ok_or_else(|| CmdError::new(NOT_FLOAT))?;
+    if by == Ld::Inf {
+        return Err(CmdError::new(INCR_NAN_OR_INF));
+    }
+    let db = ctx.db();
+    let (key, field) = (&ctx.args[1], &ctx.args[2]);
+    let current = match peek(ctx.ks, db, key)?.and_then(|h| h.get(field)) {
+        Some(v) => LongDouble::parse(v).ok_or_else(|| CmdError::new(NOT_FLOAT_HASH))?,
+        None => Ld::Finite(LongDouble::ZERO),
+    };
+    let text = longdouble::incr_by_float(current, by).ok_or_else(|| CmdError::new(NAN_OR_INF))?;
+    write(ctx.ks, db, key, |h| h.insert(field, text.as_bytes()));
+    Ok(Reply::Bulk(Bytes::from(text)))
+}
+
+/// One HRANDFIELD pick in the reply shape: the field alone, a field then its value (RESP2), or
+/// a `[field, value]` pair (RESP3).
+fn push_pick(out: &mut Vec<Reply>, f: &Bytes, v: &Bytes, withvalues: bool, resp3: bool) {
+    if !withvalues {
+        out.push(bulk(f));
+    } else if resp3 {
+        out.push(Reply::Array(vec![bulk(f), bulk(v)]));
+    } else {
+        out.push(bulk(f));
+        out.push(bulk(v));
+    }
+}
+
+/// HRANDFIELD key [count [WITHVALUES]]: one random field (nil when missing), or `count`
+/// distinct fields (all of them when `count` is at least the size), or with a negative count
+/// `-count` independent picks that may repeat.
+fn cmd_hrandfield(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let argc = ctx.args.len();
+    let db = ctx.db();
+    let resp3 = ctx.client.protocol == Protocol::Resp3;
+    if argc == 2 {
+        let Some(h) = read(ctx.ks, db, &ctx.args[1])? else {
+            return Ok(Reply::Nil);
+        };
+        let n = rand::thread_rng().gen_range(0..h.len().max(1));
+        return Ok(h.nth(n).map_or(Reply::Nil, |(f, _)| bulk(f)));
+    }
+    let count = int(&ctx.args[2])?;
+    if count == i64::MIN {
+        return Err(CmdError::new(format!(
+            "ERR value is out of range, value must between {} and {}",
+            -i64::MAX,
+            i64::MAX
+        )));
+    }
+    if argc > 4 || (argc == 4 && !is(&ctx.args[3], "WITHVALUES")) {
+        return Err(CmdError::syntax());
+    }
+    let withvalues = argc == 4;
+    if withvalues && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
+        return Err(CmdError::new("ERR value is out of range"));
+    }
+    let Some(h) = read(ctx.ks, db, &ctx.args[1])? else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    let entries: Vec<(&Bytes, &Bytes)> = h.iter().collect();
+    let mut out = Vec::new();
+    let mut rng = rand::thread_rng();
+    if count < 0 {
+        for _ in 0..count.unsigned_abs() {
+            let (f, v) = entries[rng.gen_range(0..entries.len())];
+            push_pick(&mut out, f, v, withvalues, resp3);
+        }
+    } else {
+        let n = (count as u64).min(entries.len() as u64) as usize;
+        for (f, v) in entries.choose_multiple(&mut rng, n) {
+            push_pick(&mut out, f, v, withvalues, resp3);
+        }
+    }
+    Ok(Reply::Array(out))
+}
+
+/// HSCAN's options: the MATCH pattern if any (COUNT is checked, then ignored).
+fn scan_options(args: &[Bytes]) -> CmdResult<Option<Bytes>> {
+    let mut pattern = None;
+    let mut c = Cursor::new(args, 3);
+    while !c.is_empty() {
+        let opt = c.next_upper()?;
+        match opt.as_str() {
+            "MATCH" => pattern = Some(c.next()?.clone()),
+            "COUNT" => {
+                if c.next_int()? < 1 {
+                    return Err(CmdError::syntax());
+                }
+            }
+            _ => return Err(CmdError::syntax()),
+        }
+    }
+    Ok(pattern)
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]: every matching field and its value, with
+/// cursor 0 (see the module documentation).
+fn cmd_hscan(ctx: &mut Ctx) -> CmdResult<Reply> {
+    parse_cursor(&ctx.args[2])?;
+    let db = ctx.db();
+    let empty = || Reply::Array(vec![Reply::bulk_static("0"), Reply::Array(Vec::new())]);
+    // As in Redis, a missing key answers an empty scan whatever the options say.
+    let pattern = scan_options(ctx.args);
+    let Some(h) = read(ctx.ks, db, &ctx.args[1])? else {
+        return Ok(empty());
+    };
+    let pattern = pattern?;
+    let mut items = Vec::new();
+    for (f, v) in h.iter() {
+        if pattern.as_ref().is_none_or(|p| glob::matches(p, f, false)) {
+            items.push(bulk(f));
+            items.push(bulk(v));
+        }
+    }
+    Ok(Reply::Array(vec![
+        Reply::bulk_static("0"),
+        Reply::Array(items),
+    ]))
+}
+
+/// This family's commands: [`command!`](super::command) with the group fixed.
+macro_rules! cmd {
+    ($($spec:tt)*) => {
+        super::command!("hash", $($spec)*)
+    };
+}
+
+pub const COMMANDS: &[CommandSpec] = &[
+    cmd!("hset", -4, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.0.0",
+        "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+        "Creates or modifies the value of a field in a hash.", cmd_hset),
+    cmd!("hsetnx", 4, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.0.0", "O(1)",
+        "Sets the value of a field in a hash only when the field doesn't exist.", cmd_hsetnx),
+    cmd!("hget", 3, READONLY | FAST, KeySpec::ONE, "2.0.0", "O(1)", "Returns the value of a field in a hash.",
+        cmd_hget),
+    cmd!("hmget", -3, READONLY | FAST, KeySpec::ONE, "2.0.0",
+        "O(N) where N is the number of fields being requested.", "Returns the values of all fields in a hash.",
+        cmd_hmget),
+    cmd!("hmset", -4, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.0.0", "O(N) where N is the number of fields being set.",
+        "Sets the values of multiple fields.", cmd_hmset),
+    cmd!("hdel", -3, WRITE | FAST, KeySpec::ONE, "2.0.0", "O(N) where N is the number of fields to be removed.",
+        "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", cmd_hdel),
+    cmd!("hexists", 3, READONLY | FAST, KeySpec::ONE, "2.0.0", "O(1)",
+        "Determines whether a field exists in a hash.", cmd_hexists),
+    cmd!("hlen", 2, READONLY | FAST, KeySpec::ONE, "2.0.0", "O(1)", "Returns the number of fields in a hash.",
+        cmd_hlen),
+    cmd!("hstrlen", 3, READONLY | FAST, KeySpec::ONE, "3.2.0", "O(1)", "Returns the length of the value of a field.",
+        cmd_hstrlen),
+    cmd!("hkeys", 2, READONLY, KeySpec::ONE, "2.0.0", "O(N) where N is the size of the hash.",
+        "Returns all fields in a hash.", cmd_hkeys),
+    cmd!("hvals", 2, READONLY, KeySpec::ONE, "2.0.0", "O(N) where N is the size of the hash.",
+        "Returns all values in a hash.", cmd_hvals),
+    cmd!("hgetall", 2, READONLY, KeySpec::ONE, "2.0.0", "O(N) where N is the size of the hash.",
+        "Returns all fields and values in a hash.", cmd_hgetall),
+    cmd!("hincrby", 4, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.0.0", "O(1)",
+        "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
+        cmd_hincrby),
+    cmd!("hincrbyfloat", 4, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.6.0", "O(1)",
+        "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+        cmd_hincrbyfloat),
+    cmd!("hrandfield", -2, READONLY, KeySpec::ONE, "6.2.0", "O(N) where N is the number of fields returned",
+        "Returns one or more random fields from a hash.", cmd_hrandfield),
+    cmd!("hscan", -3, READONLY, KeySpec::ONE, "2.8.0",
+        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the size of the collection.",
+        "Iterates over fields and values of a hash.", cmd_hscan),
+];

@@ -1,0 +1,187 @@
+//! The hash type's value: a map from field to value, shared copy-on-write.
+//!
+//! A key holds `Value::Hash(Arc<HashValue>)`. Readers clone the `Arc` (a background task that
+//! demotes a cold value can keep its handle while the key is written); writers go through
+//! `Arc::make_mut`, which copies the map only when someone else holds it. OBJECT ENCODING
+//! reports `listpack` while the hash stays within Redis's default `hash-max-listpack-entries`
+//! (128) and `hash-max-listpack-value` (64 bytes), `hashtable` once it has outgrown them; like
+//! Redis's conversion, that is one-way. Only the report follows Redis: the storage is always a
+//! hash table.
+
+use bytes::Bytes;
+
+use super::alloc_size;
+
+/// Redis's `hash-max-listpack-entries` default.
+pub const LISTPACK_MAX_ENTRIES: usize = 128;
+/// Redis's `hash-max-listpack-value` default (bytes of a field or a value).
+pub const LISTPACK_MAX_VALUE: usize = 64;
+
+type Map = hashbrown::HashMap<Bytes, Bytes, foldhash::fast::RandomState>;
+
+/// The fields of one hash.
+#[derive(Clone, Debug, Default)]
+pub struct HashValue {
+    map: Map,
+    /// True once the hash outgrew the listpack limits (never reset, as in Redis).
+    hashtable: bool,
+}
+
+impl PartialEq for HashValue {
+    fn eq(&self, other: &HashValue) -> bool {
+        self.map == other.map
+    }
+}
+
+impl Eq for HashValue {}
+
+impl HashValue {
+    pub fn new() -> HashValue {
+        HashValue::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&Bytes> {
+        self.map.get(field)
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.map.contains_key(field)
+    }
+
+    /// Sets `field` to `value`; true when the field is new. Both are copied out of the request
+    /// buffer so that the hash does not pin it.
+    pub fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
+        if field.len() > LISTPACK_MAX_VALUE || value.len() > LISTPACK_MAX_VALUE {
+            self.hashtable = true;
+        }
+        let value = Bytes::copy_from_slice(value);
+        let new = match self.map.get_mut(field) {
+            Some(v) => {
+                *v = value;
+                false
+            }
+            None => {
+                self.map.insert(Bytes::copy_from_slice(field), value);
+                true
+            }
+        };
+        if self.map.len() > LISTPACK_MAX_ENTRIES {
+            self.hashtable = true;
+        }
+        new
+    }
+
+    /// Removes `field`; true when it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        self.map.remove(field).is_some()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
+        self.map.iter()
+    }
+
+    /// The entry at position `n` of the map's iteration order (`n < len`), for random picks.
+    pub fn nth(&self, n: usize) -> Option<(&Bytes, &Bytes)> {
+        self.map.iter().nth(n)
+    }
+
+    /// What OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        if self.hashtable {
+            "hashtable"
+        } else {
+            "listpack"
+        }
+    }
+
+    /// Total bytes of fields and values (an approximate size).
+    pub fn data_len(&self) -> usize {
+        self.map.iter().map(|(f, v)| f.len() + v.len()).sum()
+    }
+
+    /// Heap bytes the allocator holds for this hash: the `Arc` block that holds it, the map's
+    /// bucket array (one `(Bytes, Bytes)` pair and a control byte per bucket, plus a 16-byte
+    /// group) and every non-empty field and value buffer.
+    pub fn heap_bytes(&self) -> usize {
+        let arc = alloc_size(2 * std::mem::size_of::<usize>() + std::mem::size_of::<HashValue>());
+        let cap = self.map.capacity();
+        let table = if cap == 0 {
+            0
+        } else {
+            let buckets = if cap < 8 { cap + 1 } else { cap / 7 * 8 };
+            alloc_size(buckets * (std::mem::size_of::<(Bytes, Bytes)>() + 1) + 16)
+        };
+        let bufs: usize = self
+            .map
+            .iter()
+            .map(|(f, v)| buf_bytes(f) + buf_bytes(v))
+            .sum();
+        arc + table + bufs
+    }
+}
+
+fn buf_bytes(b: &Bytes) -> usize {
+    if b.is_empty() {
+        0
+    } else {
+        alloc_size(b.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_remove_and_encoding() {
+        let mut h = HashValue::new();
+        assert!(h.insert(b"a", b"1"));
+        assert!(!h.insert(b"a", b"2"));
+        assert_eq!(h.get(b"a").map(|v| &v[..]), Some(&b"2"[..]));
+        assert_eq!(h.encoding(), "listpack");
+        assert!(h.insert(b"b", &[b'x'; 65]));
+        assert_eq!(h.encoding(), "hashtable");
+        // The conversion is one-way.
+        assert!(h.remove(b"b"));
+        assert!(!h.remove(b"b"));
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn too_many_entries_is_a_hashtable() {
+        let mut h = HashValue::new();
+        for i in 0..LISTPACK_MAX_ENTRIES {
+            h.insert(i.to_string().as_bytes(), b"v");
+        }
+        assert_eq!(h.encoding(), "listpack");
+        h.insert(b"one more", b"v");
+        assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn heap_bytes_grow() {
+        let mut h = HashValue::new();
+        let empty = h.heap_bytes();
+        h.insert(b"field", &[b'v'; 100]);
+        assert!(h.heap_bytes() >= empty + 112 + 8);
+    }
+
+    #[test]
+    fn copy_on_write() {
+        let mut a = std::sync::Arc::new(HashValue::new());
+        std::sync::Arc::make_mut(&mut a).insert(b"f", b"1");
+        let reader = a.clone();
+        std::sync::Arc::make_mut(&mut a).insert(b"f", b"2");
+        assert_eq!(reader.get(b"f").map(|v| &v[..]), Some(&b"1"[..]));
+        assert_eq!(a.get(b"f").map(|v| &v[..]), Some(&b"2"[..]));
+    }
+}
