@@ -395,6 +395,11 @@ fn hrandfield() {
         let picks: Vec<String> = q(c, &["HRANDFIELD", "h", "-20"]);
         assert_eq!(picks.len(), 20);
         assert!(picks.iter().all(|p| all.contains(p)));
+        // A count no client could use is refused rather than built in memory.
+        assert_eq!(
+            err(c, &["HRANDFIELD", "h", "-1000000000000000"]),
+            "ERR value is out of range"
+        );
         // WITHVALUES: a flat list in RESP2, [field, value] pairs in RESP3.
         let v = raw(c, &["HRANDFIELD", "h", "-5", "WITHVALUES"]);
         let Value::Array(items) = v else {

@@ -252,6 +252,9 @@ fn push_pick(out: &mut Vec<Reply>, f: &Bytes, v: &Bytes, withvalues: bool, resp3
 /// HRANDFIELD key [count [WITHVALUES]]: one random field (nil when missing), or `count`
 /// distinct fields (all of them when `count` is at least the size), or with a negative count
 /// `-count` independent picks that may repeat.
+/// Most picks HRANDFIELD with a negative count returns (Thermocline's limit; see below).
+const MAX_REPEATED_PICKS: u64 = 1 << 24;
+
 fn cmd_hrandfield(ctx: &mut Ctx) -> CmdResult<Reply> {
     let argc = ctx.args.len();
     let db = ctx.db();
@@ -276,6 +279,11 @@ fn cmd_hrandfield(ctx: &mut Ctx) -> CmdResult<Reply> {
     }
     let withvalues = argc == 4;
     if withvalues && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
+        return Err(CmdError::new("ERR value is out of range"));
+    }
+    // A negative count asks for that many picks with repeats. Redis streams them; we build the
+    // reply first, so a count no client could use (and that would exhaust memory) is refused.
+    if count < 0 && count.unsigned_abs() > MAX_REPEATED_PICKS {
         return Err(CmdError::new("ERR value is out of range"));
     }
     let Some(h) = read(ctx.ks, db, &ctx.args[1])? else {
