@@ -18,6 +18,7 @@ pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
 pub mod server;
+pub mod set;
 pub mod strings;
 pub mod transactions;
 
@@ -214,6 +215,7 @@ impl CommandSpec {
             "bitmap" => cats.push("@bitmap"),
             "hyperloglog" => cats.push("@hyperloglog"),
             "hash" => cats.push("@hash"),
+            "set" => cats.push("@set"),
             "generic" => cats.push("@keyspace"),
             "connection" => cats.push("@connection"),
             _ => {}
@@ -288,6 +290,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     bits::COMMANDS,
     hyperloglog::COMMANDS,
     hash::COMMANDS,
+    set::COMMANDS,
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,

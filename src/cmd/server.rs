@@ -691,7 +691,8 @@ fn cmd_shutdown(ctx: &mut Ctx) -> CmdResult<Reply> {
 
 /// Digest of one value, as DEBUG DIGEST-VALUE reports it. Like Redis, a TTL adds a fixed
 /// mark but not its time, so that the same data gives the same digest whenever it was written.
-/// A hash's fields are digested one by one and XORed together, so field order does not matter.
+/// A hash's fields (a set's members) are digested one by one and XORed together, so their order
+/// does not matter.
 fn value_digest(value: &Value, has_ttl: bool) -> [u8; 20] {
     let mut h = sha1_smol::Sha1::new();
     h.update(value.type_name().as_bytes());
@@ -705,6 +706,17 @@ fn value_digest(value: &Value, has_ttl: bool) -> [u8; 20] {
                 fh.update(f);
                 fh.update(v);
                 for (a, x) in acc.iter_mut().zip(fh.digest().bytes()) {
+                    *a ^= x;
+                }
+            }
+            h.update(&acc);
+        }
+        Value::Set(set) => {
+            let mut acc = [0u8; 20];
+            for m in set.iter() {
+                let mut mh = sha1_smol::Sha1::new();
+                mh.update(m);
+                for (a, x) in acc.iter_mut().zip(mh.digest().bytes()) {
                     *a ^= x;
                 }
             }

@@ -51,7 +51,7 @@ impl Entry {
                     "raw"
                 }
             }
-            // Hashes (and strings chosen from their content) report the value's own encoding.
+            // Hashes, sets (and strings chosen from their content) report the value's own encoding.
             (value, _) => value.encoding(),
         }
     }

@@ -1,4 +1,4 @@
-//! Value types held by keys: strings and hashes so far; later issues add the other collection
+//! Value types held by keys: strings, hashes and sets so far; later issues add the other collection
 //! types and their compact binary encodings (docs/FORMAT.md).
 
 use std::sync::Arc;
@@ -6,8 +6,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 pub mod hash;
+pub mod set;
 
 pub use hash::HashValue;
+pub use set::SetValue;
 
 /// A key's value. Strings are reference-counted `Bytes`: a reader clones the handle, a writer
 /// that finds the buffer shared copies it first (copy-on-write). Collections sit behind an
@@ -16,6 +18,7 @@ pub use hash::HashValue;
 pub enum Value {
     Str(Bytes),
     Hash(Arc<HashValue>),
+    Set(Arc<SetValue>),
 }
 
 /// The type names TYPE and SCAN ... TYPE use.
@@ -27,12 +30,13 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
         }
     }
 
     /// The name OBJECT ENCODING reports, following Redis's rules for strings: `int` for a
-    /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above; for hashes see
-    /// [`HashValue::encoding`].
+    /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above; for hashes and sets see
+    /// [`HashValue::encoding`] and [`SetValue::encoding`].
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => {
@@ -45,6 +49,7 @@ impl Value {
                 }
             }
             Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 
@@ -53,6 +58,7 @@ impl Value {
         match self {
             Value::Str(s) => s.len(),
             Value::Hash(h) => h.data_len(),
+            Value::Set(s) => s.data_len(),
         }
     }
 
@@ -63,6 +69,7 @@ impl Value {
             Value::Str(s) if s.is_empty() => 0,
             Value::Str(s) => alloc_size(s.len()),
             Value::Hash(h) => h.heap_bytes(),
+            Value::Set(s) => s.heap_bytes(),
         }
     }
 }

@@ -1,0 +1,232 @@
+//! The set type's value: a set of byte-string members, shared copy-on-write.
+//!
+//! A key holds `Value::Set(Arc<SetValue>)`. Readers clone or borrow the `Arc`; writers go
+//! through `Arc::make_mut`, which copies the set only when someone else holds it. OBJECT
+//! ENCODING follows Redis 7.2's rules with its default limits: `intset` while every member is an
+//! integer and there are at most `set-max-intset-entries` (512) of them, `listpack` while there
+//! are at most `set-max-listpack-entries` (128) members of at most `set-max-listpack-value` (64)
+//! bytes, `hashtable` otherwise. As in Redis the conversions are one-way (intset, then listpack,
+//! then hashtable). Only the report follows Redis: the storage is always a hash table.
+
+use bytes::Bytes;
+
+use super::alloc_size;
+
+/// Redis's `set-max-intset-entries` default.
+pub const INTSET_MAX_ENTRIES: usize = 512;
+/// Redis's `set-max-listpack-entries` default.
+pub const LISTPACK_MAX_ENTRIES: usize = 128;
+/// Redis's `set-max-listpack-value` default (bytes of a member).
+pub const LISTPACK_MAX_VALUE: usize = 64;
+
+type Members = hashbrown::HashSet<Bytes, foldhash::fast::RandomState>;
+
+/// The encoding OBJECT ENCODING reports (Redis's, not the storage's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Encoding {
+    #[default]
+    Intset,
+    Listpack,
+    Hashtable,
+}
+
+/// The members of one set.
+#[derive(Clone, Debug, Default)]
+pub struct SetValue {
+    members: Members,
+    enc: Encoding,
+}
+
+impl PartialEq for SetValue {
+    fn eq(&self, other: &SetValue) -> bool {
+        self.members == other.members
+    }
+}
+
+impl Eq for SetValue {}
+
+fn is_integer(member: &[u8]) -> bool {
+    member.len() <= 20 && crate::protocol::parse_i64(member).is_some()
+}
+
+impl SetValue {
+    /// An empty set, reported as an `intset` until a member says otherwise.
+    pub fn new() -> SetValue {
+        SetValue::default()
+    }
+
+    /// An empty set about to receive `first` and `hint - 1` more members, encoded as Redis's
+    /// `setTypeCreate` picks it (SADD passes the number of members it was given).
+    pub fn with_hint(first: &[u8], hint: usize) -> SetValue {
+        let enc = if is_integer(first) && hint <= INTSET_MAX_ENTRIES {
+            Encoding::Intset
+        } else if hint <= LISTPACK_MAX_ENTRIES {
+            Encoding::Listpack
+        } else {
+            Encoding::Hashtable
+        };
+        SetValue {
+            members: Members::default(),
+            enc,
+        }
+    }
+
+    /// Redis's `setTypeMaybeConvert`: a set about to receive `hint` members converts to a
+    /// hash table up front when that many could not fit its current encoding.
+    pub fn reserve_hint(&mut self, hint: usize) {
+        if (self.enc == Encoding::Intset && hint > INTSET_MAX_ENTRIES)
+            || (self.enc == Encoding::Listpack && hint > LISTPACK_MAX_ENTRIES)
+        {
+            self.enc = Encoding::Hashtable;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    pub fn contains(&self, member: &[u8]) -> bool {
+        self.members.contains(member)
+    }
+
+    /// Adds `member` (copied out of the request buffer); true when it is new.
+    pub fn insert(&mut self, member: &[u8]) -> bool {
+        if self.members.contains(member) {
+            return false;
+        }
+        self.insert_new(Bytes::copy_from_slice(member));
+        true
+    }
+
+    /// Adds an owned member; true when it is new.
+    pub fn insert_bytes(&mut self, member: Bytes) -> bool {
+        if self.members.contains(&member[..]) {
+            return false;
+        }
+        self.insert_new(member);
+        true
+    }
+
+    fn insert_new(&mut self, member: Bytes) {
+        let before = self.members.len();
+        match self.enc {
+            Encoding::Intset => {
+                if is_integer(&member) {
+                    if before + 1 > INTSET_MAX_ENTRIES {
+                        self.enc = Encoding::Hashtable;
+                    }
+                } else if before < LISTPACK_MAX_ENTRIES && member.len() <= LISTPACK_MAX_VALUE {
+                    self.enc = Encoding::Listpack;
+                } else {
+                    self.enc = Encoding::Hashtable;
+                }
+            }
+            Encoding::Listpack => {
+                if before >= LISTPACK_MAX_ENTRIES || member.len() > LISTPACK_MAX_VALUE {
+                    self.enc = Encoding::Hashtable;
+                }
+            }
+            Encoding::Hashtable => {}
+        }
+        self.members.insert(member);
+    }
+
+    /// Removes `member`; true when it was there.
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        self.members.remove(member)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Bytes> {
+        self.members.iter()
+    }
+
+    /// The member at position `n` of the iteration order (`n < len`), for random picks.
+    pub fn nth(&self, n: usize) -> Option<&Bytes> {
+        self.members.iter().nth(n)
+    }
+
+    /// What OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        match self.enc {
+            Encoding::Intset => "intset",
+            Encoding::Listpack => "listpack",
+            Encoding::Hashtable => "hashtable",
+        }
+    }
+
+    /// Total bytes of the members (an approximate size).
+    pub fn data_len(&self) -> usize {
+        self.members.iter().map(|m| m.len()).sum()
+    }
+
+    /// Heap bytes the allocator holds for this set: the `Arc` block, the table's bucket array
+    /// (one `Bytes` and a control byte per bucket, plus a 16-byte group) and every non-empty
+    /// member buffer.
+    pub fn heap_bytes(&self) -> usize {
+        let arc = alloc_size(2 * std::mem::size_of::<usize>() + std::mem::size_of::<SetValue>());
+        let cap = self.members.capacity();
+        let table = if cap == 0 {
+            0
+        } else {
+            let buckets = if cap < 8 { cap + 1 } else { cap / 7 * 8 };
+            alloc_size(buckets * (std::mem::size_of::<Bytes>() + 1) + 16)
+        };
+        let bufs: usize = self
+            .members
+            .iter()
+            .filter(|m| !m.is_empty())
+            .map(|m| alloc_size(m.len()))
+            .sum();
+        arc + table + bufs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_follow_redis() {
+        let mut s = SetValue::new();
+        assert!(s.insert(b"1"));
+        assert!(!s.insert(b"1"));
+        assert_eq!(s.encoding(), "intset");
+        assert!(s.insert(b"a"));
+        assert_eq!(s.encoding(), "listpack");
+        assert!(s.insert(&[b'x'; 65]));
+        assert_eq!(s.encoding(), "hashtable");
+        assert!(s.remove(&[b'x'; 65]));
+        assert_eq!(s.encoding(), "hashtable");
+
+        let mut ints = SetValue::new();
+        for i in 0..INTSET_MAX_ENTRIES {
+            ints.insert(i.to_string().as_bytes());
+        }
+        assert_eq!(ints.encoding(), "intset");
+        ints.insert(b"100000");
+        assert_eq!(ints.encoding(), "hashtable");
+
+        // A non-canonical integer is not an integer member.
+        let mut s = SetValue::new();
+        s.insert(b"01");
+        assert_eq!(s.encoding(), "listpack");
+        assert_eq!(SetValue::with_hint(b"a", 129).encoding(), "hashtable");
+        assert_eq!(SetValue::with_hint(b"1", 129).encoding(), "intset");
+    }
+
+    #[test]
+    fn copy_on_write_and_heap_bytes() {
+        let mut a = std::sync::Arc::new(SetValue::new());
+        let empty = a.heap_bytes();
+        std::sync::Arc::make_mut(&mut a).insert(&[b'm'; 100]);
+        assert!(a.heap_bytes() >= empty + 112);
+        let reader = a.clone();
+        std::sync::Arc::make_mut(&mut a).insert(b"x");
+        assert_eq!(reader.len(), 1);
+        assert_eq!(a.len(), 2);
+    }
+}
