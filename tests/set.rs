@@ -1,7 +1,8 @@
 //! Set commands against the real server over RESP2 and RESP3: SADD SREM SISMEMBER SMISMEMBER
-//! SCARD SMEMBERS SPOP SRANDMEMBER SMOVE SINTER SUNION SDIFF and their STORE forms, SSCAN, their
-//! error texts, empty-set deletion, WRONGTYPE both ways, TYPE / OBJECT ENCODING / COPY / MEMORY
-//! USAGE / DIGEST on sets, and the RESP3 reply shapes.
+//! SCARD SMEMBERS SPOP SRANDMEMBER SMOVE SINTER SUNION SDIFF SINTERCARD and the STORE forms,
+//! SSCAN, their error texts, empty-set deletion, WRONGTYPE both ways, TYPE / OBJECT ENCODING /
+//! COPY / MEMORY USAGE / DIGEST on sets, the RESP3 reply shapes and SINTERCARD's numkeys key spec
+//! in COMMAND.
 
 mod common;
 mod kvhelp;
@@ -517,4 +518,106 @@ fn set_commands_in_command_table() {
     assert_eq!(keys, vec!["d", "a", "b"]);
     let keys: Vec<String> = q(c, &["COMMAND", "GETKEYS", "SMOVE", "x", "y", "m"]);
     assert_eq!(keys, vec!["x", "y"]);
+}
+
+#[test]
+fn sintercard() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let c = &mut c;
+    let _: i64 = q(c, &["SADD", "a", "1", "2", "3", "4"]);
+    let _: i64 = q(c, &["SADD", "b", "2", "3", "4", "x"]);
+    let _: i64 = q(c, &["SADD", "c", "3", "4", "y"]);
+    let _: () = q(c, &["SET", "str", "v"]);
+    assert_eq!(q::<i64>(c, &["SINTERCARD", "1", "a"]), 4);
+    assert_eq!(q::<i64>(c, &["SINTERCARD", "2", "a", "b"]), 3);
+    assert_eq!(q::<i64>(c, &["SINTERCARD", "3", "a", "b", "c"]), 2);
+    assert_eq!(q::<i64>(c, &["SINTERCARD", "2", "a", "b", "LIMIT", "2"]), 2);
+    assert_eq!(q::<i64>(c, &["SINTERCARD", "2", "a", "b", "limit", "0"]), 3);
+    assert_eq!(
+        q::<i64>(c, &["SINTERCARD", "2", "a", "b", "LIMIT", "10"]),
+        3
+    );
+    assert_eq!(
+        q::<i64>(
+            c,
+            &["SINTERCARD", "2", "a", "b", "LIMIT", "1", "LIMIT", "5"]
+        ),
+        3
+    );
+    assert_eq!(q::<i64>(c, &["SINTERCARD", "2", "a", "nokey"]), 0);
+    // "LIMIT" right after the keys is an option, not a key; the numkeys count decides.
+    assert_eq!(q::<i64>(c, &["SINTERCARD", "1", "a", "LIMIT", "1"]), 1);
+    for bad in ["0", "-1", "x"] {
+        assert_eq!(
+            err(c, &["SINTERCARD", bad, "a"]),
+            "ERR numkeys should be greater than 0"
+        );
+    }
+    assert_eq!(
+        err(c, &["SINTERCARD", "3", "a", "b"]),
+        "ERR Number of keys can't be greater than number of args"
+    );
+    assert_eq!(err(c, &["SINTERCARD", "1", "a", "LIMIT"]), SYNTAX);
+    assert_eq!(err(c, &["SINTERCARD", "1", "a", "BOGUS", "1"]), SYNTAX);
+    assert_eq!(
+        err(c, &["SINTERCARD", "1", "a", "LIMIT", "-1"]),
+        "ERR LIMIT can't be negative"
+    );
+    assert_eq!(
+        err(c, &["SINTERCARD", "1", "a", "LIMIT", "x"]),
+        "ERR LIMIT can't be negative"
+    );
+    assert_eq!(err(c, &["SINTERCARD", "2", "a", "str"]), WRONGTYPE);
+    assert_eq!(err(c, &["SINTERCARD", "2", "nokey", "str"]), WRONGTYPE);
+    assert_eq!(err(c, &["SINTERCARD", "1"]), arity("sintercard"));
+
+    // Keys in many shards.
+    let keys: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+    for k in &keys {
+        let _: i64 = q(c, &["SADD", k, "shared", k]);
+    }
+    let n = keys.len().to_string();
+    let mut args = vec!["SINTERCARD", n.as_str()];
+    args.extend(keys.iter().map(String::as_str));
+    assert_eq!(q::<i64>(c, &args), 1);
+
+    // COMMAND reports the numkeys key spec the way Redis does.
+    let keys: Vec<String> = q(
+        c,
+        &[
+            "COMMAND",
+            "GETKEYS",
+            "SINTERCARD",
+            "2",
+            "a",
+            "b",
+            "LIMIT",
+            "1",
+        ],
+    );
+    assert_eq!(keys, vec!["a", "b"]);
+    assert_eq!(
+        err(c, &["COMMAND", "GETKEYS", "SINTERCARD", "5", "a", "b"]),
+        "ERR Invalid arguments specified for command"
+    );
+    let info = raw(c, &["COMMAND", "INFO", "sintercard"]);
+    let Value::Array(items) = info else {
+        panic!("{info:?}")
+    };
+    let Value::Array(entry) = &items[0] else {
+        panic!("{items:?}")
+    };
+    assert_eq!(entry[1], Value::Int(-3));
+    let flags = format!("{:?}", entry[2]);
+    assert!(
+        flags.contains("readonly") && flags.contains("movablekeys"),
+        "{flags}"
+    );
+    assert_eq!(&entry[3..6], &[Value::Int(0), Value::Int(0), Value::Int(0)]);
+    let specs = format!("{:?}", entry[8]);
+    assert!(
+        specs.contains("keynum") && specs.contains("keynumidx"),
+        "{specs}"
+    );
 }

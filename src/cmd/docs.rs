@@ -100,7 +100,12 @@ fn key_positions(spec: &CommandSpec) -> String {
     if spec.has(flags::WHOLE_KEYSPACE) {
         return "all".to_string();
     }
-    let KeySpec { first, last, step } = spec.keys;
+    if spec.keys.movable() {
+        return format!("count at {}, then that many", spec.keys.keynum);
+    }
+    let KeySpec {
+        first, last, step, ..
+    } = spec.keys;
     if first == 0 {
         return "-".to_string();
     }

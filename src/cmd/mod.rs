@@ -78,37 +78,75 @@ pub mod flags {
 }
 
 /// Where a command's keys are: argument indices `first..=last` every `step`; `last` < 0 counts
-/// from the end (-1 is the last argument). `first == 0` means no keys.
+/// from the end (-1 is the last argument). `first == 0` means no keys. A `numkeys` form
+/// ([`KeySpec::numkeys`], SINTERCARD's) instead reads the key count from the argument at
+/// `keynum` and takes that many keys right after it; its legacy range is reported as 0 0 0 and
+/// the command as `movablekeys`, as Redis does.
 #[derive(Clone, Copy, Debug)]
 pub struct KeySpec {
     pub first: i32,
     pub last: i32,
     pub step: i32,
+    /// The index of the argument that counts the keys (0: a plain range).
+    pub keynum: i32,
 }
 
 impl KeySpec {
-    pub const NONE: KeySpec = KeySpec {
-        first: 0,
-        last: 0,
-        step: 0,
-    };
-    pub const ONE: KeySpec = KeySpec {
-        first: 1,
-        last: 1,
-        step: 1,
-    };
-    pub const ALL: KeySpec = KeySpec {
-        first: 1,
-        last: -1,
-        step: 1,
-    };
+    pub const NONE: KeySpec = KeySpec::range(0, 0, 0);
+    pub const ONE: KeySpec = KeySpec::range(1, 1, 1);
+    pub const ALL: KeySpec = KeySpec::range(1, -1, 1);
 
     pub const fn range(first: i32, last: i32, step: i32) -> KeySpec {
-        KeySpec { first, last, step }
+        KeySpec {
+            first,
+            last,
+            step,
+            keynum: 0,
+        }
     }
 
-    /// The argument indices of the keys in `args` (args[0] is the command name).
-    pub fn positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+    /// Keys whose count is the argument at `keynum`, following it one after another.
+    pub const fn numkeys(keynum: i32) -> KeySpec {
+        KeySpec {
+            first: 0,
+            last: 0,
+            step: 0,
+            keynum,
+        }
+    }
+
+    /// Whether the command has keys at all (in some form).
+    pub fn has_keys(&self) -> bool {
+        self.first > 0 || self.keynum > 0
+    }
+
+    /// Whether the key positions depend on the arguments (COMMAND's `movablekeys`).
+    pub fn movable(&self) -> bool {
+        self.keynum > 0
+    }
+
+    /// The argument indices of the keys in `args` (args[0] is the command name). A numkeys
+    /// form whose count is not a positive integer, or exceeds the arguments, has no keys (the
+    /// handler then reports the error, Redis's "invalid key spec").
+    pub fn positions(&self, args: &[Bytes]) -> impl Iterator<Item = usize> {
+        let argc = args.len();
+        let spec = if self.keynum > 0 {
+            let k = self.keynum as usize;
+            let n = args
+                .get(k)
+                .and_then(|a| crate::protocol::parse_i64(a))
+                .filter(|&n| n > 0 && (n as u64) < (argc - k) as u64);
+            match n {
+                Some(n) => KeySpec::range(k as i32 + 1, k as i32 + n as i32, 1),
+                None => KeySpec::NONE,
+            }
+        } else {
+            *self
+        };
+        spec.range_positions(argc)
+    }
+
+    fn range_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
         let (first, step) = (self.first.max(0) as usize, self.step.max(1) as usize);
         let last = if self.last < 0 {
             argc as i64 + self.last as i64
@@ -507,7 +545,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     } else {
         let shards: SmallVec<[usize; 4]> = spec
             .keys
-            .positions(args.len())
+            .positions(args)
             .map(|i| shard_of(&args[i]))
             .collect();
         server.keyspace.lock(clock, shards)
@@ -541,15 +579,37 @@ mod tests {
 
     #[test]
     fn key_positions() {
-        let one: Vec<usize> = KeySpec::ONE.positions(3).collect();
+        let args = |words: &[&str]| -> Vec<Bytes> {
+            words
+                .iter()
+                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+                .collect()
+        };
+        let five = args(&["c", "a", "b", "c", "d"]);
+        let one: Vec<usize> = KeySpec::ONE.positions(&five[..3]).collect();
         assert_eq!(one, vec![1]);
-        let mset: Vec<usize> = KeySpec::range(1, -1, 2).positions(5).collect();
+        let mset: Vec<usize> = KeySpec::range(1, -1, 2).positions(&five).collect();
         assert_eq!(mset, vec![1, 3]);
-        let all: Vec<usize> = KeySpec::ALL.positions(4).collect();
+        let all: Vec<usize> = KeySpec::ALL.positions(&five[..4]).collect();
         assert_eq!(all, vec![1, 2, 3]);
-        assert_eq!(KeySpec::NONE.positions(4).count(), 0);
-        let bitop: Vec<usize> = KeySpec::range(2, -1, 1).positions(5).collect();
+        assert_eq!(KeySpec::NONE.positions(&five[..4]).count(), 0);
+        let bitop: Vec<usize> = KeySpec::range(2, -1, 1).positions(&five).collect();
         assert_eq!(bitop, vec![2, 3, 4]);
+        // numkeys forms: SINTERCARD 2 a b LIMIT 1.
+        let sintercard = KeySpec::numkeys(1);
+        let ok = args(&["sintercard", "2", "a", "b", "LIMIT", "1"]);
+        assert_eq!(sintercard.positions(&ok).collect::<Vec<_>>(), vec![2, 3]);
+        for bad in [
+            &["sintercard", "0", "a"][..],
+            &["sintercard", "-1", "a"],
+            &["sintercard", "x", "a"],
+            &["sintercard", "3", "a", "b"],
+            &["sintercard", "99999999999", "a"],
+        ] {
+            assert_eq!(sintercard.positions(&args(bad)).count(), 0, "{bad:?}");
+        }
+        assert!(sintercard.movable() && sintercard.has_keys());
+        assert!(!KeySpec::NONE.has_keys() && !KeySpec::ALL.movable());
     }
 
     #[test]

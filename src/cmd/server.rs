@@ -397,13 +397,51 @@ fn cmd_config_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
 fn command_info(idx: usize) -> Reply {
     let table = CommandTable::get();
     let spec = table.spec(idx);
-    let flag_names: Vec<Reply> = flags::NAMES
+    let mut flag_names: Vec<Reply> = flags::NAMES
         .iter()
         .filter(|(f, _)| spec.has(*f))
         .map(|(_, n)| Reply::Status(Bytes::from_static(n.as_bytes())))
         .collect();
+    if spec.keys.movable() {
+        flag_names.push(Reply::Status(Bytes::from_static(b"movablekeys")));
+    }
     let mut key_specs = Vec::new();
-    if spec.keys.first > 0 {
+    if spec.keys.movable() {
+        let flag = if spec.has(WRITE) { "RW" } else { "RO" };
+        key_specs.push(Reply::Map(vec![
+            (
+                Reply::bulk_static("flags"),
+                Reply::Array(vec![Reply::Status(Bytes::from_static(flag.as_bytes()))]),
+            ),
+            (
+                Reply::bulk_static("begin_search"),
+                Reply::Map(vec![
+                    (Reply::bulk_static("type"), Reply::bulk_static("index")),
+                    (
+                        Reply::bulk_static("spec"),
+                        Reply::Map(vec![(
+                            Reply::bulk_static("index"),
+                            Reply::Int(spec.keys.keynum as i64),
+                        )]),
+                    ),
+                ]),
+            ),
+            (
+                Reply::bulk_static("find_keys"),
+                Reply::Map(vec![
+                    (Reply::bulk_static("type"), Reply::bulk_static("keynum")),
+                    (
+                        Reply::bulk_static("spec"),
+                        Reply::Map(vec![
+                            (Reply::bulk_static("keynumidx"), Reply::Int(0)),
+                            (Reply::bulk_static("firstkey"), Reply::Int(1)),
+                            (Reply::bulk_static("keystep"), Reply::Int(1)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]));
+    } else if spec.keys.first > 0 {
         let flag = if spec.has(WRITE) { "RW" } else { "RO" };
         let lastkey = if spec.keys.last < 0 {
             spec.keys.last
@@ -626,11 +664,14 @@ fn cmd_command_getkeys(ctx: &mut Ctx) -> CmdResult<Reply> {
     let spec = table.spec(idx);
     let keys: Vec<Reply> = spec
         .keys
-        .positions(args.len())
+        .positions(args)
         .map(|i| Reply::Bulk(args[i].clone()))
         .collect();
-    if keys.is_empty() {
+    if !spec.keys.has_keys() {
         return Err(CmdError::new("ERR The command has no key arguments"));
+    }
+    if keys.is_empty() {
+        return Err(CmdError::new("ERR Invalid arguments specified for command"));
     }
     Ok(Reply::Array(keys))
 }

@@ -1,5 +1,5 @@
 //! Set commands: SADD SREM SISMEMBER SMISMEMBER SCARD SMEMBERS SPOP SRANDMEMBER SMOVE SINTER
-//! SUNION SDIFF SINTERSTORE SUNIONSTORE SDIFFSTORE SSCAN.
+//! SUNION SDIFF SINTERCARD SINTERSTORE SUNIONSTORE SDIFFSTORE SSCAN.
 //!
 //! A set is `Value::Set(Arc<SetValue>)` (src/types/set.rs). Reads borrow it under the shard
 //! lock (the multi-key ones clone the `Arc`s, which is cheap); writes check the type with `peek`
@@ -7,7 +7,8 @@
 //! then modify it through `Arc::make_mut`. A set left without members is removed, as in Redis,
 //! and a STORE whose result is empty deletes its destination. Multi-key commands lock every
 //! shard their keys live in (their `KeySpec` names all the keys). SSCAN returns every matching
-//! member in one call with cursor 0, like HSCAN. SINTERCARD is not implemented yet.
+//! member in one call with cursor 0, like HSCAN. SINTERCARD's keys follow its numkeys argument
+//! (`KeySpec::numkeys`), so dispatch locks the shards of exactly the keys it counts.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use bytes::Bytes;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::args::{int, Cursor};
+use super::args::{int, is, Cursor};
 use super::keys::parse_cursor;
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
@@ -382,6 +383,55 @@ fn cmd_sdiffstore(ctx: &mut Ctx) -> CmdResult<Reply> {
     store_combined(ctx, Op::Diff)
 }
 
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]: the size of the intersection, counting
+/// stops at `limit` (0: no limit).
+fn cmd_sintercard(ctx: &mut Ctx) -> CmdResult<Reply> {
+    const NUMKEYS: &str = "ERR numkeys should be greater than 0";
+    let numkeys = crate::protocol::parse_i64(&ctx.args[1])
+        .filter(|&n| n > 0)
+        .ok_or_else(|| CmdError::new(NUMKEYS))?;
+    let argc = ctx.args.len();
+    if numkeys as u64 > (argc - 2) as u64 {
+        return Err(CmdError::new(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    let keys_end = 2 + numkeys as usize;
+    let mut limit = 0u64;
+    let mut i = keys_end;
+    while i < argc {
+        if is(&ctx.args[i], "LIMIT") && i + 1 < argc {
+            i += 1;
+            limit = crate::protocol::parse_i64(&ctx.args[i])
+                .filter(|&n| n >= 0)
+                .ok_or_else(|| CmdError::new("ERR LIMIT can't be negative"))?
+                as u64;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    let sets = sets_at(ctx, &ctx.args[2..keys_end])?;
+    if sets.iter().any(|s| s.is_none()) {
+        return Ok(Reply::Int(0));
+    }
+    let mut sets: Vec<Arc<SetValue>> = sets.into_iter().flatten().collect();
+    sets.sort_by_key(|s| s.len());
+    let Some((smallest, rest)) = sets.split_first() else {
+        return Ok(Reply::Int(0));
+    };
+    let mut n = 0u64;
+    for m in smallest.iter() {
+        if rest.iter().all(|s| s.contains(m)) {
+            n += 1;
+            if n == limit {
+                break;
+            }
+        }
+    }
+    Ok(Reply::Int(n as i64))
+}
+
 /// SSCAN's options: the MATCH pattern if any (COUNT is checked, then ignored).
 fn scan_options(args: &[Bytes]) -> CmdResult<Option<Bytes>> {
     let mut pattern = None;
@@ -457,6 +507,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd!("sinter", -2, READONLY, KeySpec::ALL, "1.0.0",
         "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         "Returns the intersect of multiple sets.", cmd_sinter),
+    cmd!("sintercard", -3, READONLY, KeySpec::numkeys(1), "7.0.0",
+        "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        "Returns the number of members of the intersect of multiple sets.", cmd_sintercard),
     cmd!("sinterstore", -3, WRITE | DENYOOM, KeySpec::ALL, "1.0.0",
         "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         "Stores the intersect of multiple sets in a key.", cmd_sinterstore),

@@ -107,7 +107,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
                 table
                     .spec(*idx)
                     .keys
-                    .positions(args.len())
+                    .positions(args)
                     .map(|i| shard_of(&args[i])),
             );
         }
