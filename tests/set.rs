@@ -437,6 +437,19 @@ fn type_encoding_copy_memory_digest() {
     let _: i64 = q(c, &["SUNIONSTORE", "st", "nokey", "s"]);
     assert_eq!(enc(c, "st"), "intset");
 
+    // SPOP of most of a set rebuilds it (Redis's strategy), so its encoding is small again;
+    // popping a few keeps the hashtable.
+    let mut big = vec!["SADD", "big"];
+    let names: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+    big.extend(names.iter().map(String::as_str));
+    let _: i64 = q(c, &big);
+    assert_eq!(enc(c, "big"), "hashtable");
+    let _: Vec<String> = q(c, &["SPOP", "big", "10"]);
+    assert_eq!(enc(c, "big"), "hashtable");
+    let _: Vec<String> = q(c, &["SPOP", "big", "180"]);
+    assert_eq!(q::<i64>(c, &["SCARD", "big"]), 10);
+    assert_eq!(enc(c, "big"), "listpack");
+
     // MEMORY USAGE grows with the set.
     let _: () = q(c, &["DEL", "s"]);
     let _: i64 = q(c, &["SADD", "s", "1", "2"]);

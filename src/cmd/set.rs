@@ -28,6 +28,8 @@ use crate::types::{SetValue, Value};
 /// Most picks SRANDMEMBER with a negative count returns (as HRANDFIELD: the reply is built
 /// before it is sent, so a count no client could use is refused).
 const MAX_REPEATED_PICKS: u64 = 1 << 24;
+/// Redis's SPOP_MOVE_STRATEGY_MUL (see `cmd_spop`).
+const SPOP_MOVE_STRATEGY_MUL: usize = 5;
 
 /// The set stored in `entry`, or WRONGTYPE.
 pub fn as_set(entry: &Entry) -> CmdResult<&Arc<SetValue>> {
@@ -196,9 +198,15 @@ fn cmd_spop(ctx: &mut Ctx) -> CmdResult<Reply> {
             .map(|m| (*m).clone())
             .collect()
     };
+    // Redis pops most of a set by building a new one from the members that stay (when fewer
+    // than a fifth of `count` remain), which resets the reported encoding.
+    let rebuild = count.is_some() && (len - want) * SPOP_MOVE_STRATEGY_MUL <= want;
     let popped = write(ctx.ks, db, key, SetValue::new, |s| {
         for m in &picked {
             s.remove(m);
+        }
+        if rebuild && !s.is_empty() {
+            s.rebuild_encoding();
         }
         picked
     });

@@ -135,6 +135,24 @@ impl SetValue {
         self.members.insert(member);
     }
 
+    /// Re-encodes the set as a freshly built one, the way Redis's SPOP does when it pops most of
+    /// a set (it builds a new set from the members that stay): a listpack stays a listpack, any
+    /// other set starts as an intset when a remaining member is an integer, then converts as
+    /// members are added. So a hash-table set popped down to a few members is small again.
+    pub fn rebuild_encoding(&mut self) {
+        let start = match (self.enc, self.members.iter().next()) {
+            (Encoding::Listpack, _) => Encoding::Listpack,
+            (_, Some(m)) if is_integer(m) => Encoding::Intset,
+            _ => Encoding::Listpack,
+        };
+        let members = std::mem::take(&mut self.members);
+        self.enc = start;
+        self.members.reserve(members.len());
+        for m in members {
+            self.insert_new(m);
+        }
+    }
+
     /// Removes `member`; true when it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         self.members.remove(member)
@@ -216,6 +234,19 @@ mod tests {
         assert_eq!(s.encoding(), "listpack");
         assert_eq!(SetValue::with_hint(b"a", 129).encoding(), "hashtable");
         assert_eq!(SetValue::with_hint(b"1", 129).encoding(), "intset");
+
+        // Rebuilt after a large SPOP: small again.
+        let mut s = SetValue::new();
+        for i in 0..200 {
+            s.insert(format!("m{i}").as_bytes());
+        }
+        assert_eq!(s.encoding(), "hashtable");
+        for i in 0..190 {
+            s.remove(format!("m{i}").as_bytes());
+        }
+        s.rebuild_encoding();
+        assert_eq!(s.encoding(), "listpack");
+        assert_eq!(s.len(), 10);
     }
 
     #[test]
