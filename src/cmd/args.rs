@@ -70,6 +70,26 @@ pub fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }
 
+/// The options of HSCAN/SSCAN/ZSCAN (`key cursor [MATCH pattern] [COUNT count]`): the MATCH
+/// pattern if any. COUNT is validated, then ignored: these scans return every match at once.
+pub fn collection_scan_options(args: &[Bytes]) -> CmdResult<Option<Bytes>> {
+    let mut pattern = None;
+    let mut c = Cursor::new(args, 3);
+    while !c.is_empty() {
+        let opt = c.next_upper()?;
+        match opt.as_str() {
+            "MATCH" => pattern = Some(c.next()?.clone()),
+            "COUNT" => {
+                if c.next_int()? < 1 {
+                    return Err(CmdError::syntax());
+                }
+            }
+            _ => return Err(CmdError::syntax()),
+        }
+    }
+    Ok(pattern)
+}
+
 /// A cursor over the arguments after the fixed ones, for option parsing.
 pub struct Cursor<'a> {
     args: &'a [Bytes],

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::args::{int, is, Cursor};
+use super::args::{int, is};
 use super::keys::parse_cursor;
 use super::strings::longdouble::{self, Ld, LongDouble};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
@@ -306,25 +306,6 @@ fn cmd_hrandfield(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Array(out))
 }
 
-/// HSCAN's options: the MATCH pattern if any (COUNT is checked, then ignored).
-fn scan_options(args: &[Bytes]) -> CmdResult<Option<Bytes>> {
-    let mut pattern = None;
-    let mut c = Cursor::new(args, 3);
-    while !c.is_empty() {
-        let opt = c.next_upper()?;
-        match opt.as_str() {
-            "MATCH" => pattern = Some(c.next()?.clone()),
-            "COUNT" => {
-                if c.next_int()? < 1 {
-                    return Err(CmdError::syntax());
-                }
-            }
-            _ => return Err(CmdError::syntax()),
-        }
-    }
-    Ok(pattern)
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count]: every matching field and its value, with
 /// cursor 0 (see the module documentation).
 fn cmd_hscan(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -332,7 +313,7 @@ fn cmd_hscan(ctx: &mut Ctx) -> CmdResult<Reply> {
     let db = ctx.db();
     let empty = || Reply::Array(vec![Reply::bulk_static("0"), Reply::Array(Vec::new())]);
     // As in Redis, a missing key answers an empty scan whatever the options say.
-    let pattern = scan_options(ctx.args);
+    let pattern = super::args::collection_scan_options(ctx.args);
     let Some(h) = read(ctx.ks, db, &ctx.args[1])? else {
         return Ok(empty());
     };
