@@ -393,6 +393,46 @@ fn cmd_config_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
     ))
 }
 
+/// One Redis 7 key specification: `flags`, a `begin_search` by index, and `find_keys` of the
+/// given type with its integer parameters.
+fn key_spec_reply(
+    flag: &'static str,
+    index: i64,
+    find_type: &'static str,
+    find: Vec<(&'static str, i64)>,
+) -> Reply {
+    Reply::Map(vec![
+        (
+            Reply::bulk_static("flags"),
+            Reply::Array(vec![Reply::Status(Bytes::from_static(flag.as_bytes()))]),
+        ),
+        (
+            Reply::bulk_static("begin_search"),
+            Reply::Map(vec![
+                (Reply::bulk_static("type"), Reply::bulk_static("index")),
+                (
+                    Reply::bulk_static("spec"),
+                    Reply::Map(vec![(Reply::bulk_static("index"), Reply::Int(index))]),
+                ),
+            ]),
+        ),
+        (
+            Reply::bulk_static("find_keys"),
+            Reply::Map(vec![
+                (Reply::bulk_static("type"), Reply::bulk_static(find_type)),
+                (
+                    Reply::bulk_static("spec"),
+                    Reply::Map(
+                        find.into_iter()
+                            .map(|(k, v)| (Reply::bulk_static(k), Reply::Int(v)))
+                            .collect(),
+                    ),
+                ),
+            ]),
+        ),
+    ])
+}
+
 /// COMMAND INFO's array for one command.
 fn command_info(idx: usize) -> Reply {
     let table = CommandTable::get();
@@ -405,85 +445,31 @@ fn command_info(idx: usize) -> Reply {
     if spec.keys.movable() {
         flag_names.push(Reply::Status(Bytes::from_static(b"movablekeys")));
     }
+    let flag = if spec.has(WRITE) { "RW" } else { "RO" };
     let mut key_specs = Vec::new();
     if spec.keys.movable() {
-        let flag = if spec.has(WRITE) { "RW" } else { "RO" };
-        key_specs.push(Reply::Map(vec![
-            (
-                Reply::bulk_static("flags"),
-                Reply::Array(vec![Reply::Status(Bytes::from_static(flag.as_bytes()))]),
-            ),
-            (
-                Reply::bulk_static("begin_search"),
-                Reply::Map(vec![
-                    (Reply::bulk_static("type"), Reply::bulk_static("index")),
-                    (
-                        Reply::bulk_static("spec"),
-                        Reply::Map(vec![(
-                            Reply::bulk_static("index"),
-                            Reply::Int(spec.keys.keynum as i64),
-                        )]),
-                    ),
-                ]),
-            ),
-            (
-                Reply::bulk_static("find_keys"),
-                Reply::Map(vec![
-                    (Reply::bulk_static("type"), Reply::bulk_static("keynum")),
-                    (
-                        Reply::bulk_static("spec"),
-                        Reply::Map(vec![
-                            (Reply::bulk_static("keynumidx"), Reply::Int(0)),
-                            (Reply::bulk_static("firstkey"), Reply::Int(1)),
-                            (Reply::bulk_static("keystep"), Reply::Int(1)),
-                        ]),
-                    ),
-                ]),
-            ),
-        ]));
+        key_specs.push(key_spec_reply(
+            flag,
+            spec.keys.keynum as i64,
+            "keynum",
+            vec![("keynumidx", 0), ("firstkey", 1), ("keystep", 1)],
+        ));
     } else if spec.keys.first > 0 {
-        let flag = if spec.has(WRITE) { "RW" } else { "RO" };
         let lastkey = if spec.keys.last < 0 {
             spec.keys.last
         } else {
             spec.keys.last - spec.keys.first
         };
-        key_specs.push(Reply::Map(vec![
-            (
-                Reply::bulk_static("flags"),
-                Reply::Array(vec![Reply::Status(Bytes::from_static(flag.as_bytes()))]),
-            ),
-            (
-                Reply::bulk_static("begin_search"),
-                Reply::Map(vec![
-                    (Reply::bulk_static("type"), Reply::bulk_static("index")),
-                    (
-                        Reply::bulk_static("spec"),
-                        Reply::Map(vec![(
-                            Reply::bulk_static("index"),
-                            Reply::Int(spec.keys.first as i64),
-                        )]),
-                    ),
-                ]),
-            ),
-            (
-                Reply::bulk_static("find_keys"),
-                Reply::Map(vec![
-                    (Reply::bulk_static("type"), Reply::bulk_static("range")),
-                    (
-                        Reply::bulk_static("spec"),
-                        Reply::Map(vec![
-                            (Reply::bulk_static("lastkey"), Reply::Int(lastkey as i64)),
-                            (
-                                Reply::bulk_static("keystep"),
-                                Reply::Int(spec.keys.step as i64),
-                            ),
-                            (Reply::bulk_static("limit"), Reply::Int(0)),
-                        ]),
-                    ),
-                ]),
-            ),
-        ]));
+        key_specs.push(key_spec_reply(
+            flag,
+            spec.keys.first as i64,
+            "range",
+            vec![
+                ("lastkey", lastkey as i64),
+                ("keystep", spec.keys.step as i64),
+                ("limit", 0),
+            ],
+        ));
     }
     let subs: Vec<Reply> = spec
         .subcommands
