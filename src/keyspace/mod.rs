@@ -16,6 +16,7 @@
 //! pops due keys from each shard's time-ordered expiry index.
 
 pub mod entry;
+pub mod events;
 pub mod slot;
 
 use std::collections::BTreeSet;
@@ -28,6 +29,7 @@ use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
 pub use entry::{Access, Entry, StrEncoding};
+pub use events::{class, KeyEvent};
 pub use slot::{key_slot, SLOTS};
 
 use crate::types::Value;
@@ -198,6 +200,8 @@ impl Keyspace {
             all,
             clock,
             stats: LookupStats::default(),
+            notify_mask: 0,
+            events: Vec::new(),
         }
     }
 
@@ -241,6 +245,10 @@ pub struct Locked<'a> {
     all: bool,
     pub clock: Clock,
     pub stats: LookupStats,
+    /// The event classes to collect (notify-keyspace-events); 0 collects nothing.
+    pub notify_mask: u16,
+    /// Effects collected for dispatch to publish after the command (see [`events`]).
+    pub events: Vec<KeyEvent>,
 }
 
 /// The locked shard `idx` among `guards` (a free function so that callers can borrow other
@@ -276,6 +284,19 @@ impl<'a> Locked<'a> {
 
     fn shard_mut(&mut self, slot: u16) -> &mut Shard {
         shard_in(&mut self.guards, self.all, shard_of_slot(slot))
+    }
+
+    /// Reports that the command did `event` (of `class`, see [`events::class`]) to `key`.
+    #[inline]
+    pub fn notify(&mut self, class: u16, event: &'static str, db: usize, key: &[u8]) {
+        if self.notify_mask & class != 0 {
+            self.events.push(KeyEvent {
+                class,
+                event,
+                db,
+                key: Bytes::copy_from_slice(key),
+            });
+        }
     }
 
     /// True when every shard is locked (whole-keyspace commands).
