@@ -17,6 +17,7 @@ pub mod docs;
 pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
+pub mod serialize;
 pub mod server;
 pub mod set;
 pub mod strings;
@@ -330,6 +331,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     hash::COMMANDS,
     set::COMMANDS,
     keys::COMMANDS,
+    serialize::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
     transactions::COMMANDS,

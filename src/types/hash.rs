@@ -79,6 +79,12 @@ impl HashValue {
         new
     }
 
+    /// Sets the reported encoding after a decode (src/types/codec.rs): a hash that had
+    /// outgrown its listpack stays a `hashtable`.
+    pub fn restore_encoding(&mut self, hashtable: bool) {
+        self.hashtable |= hashtable;
+    }
+
     /// Removes `field`; true when it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         self.map.remove(field).is_some()

@@ -1,10 +1,11 @@
-//! Value types held by keys: strings, hashes and sets so far; later issues add the other collection
-//! types and their compact binary encodings (docs/FORMAT.md).
+//! Value types held by keys, and (in `codec`) the one binary encoding they all have
+//! (docs/FORMAT.md).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 
+pub mod codec;
 pub mod hash;
 pub mod set;
 

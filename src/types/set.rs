@@ -22,7 +22,7 @@ pub const LISTPACK_MAX_VALUE: usize = 64;
 type Members = hashbrown::HashSet<Bytes, foldhash::fast::RandomState>;
 
 /// The encoding OBJECT ENCODING reports (Redis's, not the storage's).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 enum Encoding {
     #[default]
     Intset,
@@ -151,6 +151,20 @@ impl SetValue {
         for m in members {
             self.insert_new(m);
         }
+    }
+
+    /// Sets the reported encoding after a decode (src/types/codec.rs) to what it was when the
+    /// set was encoded, unless its members already demand a later one (conversions only go
+    /// forward: intset, listpack, hashtable).
+    pub fn restore_encoding(&mut self, hashtable: bool, listpack: bool) {
+        let stored = if hashtable {
+            Encoding::Hashtable
+        } else if listpack {
+            Encoding::Listpack
+        } else {
+            Encoding::Intset
+        };
+        self.enc = self.enc.max(stored);
     }
 
     /// Removes `member`; true when it was there.

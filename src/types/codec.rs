@@ -1,0 +1,328 @@
+//! The binary encoding of a value, one format for every type (docs/FORMAT.md is its
+//! specification; keep the two in step).
+//!
+//! A record is a format version byte, a type byte, then the type's body. Lengths and counts are
+//! unsigned LEB128 varints, so a small element costs one byte of framing. Collections also keep
+//! the encoding OBJECT ENCODING reports (Redis's conversions are one-way, so a hash that once
+//! outgrew its listpack must still say `hashtable` after a round trip through the disk).
+//!
+//! This is what the tiering layer writes to RocksDB for a cold value, what DUMP returns inside
+//! its envelope and what the inspector decodes. [`decode`] trusts nothing: any byte string gives
+//! a value or a [`DecodeError`], never a panic and never an allocation larger than the input
+//! can justify (a count is checked against the bytes left before anything is reserved).
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::{HashValue, SetValue, Value};
+
+/// The format version this code writes (and the only one it reads so far).
+pub const FORMAT_VERSION: u8 = 1;
+
+/// Type tags. Numbers are part of the format: never reuse or renumber one.
+pub mod tag {
+    pub const STRING: u8 = 0;
+    pub const LIST: u8 = 1;
+    pub const SET: u8 = 2;
+    pub const ZSET: u8 = 3;
+    pub const HASH: u8 = 4;
+}
+
+/// Reported-encoding codes stored after a collection's type tag.
+pub mod enc {
+    pub const INTSET: u8 = 0;
+    pub const LISTPACK: u8 = 1;
+    pub const HASHTABLE: u8 = 2;
+    pub const QUICKLIST: u8 = 3;
+    pub const SKIPLIST: u8 = 4;
+}
+
+/// Why a byte string is not a valid record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    Empty,
+    UnknownVersion(u8),
+    UnknownType(u8),
+    UnknownEncoding(u8),
+    /// The record ends inside a length, a count or an element.
+    Truncated,
+    /// A varint longer than 64 bits.
+    BadVarint,
+    /// Bytes left after the last element.
+    TrailingBytes(usize),
+    /// A set member or hash field that appears twice.
+    Duplicate,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Empty => write!(f, "empty record"),
+            DecodeError::UnknownVersion(v) => write!(f, "unknown format version {v}"),
+            DecodeError::UnknownType(t) => write!(f, "unknown type tag {t}"),
+            DecodeError::UnknownEncoding(e) => write!(f, "unknown encoding code {e}"),
+            DecodeError::Truncated => write!(f, "record truncated"),
+            DecodeError::BadVarint => write!(f, "malformed varint"),
+            DecodeError::TrailingBytes(n) => write!(f, "{n} bytes after the value"),
+            DecodeError::Duplicate => write!(f, "duplicate member"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Appends the record of `value` to `out`.
+pub fn encode(value: &Value, out: &mut Vec<u8>) {
+    out.push(FORMAT_VERSION);
+    match value {
+        Value::Str(s) => {
+            out.push(tag::STRING);
+            out.extend_from_slice(s);
+        }
+        Value::Set(set) => {
+            out.push(tag::SET);
+            out.push(match set.encoding() {
+                "intset" => enc::INTSET,
+                "listpack" => enc::LISTPACK,
+                _ => enc::HASHTABLE,
+            });
+            put_varint(out, set.len() as u64);
+            for m in set.iter() {
+                put_bytes(out, m);
+            }
+        }
+        Value::Hash(hash) => {
+            out.push(tag::HASH);
+            out.push(match hash.encoding() {
+                "listpack" => enc::LISTPACK,
+                _ => enc::HASHTABLE,
+            });
+            put_varint(out, hash.len() as u64);
+            for (f, v) in hash.iter() {
+                put_bytes(out, f);
+                put_bytes(out, v);
+            }
+        }
+    }
+}
+
+/// The record of `value` as a new buffer.
+pub fn encode_to_vec(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.mem_size() + 16);
+    encode(value, &mut out);
+    out
+}
+
+/// The value a record holds. Elements are copied out of `record`, so the value does not pin it.
+pub fn decode(record: &[u8]) -> Result<Value, DecodeError> {
+    let mut r = Reader(record);
+    let version = r.byte().map_err(|_| DecodeError::Empty)?;
+    if version != FORMAT_VERSION {
+        return Err(DecodeError::UnknownVersion(version));
+    }
+    let value = match r.byte()? {
+        tag::STRING => return Ok(Value::Str(Bytes::copy_from_slice(r.0))),
+        tag::SET => {
+            let code = r.byte()?;
+            if code > enc::HASHTABLE {
+                return Err(DecodeError::UnknownEncoding(code));
+            }
+            // Each member takes at least its one length byte.
+            let n = r.count(1)?;
+            let mut set = SetValue::new();
+            for _ in 0..n {
+                if !set.insert(r.bytes()?) {
+                    return Err(DecodeError::Duplicate);
+                }
+            }
+            set.restore_encoding(code == enc::HASHTABLE, code == enc::LISTPACK);
+            Value::Set(Arc::new(set))
+        }
+        tag::HASH => {
+            let code = r.byte()?;
+            if code != enc::LISTPACK && code != enc::HASHTABLE {
+                return Err(DecodeError::UnknownEncoding(code));
+            }
+            let n = r.count(2)?;
+            let mut hash = HashValue::new();
+            for _ in 0..n {
+                let field = r.bytes()?;
+                if !hash.insert(field, r.bytes()?) {
+                    return Err(DecodeError::Duplicate);
+                }
+            }
+            hash.restore_encoding(code == enc::HASHTABLE);
+            Value::Hash(Arc::new(hash))
+        }
+        t => return Err(DecodeError::UnknownType(t)),
+    };
+    match r.0.len() {
+        0 => Ok(value),
+        n => Err(DecodeError::TrailingBytes(n)),
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// A cursor over a record that fails instead of reading past its end.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Result<u8, DecodeError> {
+        let (&b, rest) = self.0.split_first().ok_or(DecodeError::Truncated)?;
+        self.0 = rest;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, DecodeError> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            let bits = (b & 0x7f) as u64;
+            if shift == 63 && bits > 1 {
+                return Err(DecodeError::BadVarint);
+            }
+            n |= bits << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(DecodeError::BadVarint)
+    }
+
+    /// An element count, refused when even `min_bytes` per element would not fit in the rest.
+    fn count(&mut self, min_bytes: usize) -> Result<usize, DecodeError> {
+        let n = self.varint()?;
+        if n > (self.0.len() / min_bytes) as u64 {
+            return Err(DecodeError::Truncated);
+        }
+        Ok(n as usize)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = self.varint()?;
+        if len > self.0.len() as u64 {
+            return Err(DecodeError::Truncated);
+        }
+        let (b, rest) = self.0.split_at(len as usize);
+        self.0 = rest;
+        Ok(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn member() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            // Integers, so that sets can stay intsets.
+            any::<i64>().prop_map(|n| n.to_string().into_bytes()),
+            proptest::collection::vec(any::<u8>(), 0..80),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..300).prop_map(|s| Value::Str(s.into())),
+            proptest::collection::vec(member(), 1..200).prop_map(|ms| {
+                let mut set = SetValue::with_hint(&ms[0], ms.len());
+                for m in &ms {
+                    set.insert(m);
+                }
+                Value::Set(Arc::new(set))
+            }),
+            proptest::collection::vec((member(), member()), 1..200).prop_map(|fs| {
+                let mut hash = HashValue::new();
+                for (f, v) in &fs {
+                    hash.insert(f, v);
+                }
+                Value::Hash(Arc::new(hash))
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(v in value()) {
+            let record = encode_to_vec(&v);
+            let back = decode(&record).expect("a record we wrote decodes");
+            prop_assert_eq!(back.encoding(), v.encoding());
+            prop_assert_eq!(back, v);
+        }
+
+        #[test]
+        fn any_prefix_of_a_collection_is_refused(v in value(), cut in any::<prop::sample::Index>()) {
+            let record = encode_to_vec(&v);
+            let cut = cut.index(record.len());
+            // A string's body runs to the end of the record, so its prefixes are valid strings.
+            if !matches!(v, Value::Str(_)) {
+                prop_assert!(decode(&record[..cut]).is_err());
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode(&bytes);
+        }
+    }
+
+    #[test]
+    fn layout_is_stable() {
+        // Pins the documented layout (docs/FORMAT.md): version, tag, body.
+        assert_eq!(
+            encode_to_vec(&Value::Str(Bytes::from_static(b"hi"))),
+            [1, 0, b'h', b'i']
+        );
+        let mut set = SetValue::new();
+        set.insert(b"7");
+        assert_eq!(
+            encode_to_vec(&Value::Set(Arc::new(set))),
+            [1, 2, 0, 1, 1, b'7']
+        );
+        let mut hash = HashValue::new();
+        hash.insert(b"f", &[b'v'; 200]);
+        let rec = encode_to_vec(&Value::Hash(Arc::new(hash)));
+        // 200 = 0xC8: varint C8 01.
+        assert_eq!(&rec[..8], &[1, 4, 2, 1, 1, b'f', 0xC8, 0x01]);
+    }
+
+    #[test]
+    fn corrupt_records_are_refused() {
+        assert_eq!(decode(&[]), Err(DecodeError::Empty));
+        assert_eq!(decode(&[9, 0]), Err(DecodeError::UnknownVersion(9)));
+        assert_eq!(decode(&[1, 99]), Err(DecodeError::UnknownType(99)));
+        assert_eq!(decode(&[1, 2, 7, 0]), Err(DecodeError::UnknownEncoding(7)));
+        // A count that the remaining bytes cannot hold is refused before any allocation.
+        assert_eq!(
+            decode(&[1, 2, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(
+            decode(&[1, 2, 0, 2, 1, b'1', 1, b'1']),
+            Err(DecodeError::Duplicate)
+        );
+        assert_eq!(
+            decode(&[1, 2, 0, 1, 1, b'1', 0]),
+            Err(DecodeError::TrailingBytes(1))
+        );
+        let eleven = [0xffu8; 11];
+        let mut rec = vec![1, 2, 0];
+        rec.extend_from_slice(&eleven);
+        assert_eq!(decode(&rec), Err(DecodeError::BadVarint));
+    }
+}
