@@ -81,6 +81,8 @@ pub struct Config {
     pub io_threads: u64,
     pub save: String,
     pub list_max_listpack_size: i64,
+    /// The value types' encoding thresholds (see `types::limits`).
+    pub limits: crate::types::limits::Limits,
     /// Bytes, or a percentage of `maxmemory` stored negated (Redis's encoding).
     pub maxmemory_clients: i64,
     pub daemonize: bool,
@@ -113,6 +115,13 @@ impl Default for Config {
             io_threads: 0,
             save: String::new(),
             list_max_listpack_size: 0,
+            limits: crate::types::limits::Limits {
+                hash_max_listpack_entries: 0,
+                hash_max_listpack_value: 0,
+                set_max_intset_entries: 0,
+                set_max_listpack_entries: 0,
+                set_max_listpack_value: 0,
+            },
             maxmemory_clients: 0,
             daemonize: false,
             config_file: None,
@@ -234,6 +243,24 @@ macro_rules! opt {
             get: |$c: &Config| $get,
             set: |$cs: &mut Config, $v: &str| {
                 $set;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// An encoding threshold of `types::limits` (a non-negative count or byte length).
+macro_rules! encoding_limit {
+    ($name:literal, $aliases:expr, $default:literal, $doc:literal, $field:ident) => {
+        OptionSpec {
+            name: $name,
+            aliases: $aliases,
+            default: $default,
+            mutable: true,
+            doc: $doc,
+            get: |c| c.limits.$field.to_string(),
+            set: |c, v| {
+                c.limits.$field = parse_u64(v, 0, i64::MAX as u64)? as usize;
                 Ok(())
             },
         }
@@ -476,6 +503,16 @@ pub static OPTIONS: &[OptionSpec] = &[
             Ok(())
         },
     },
+    encoding_limit!("hash-max-listpack-entries", &["hash-max-ziplist-entries"], "128",
+        "Most fields a hash may have and still report the listpack encoding.", hash_max_listpack_entries),
+    encoding_limit!("hash-max-listpack-value", &["hash-max-ziplist-value"], "64",
+        "Longest field or value (bytes) a hash may hold and still report the listpack encoding.", hash_max_listpack_value),
+    encoding_limit!("set-max-intset-entries", &[], "512",
+        "Most members an all-integer set may have and still report the intset encoding.", set_max_intset_entries),
+    encoding_limit!("set-max-listpack-entries", &[], "128",
+        "Most members a set may have and still report the listpack encoding.", set_max_listpack_entries),
+    encoding_limit!("set-max-listpack-value", &[], "64",
+        "Longest member (bytes) a set may hold and still report the listpack encoding.", set_max_listpack_value),
 ];
 
 /// Finds an option by name or alias, case-insensitively.
@@ -780,7 +817,16 @@ mod tests {
         assert_eq!(c.lfu_log_factor, 5);
         c.set("lua-time-limit", "100", true).unwrap();
         assert_eq!(c.busy_reply_threshold, 100);
-        assert_eq!(c.matching(b"*max*").len(), 7);
+        let names: Vec<&str> = c.matching(b"*max*").iter().map(|(n, _)| *n).collect();
+        for name in [
+            "maxclients",
+            "maxmemory",
+            "hash-max-ziplist-entries",
+            "set-max-intset-entries",
+        ] {
+            assert!(names.contains(&name), "{name} in {names:?}");
+        }
+        assert!(!names.contains(&"port"));
     }
 
     #[test]

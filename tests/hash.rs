@@ -542,3 +542,21 @@ fn memory_usage_of_hashes_adds_up_to_the_allocator_count() {
         error * 100.0
     );
 }
+
+#[test]
+fn encoding_thresholds_follow_config() {
+    let server = TestServer::start(&["--hash-max-listpack-value", "8"]);
+    let mut c = server.client();
+    let c = &mut c;
+    assert_eq!(
+        q::<Vec<String>>(c, &["CONFIG", "GET", "hash-max-ziplist-value"]),
+        vec!["hash-max-ziplist-value", "8"]
+    );
+    let _: i64 = q(c, &["HSET", "h", "f", "123456789"]);
+    assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "h"]), "hashtable");
+    let _: () = q(c, &["CONFIG", "SET", "hash-max-listpack-entries", "2"]);
+    let _: i64 = q(c, &["HSET", "g", "a", "1", "b", "2"]);
+    assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "g"]), "listpack");
+    let _: i64 = q(c, &["HSET", "g", "c", "3"]);
+    assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "g"]), "hashtable");
+}

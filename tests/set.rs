@@ -685,3 +685,21 @@ fn memory_usage_of_sets_adds_up_to_the_allocator_count() {
         error * 100.0
     );
 }
+
+#[test]
+fn encoding_thresholds_follow_config() {
+    let server = TestServer::start(&["--set-max-intset-entries", "3"]);
+    let mut c = server.client();
+    let c = &mut c;
+    let _: i64 = q(c, &["SADD", "s", "1", "2", "3"]);
+    assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "s"]), "intset");
+    // An intset that outgrows its limit becomes a hash table (Redis's maybeConvertIntset).
+    let _: i64 = q(c, &["SADD", "s", "4"]);
+    assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "s"]), "hashtable");
+    let _: () = q(c, &["CONFIG", "SET", "set-max-listpack-value", "3"]);
+    let _: i64 = q(c, &["SADD", "t", "abcd"]);
+    assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "t"]), "hashtable");
+    let _: () = q(c, &["CONFIG", "SET", "set-max-listpack-entries", "1"]);
+    let _: i64 = q(c, &["SADD", "u", "a", "b"]);
+    assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "u"]), "hashtable");
+}

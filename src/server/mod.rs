@@ -75,6 +75,7 @@ impl Server {
         let requires_auth = !config.requirepass.is_empty();
         let port = config.port as u64;
         let lfu = lfu_params(&config);
+        crate::types::limits::install(config.limits);
         Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
@@ -108,6 +109,7 @@ impl Server {
         self.requires_auth
             .store(!c.requirepass.is_empty(), Ordering::Relaxed);
         self.lfu_params.store(lfu_params(&c), Ordering::Relaxed);
+        crate::types::limits::install(c.limits);
         crate::logging::set_level(c.loglevel);
     }
 

@@ -3,19 +3,14 @@
 //! A key holds `Value::Hash(Arc<HashValue>)`. Readers clone the `Arc` (a background task that
 //! demotes a cold value can keep its handle while the key is written); writers go through
 //! `Arc::make_mut`, which copies the map only when someone else holds it. OBJECT ENCODING
-//! reports `listpack` while the hash stays within Redis's default `hash-max-listpack-entries`
-//! (128) and `hash-max-listpack-value` (64 bytes), `hashtable` once it has outgrown them; like
+//! reports `listpack` while the hash stays within `hash-max-listpack-entries` (default 128)
+//! and `hash-max-listpack-value` (default 64 bytes; see `types::limits`), `hashtable` once it has outgrown them; like
 //! Redis's conversion, that is one-way. Only the report follows Redis: the storage is always a
 //! hash table.
 
 use bytes::Bytes;
 
-use super::alloc_size;
-
-/// Redis's `hash-max-listpack-entries` default.
-pub const LISTPACK_MAX_ENTRIES: usize = 128;
-/// Redis's `hash-max-listpack-value` default (bytes of a field or a value).
-pub const LISTPACK_MAX_VALUE: usize = 64;
+use super::{alloc_size, limits};
 
 type Map = hashbrown::HashMap<Bytes, Bytes, foldhash::fast::RandomState>;
 
@@ -59,7 +54,8 @@ impl HashValue {
     /// Sets `field` to `value`; true when the field is new. Both are copied out of the request
     /// buffer so that the hash does not pin it.
     pub fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
-        if field.len() > LISTPACK_MAX_VALUE || value.len() > LISTPACK_MAX_VALUE {
+        let max_value = limits::hash_max_listpack_value();
+        if field.len() > max_value || value.len() > max_value {
             self.hashtable = true;
         }
         let value = Bytes::copy_from_slice(value);
@@ -73,7 +69,7 @@ impl HashValue {
                 true
             }
         };
-        if self.map.len() > LISTPACK_MAX_ENTRIES {
+        if self.map.len() > limits::hash_max_listpack_entries() {
             self.hashtable = true;
         }
         new
@@ -165,7 +161,7 @@ mod tests {
     #[test]
     fn too_many_entries_is_a_hashtable() {
         let mut h = HashValue::new();
-        for i in 0..LISTPACK_MAX_ENTRIES {
+        for i in 0..limits::hash_max_listpack_entries() {
             h.insert(i.to_string().as_bytes(), b"v");
         }
         assert_eq!(h.encoding(), "listpack");

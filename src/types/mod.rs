@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 pub mod codec;
 pub mod hash;
+pub mod limits;
 pub mod set;
 
 pub use hash::HashValue;

@@ -10,14 +10,7 @@
 
 use bytes::Bytes;
 
-use super::alloc_size;
-
-/// Redis's `set-max-intset-entries` default.
-pub const INTSET_MAX_ENTRIES: usize = 512;
-/// Redis's `set-max-listpack-entries` default.
-pub const LISTPACK_MAX_ENTRIES: usize = 128;
-/// Redis's `set-max-listpack-value` default (bytes of a member).
-pub const LISTPACK_MAX_VALUE: usize = 64;
+use super::{alloc_size, limits};
 
 type Members = hashbrown::HashSet<Bytes, foldhash::fast::RandomState>;
 
@@ -58,9 +51,9 @@ impl SetValue {
     /// An empty set about to receive `first` and `hint - 1` more members, encoded as Redis's
     /// `setTypeCreate` picks it (SADD passes the number of members it was given).
     pub fn with_hint(first: &[u8], hint: usize) -> SetValue {
-        let enc = if is_integer(first) && hint <= INTSET_MAX_ENTRIES {
+        let enc = if is_integer(first) && hint <= limits::set_max_intset_entries() {
             Encoding::Intset
-        } else if hint <= LISTPACK_MAX_ENTRIES {
+        } else if hint <= limits::set_max_listpack_entries() {
             Encoding::Listpack
         } else {
             Encoding::Hashtable
@@ -74,8 +67,8 @@ impl SetValue {
     /// Redis's `setTypeMaybeConvert`: a set about to receive `hint` members converts to a
     /// hash table up front when that many could not fit its current encoding.
     pub fn reserve_hint(&mut self, hint: usize) {
-        if (self.enc == Encoding::Intset && hint > INTSET_MAX_ENTRIES)
-            || (self.enc == Encoding::Listpack && hint > LISTPACK_MAX_ENTRIES)
+        if (self.enc == Encoding::Intset && hint > limits::set_max_intset_entries())
+            || (self.enc == Encoding::Listpack && hint > limits::set_max_listpack_entries())
         {
             self.enc = Encoding::Hashtable;
         }
@@ -116,17 +109,21 @@ impl SetValue {
         match self.enc {
             Encoding::Intset => {
                 if is_integer(&member) {
-                    if before + 1 > INTSET_MAX_ENTRIES {
+                    if before + 1 > limits::set_max_intset_entries() {
                         self.enc = Encoding::Hashtable;
                     }
-                } else if before < LISTPACK_MAX_ENTRIES && member.len() <= LISTPACK_MAX_VALUE {
+                } else if before < limits::set_max_listpack_entries()
+                    && member.len() <= limits::set_max_listpack_value()
+                {
                     self.enc = Encoding::Listpack;
                 } else {
                     self.enc = Encoding::Hashtable;
                 }
             }
             Encoding::Listpack => {
-                if before >= LISTPACK_MAX_ENTRIES || member.len() > LISTPACK_MAX_VALUE {
+                if before >= limits::set_max_listpack_entries()
+                    || member.len() > limits::set_max_listpack_value()
+                {
                     self.enc = Encoding::Hashtable;
                 }
             }
@@ -235,7 +232,7 @@ mod tests {
         assert_eq!(s.encoding(), "hashtable");
 
         let mut ints = SetValue::new();
-        for i in 0..INTSET_MAX_ENTRIES {
+        for i in 0..limits::set_max_intset_entries() {
             ints.insert(i.to_string().as_bytes());
         }
         assert_eq!(ints.encoding(), "intset");
