@@ -12,7 +12,9 @@ use bytes::Bytes;
 
 use super::{alloc_size, limits};
 
-type Map = hashbrown::HashMap<Bytes, Bytes, foldhash::fast::RandomState>;
+/// Insertion-ordered: a listpack hash lists its fields in the order they were added (HGETALL,
+/// HKEYS, HSCAN), as Redis's listpack does, and random picks index it in O(1).
+type Map = indexmap::IndexMap<Bytes, Bytes, foldhash::fast::RandomState>;
 
 /// The fields of one hash.
 #[derive(Clone, Debug, Default)]
@@ -83,7 +85,14 @@ impl HashValue {
 
     /// Removes `field`; true when it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        self.map.remove(field).is_some()
+        if self.hashtable {
+            // Order no longer shows (a hash table's is arbitrary): O(1) removal.
+            self.map.swap_remove(field).is_some()
+        } else {
+            // A listpack keeps the order of the remaining fields; it has at most
+            // `hash-max-listpack-entries` of them, so the shift is short.
+            self.map.shift_remove(field).is_some()
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
@@ -92,7 +101,7 @@ impl HashValue {
 
     /// The entry at position `n` of the map's iteration order (`n < len`), for random picks.
     pub fn nth(&self, n: usize) -> Option<(&Bytes, &Bytes)> {
-        self.map.iter().nth(n)
+        self.map.get_index(n)
     }
 
     /// What OBJECT ENCODING reports.
@@ -110,8 +119,9 @@ impl HashValue {
     }
 
     /// Heap bytes the allocator holds for this hash: the `Arc` block that holds it, the map's
-    /// bucket array (one `(Bytes, Bytes)` pair and a control byte per bucket, plus a 16-byte
-    /// group) and every non-empty field and value buffer.
+    /// entry vector (a cached hash and a `(Bytes, Bytes)` pair per slot; indexmap keeps its
+    /// capacity in step with the index table's), its index table (a `usize` and a control byte
+    /// per bucket, plus a 16-byte group) and every non-empty field and value buffer.
     pub fn heap_bytes(&self) -> usize {
         let arc = alloc_size(2 * std::mem::size_of::<usize>() + std::mem::size_of::<HashValue>());
         let cap = self.map.capacity();
@@ -119,7 +129,8 @@ impl HashValue {
             0
         } else {
             let buckets = if cap < 8 { cap + 1 } else { cap / 7 * 8 };
-            alloc_size(buckets * (std::mem::size_of::<(Bytes, Bytes)>() + 1) + 16)
+            let entry = std::mem::size_of::<usize>() + std::mem::size_of::<(Bytes, Bytes)>();
+            alloc_size(cap * entry) + alloc_size(buckets * (std::mem::size_of::<usize>() + 1) + 16)
         };
         let bufs: usize = self
             .map
