@@ -560,3 +560,62 @@ fn encoding_thresholds_follow_config() {
     let _: i64 = q(c, &["HSET", "g", "c", "3"]);
     assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "g"]), "hashtable");
 }
+
+/// Small hashes list fields in insertion order (Redis's listpack), deletions included; a big
+/// one is scanned COUNT at a time and every field present throughout the scan is returned,
+/// even while other fields are deleted and added between the calls.
+#[test]
+fn order_and_cursor_scans() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let c = &mut c;
+    let _: i64 = q(c, &["HSET", "h", "z", "1", "a", "2", "m", "3", "b", "4"]);
+    let _: i64 = q(c, &["HDEL", "h", "a"]);
+    assert_eq!(q::<Vec<String>>(c, &["HKEYS", "h"]), ["z", "m", "b"]);
+    let scan: (String, Vec<String>) = q(c, &["HSCAN", "h", "0", "COUNT", "1"]);
+    assert_eq!(
+        scan,
+        (
+            "0".into(),
+            vec![
+                "z".into(),
+                "1".into(),
+                "m".into(),
+                "3".into(),
+                "b".into(),
+                "4".into()
+            ]
+        )
+    );
+
+    for i in 0..1000 {
+        let _: i64 = q(c, &["HSET", "big", &format!("f{i}"), "v"]);
+    }
+    let mut seen = BTreeSet::new();
+    let mut cursor = "0".to_string();
+    let mut calls = 0;
+    loop {
+        let (next, items): (String, Vec<String>) = q(c, &["HSCAN", "big", &cursor, "COUNT", "50"]);
+        calls += 1;
+        for pair in items.chunks(2) {
+            seen.insert(pair[0].clone());
+        }
+        // Churn between calls: delete fields the test does not require, add new ones.
+        let _: i64 = q(c, &["HDEL", "big", &format!("f{}", 999 - calls)]);
+        let _: i64 = q(c, &["HSET", "big", &format!("new{calls}"), "v"]);
+        if next == "0" {
+            break;
+        }
+        cursor = next;
+    }
+    assert!(
+        calls > 10,
+        "a 1000-field hash takes many COUNT 50 calls, took {calls}"
+    );
+    for i in 0..(999 - calls) {
+        assert!(
+            seen.contains(&format!("f{i}")),
+            "f{i} was present throughout but not returned"
+        );
+    }
+}

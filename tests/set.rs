@@ -703,3 +703,53 @@ fn encoding_thresholds_follow_config() {
     let _: i64 = q(c, &["SADD", "u", "a", "b"]);
     assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "u"]), "hashtable");
 }
+
+/// Intsets list their members ascending, listpack sets in insertion order (as Redis stores
+/// them); a big set is scanned COUNT at a time and every member present throughout the scan is
+/// returned, even while other members are popped and added between the calls.
+#[test]
+fn order_and_cursor_scans() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let c = &mut c;
+    let _: i64 = q(c, &["SADD", "ints", "30", "-5", "7", "100"]);
+    let _: i64 = q(c, &["SREM", "ints", "7"]);
+    assert_eq!(
+        q::<Vec<String>>(c, &["SMEMBERS", "ints"]),
+        ["-5", "30", "100"]
+    );
+    let _: i64 = q(c, &["SADD", "lp", "zeta", "alpha", "mid"]);
+    assert_eq!(
+        q::<Vec<String>>(c, &["SMEMBERS", "lp"]),
+        ["zeta", "alpha", "mid"]
+    );
+
+    for chunk in (0..2000).collect::<Vec<i32>>().chunks(500) {
+        let mut args = vec!["SADD".to_string(), "big".to_string()];
+        args.extend(chunk.iter().map(|i| format!("m{i}")));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let _: i64 = q(c, &args);
+    }
+    assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "big"]), "hashtable");
+    let mut seen = BTreeSet::new();
+    let mut cursor = "0".to_string();
+    let mut calls = 0;
+    loop {
+        let (next, items): (String, Vec<String>) = q(c, &["SSCAN", "big", &cursor, "COUNT", "100"]);
+        calls += 1;
+        seen.extend(items);
+        let _: i64 = q(c, &["SREM", "big", &format!("m{}", 1999 - calls)]);
+        let _: i64 = q(c, &["SADD", "big", &format!("new{calls}")]);
+        if next == "0" {
+            break;
+        }
+        cursor = next;
+    }
+    assert!(calls > 10, "took {calls} calls");
+    for i in 0..(1999 - calls) {
+        assert!(
+            seen.contains(&format!("m{i}")),
+            "m{i} was present throughout but not returned"
+        );
+    }
+}

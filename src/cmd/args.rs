@@ -70,24 +70,56 @@ pub fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }
 
-/// The options of HSCAN/SSCAN/ZSCAN (`key cursor [MATCH pattern] [COUNT count]`): the MATCH
-/// pattern if any. COUNT is validated, then ignored: these scans return every match at once.
-pub fn collection_scan_options(args: &[Bytes]) -> CmdResult<Option<Bytes>> {
-    let mut pattern = None;
+/// The options of HSCAN/SSCAN/ZSCAN (`key cursor [MATCH pattern] [COUNT count]`).
+pub struct ScanOptions {
+    pub pattern: Option<Bytes>,
+    /// Positions to visit per call (Redis's default is 10).
+    pub count: usize,
+}
+
+/// Parses HSCAN/SSCAN/ZSCAN's options.
+pub fn collection_scan_options(args: &[Bytes]) -> CmdResult<ScanOptions> {
+    let mut opts = ScanOptions {
+        pattern: None,
+        count: 10,
+    };
     let mut c = Cursor::new(args, 3);
     while !c.is_empty() {
         let opt = c.next_upper()?;
         match opt.as_str() {
-            "MATCH" => pattern = Some(c.next()?.clone()),
+            "MATCH" => opts.pattern = Some(c.next()?.clone()),
             "COUNT" => {
-                if c.next_int()? < 1 {
+                let n = c.next_int()?;
+                if n < 1 {
                     return Err(CmdError::syntax());
                 }
+                opts.count = usize::try_from(n).unwrap_or(usize::MAX);
             }
             _ => return Err(CmdError::syntax()),
         }
     }
-    Ok(pattern)
+    Ok(opts)
+}
+
+/// One step of a cursor scan over a collection stored in positions `0..len` (an insertion-
+/// ordered hash table): the positions to visit now and the cursor to return (0: done).
+///
+/// The scan walks positions from the end down. Cursor 0 starts at `len`; a cursor `c` means
+/// "positions `0..c` are not visited yet". The guarantee SCAN makes (every element present for
+/// the whole scan is returned) holds because the collections that use this only ever append
+/// new elements (at the end: already behind the scan, so they may be missed, which SCAN
+/// allows) and remove by moving elements to lower positions only (swap-remove moves the last
+/// element into the hole, an order-keeping removal shifts later elements down one): an element
+/// not yet visited never moves to a position at or above the cursor. A visited one may move
+/// below it and be returned twice, which SCAN also allows.
+pub fn position_scan(len: usize, cursor: u64, count: usize) -> (std::ops::Range<usize>, u64) {
+    let end = if cursor == 0 {
+        len
+    } else {
+        (cursor.min(len as u64)) as usize
+    };
+    let start = end.saturating_sub(count);
+    (start..end, start as u64)
 }
 
 /// A cursor over the arguments after the fixed ones, for option parsing.
@@ -165,5 +197,50 @@ mod tests {
         assert_eq!(c.next_int().unwrap(), 10);
         assert!(c.is_empty());
         assert_eq!(c.next().unwrap_err(), CmdError::syntax());
+    }
+
+    proptest::proptest! {
+        /// The invariant `position_scan` documents: with appends, swap-removes and order-keeping
+        /// removes between the calls, every element present for the whole scan is returned.
+        #[test]
+        fn position_scan_misses_nothing_present_throughout(
+            initial in 0usize..200,
+            count in 1usize..20,
+            ops in proptest::collection::vec((0u8..3, proptest::prelude::any::<u16>()), 0..100),
+        ) {
+            let mut items: Vec<u32> = (0..initial as u32).collect();
+            let mut next_id = initial as u32;
+            let mut removed = std::collections::HashSet::new();
+            let mut seen = std::collections::HashSet::new();
+            let mut ops = ops.into_iter();
+            let mut cursor = 0;
+            loop {
+                let (range, next) = position_scan(items.len(), cursor, count);
+                seen.extend(range.map(|i| items[i]));
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+                if let Some((op, at)) = ops.next() {
+                    let at = at as usize;
+                    match op {
+                        0 => {
+                            items.push(next_id);
+                            next_id += 1;
+                        }
+                        1 if !items.is_empty() => {
+                            removed.insert(items.swap_remove(at % items.len()));
+                        }
+                        2 if !items.is_empty() => {
+                            removed.insert(items.remove(at % items.len()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for id in 0..initial as u32 {
+                proptest::prop_assert!(removed.contains(&id) || seen.contains(&id), "{} missed", id);
+            }
+        }
     }
 }

@@ -5,8 +5,8 @@
 //! lock; writes check the type with `peek` first (so a refused or no-op write does not change the
 //! key's version, which WATCH observes), then modify it through `Arc::make_mut`, which copies
 //! the map only when another handle shares it. A hash left without fields is removed, as in
-//! Redis. HSCAN returns every matching field in one call with cursor 0 (what Redis does for a
-//! listpack-encoded hash); this is always a complete, valid scan.
+//! Redis. HSCAN answers a listpack hash in one call (as Redis does) and walks a hash-table one
+//! by position, COUNT at a time.
 
 use std::sync::Arc;
 
@@ -306,27 +306,37 @@ fn cmd_hrandfield(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Array(out))
 }
 
-/// HSCAN key cursor [MATCH pattern] [COUNT count]: every matching field and its value, with
-/// cursor 0 (see the module documentation).
+/// HSCAN key cursor [MATCH pattern] [COUNT count]. A listpack hash answers every
+/// field at once with cursor 0, as Redis does; a hash-table one is walked COUNT positions at a
+/// time ([`position_scan`](super::args::position_scan) says why that misses nothing).
 fn cmd_hscan(ctx: &mut Ctx) -> CmdResult<Reply> {
-    parse_cursor(&ctx.args[2])?;
+    let cursor = parse_cursor(&ctx.args[2])?;
     let db = ctx.db();
     let empty = || Reply::Array(vec![Reply::bulk_static("0"), Reply::Array(Vec::new())]);
     // As in Redis, a missing key answers an empty scan whatever the options say.
-    let pattern = super::args::collection_scan_options(ctx.args);
+    let opts = super::args::collection_scan_options(ctx.args);
     let Some(h) = read(ctx.ks, db, &ctx.args[1])? else {
         return Ok(empty());
     };
-    let pattern = pattern?;
+    let opts = opts?;
+    let (range, next) = if h.encoding() == "hashtable" {
+        super::args::position_scan(h.len(), cursor, opts.count)
+    } else {
+        (0..h.len(), 0)
+    };
     let mut items = Vec::new();
-    for (f, v) in h.iter() {
-        if pattern.as_ref().is_none_or(|p| glob::matches(p, f, false)) {
+    for (f, v) in range.filter_map(|i| h.nth(i)) {
+        if opts
+            .pattern
+            .as_ref()
+            .is_none_or(|p| glob::matches(p, f, false))
+        {
             items.push(bulk(f));
             items.push(bulk(v));
         }
     }
     Ok(Reply::Array(vec![
-        Reply::bulk_static("0"),
+        Reply::Bulk(Bytes::from(next.to_string())),
         Reply::Array(items),
     ]))
 }

@@ -6,8 +6,8 @@
 //! first (so a refused or no-op write does not change the key's version, which WATCH observes),
 //! then modify it through `Arc::make_mut`. A set left without members is removed, as in Redis,
 //! and a STORE whose result is empty deletes its destination. Multi-key commands lock every
-//! shard their keys live in (their `KeySpec` names all the keys). SSCAN returns every matching
-//! member in one call with cursor 0, like HSCAN. SINTERCARD's keys follow its numkeys argument
+//! shard their keys live in (their `KeySpec` names all the keys). SSCAN answers a small set in
+//! one call and walks a hash-table one COUNT positions at a time, like HSCAN. SINTERCARD's keys follow its numkeys argument
 //! (`KeySpec::numkeys`), so dispatch locks the shards of exactly the keys it counts.
 
 use std::sync::Arc;
@@ -440,24 +440,35 @@ fn cmd_sintercard(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Int(n as i64))
 }
 
-/// SSCAN key cursor [MATCH pattern] [COUNT count]: every matching member, with cursor 0.
+/// SSCAN key cursor [MATCH pattern] [COUNT count]. An intset or listpack set answers every
+/// member at once with cursor 0, as Redis does; a hash-table set is walked COUNT positions at a
+/// time ([`position_scan`](super::args::position_scan) says why that misses nothing).
 fn cmd_sscan(ctx: &mut Ctx) -> CmdResult<Reply> {
-    parse_cursor(&ctx.args[2])?;
+    let cursor = parse_cursor(&ctx.args[2])?;
     let db = ctx.db();
     let empty = || Reply::Array(vec![Reply::bulk_static("0"), Reply::Array(Vec::new())]);
     // As in Redis, a missing key answers an empty scan whatever the options say.
-    let pattern = super::args::collection_scan_options(ctx.args);
+    let opts = super::args::collection_scan_options(ctx.args);
     let Some(s) = read(ctx.ks, db, &ctx.args[1])? else {
         return Ok(empty());
     };
-    let pattern = pattern?;
-    let items = s
-        .iter()
-        .filter(|m| pattern.as_ref().is_none_or(|p| glob::matches(p, m, false)))
+    let opts = opts?;
+    let (range, next) = if s.encoding() == "hashtable" {
+        super::args::position_scan(s.len(), cursor, opts.count)
+    } else {
+        (0..s.len(), 0)
+    };
+    let items = range
+        .filter_map(|i| s.nth(i))
+        .filter(|m| {
+            opts.pattern
+                .as_ref()
+                .is_none_or(|p| glob::matches(p, m, false))
+        })
         .map(bulk)
         .collect();
     Ok(Reply::Array(vec![
-        Reply::bulk_static("0"),
+        Reply::Bulk(Bytes::from(next.to_string())),
         Reply::Array(items),
     ]))
 }

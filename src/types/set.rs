@@ -12,7 +12,11 @@ use bytes::Bytes;
 
 use super::{alloc_size, limits};
 
-type Members = hashbrown::HashSet<Bytes, foldhash::fast::RandomState>;
+/// Ordered as Redis orders a set's members while it is small: an intset keeps its integers
+/// ascending, a listpack in insertion order (SMEMBERS, SSCAN show it). A hash table's order is
+/// arbitrary, so there removal swaps the last member into the hole (O(1)). Random picks index
+/// it in O(1).
+type Members = indexmap::IndexSet<Bytes, foldhash::fast::RandomState>;
 
 /// The encoding OBJECT ENCODING reports (Redis's, not the storage's).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -129,7 +133,17 @@ impl SetValue {
             }
             Encoding::Hashtable => {}
         }
-        self.members.insert(member);
+        if self.enc == Encoding::Intset {
+            // Every member is a canonical integer here.
+            let n = crate::protocol::parse_i64(&member);
+            let at = self
+                .members
+                .binary_search_by(|m| crate::protocol::parse_i64(m).cmp(&n))
+                .unwrap_or_else(|at| at);
+            self.members.shift_insert(at, member);
+        } else {
+            self.members.insert(member);
+        }
     }
 
     /// Re-encodes the set as a freshly built one, the way Redis's SPOP does when it pops most of
@@ -166,7 +180,12 @@ impl SetValue {
 
     /// Removes `member`; true when it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        self.members.remove(member)
+        if self.enc == Encoding::Hashtable {
+            self.members.swap_remove(member)
+        } else {
+            // Intsets and listpacks keep their order; they are small, so the shift is short.
+            self.members.shift_remove(member)
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Bytes> {
@@ -175,7 +194,7 @@ impl SetValue {
 
     /// The member at position `n` of the iteration order (`n < len`), for random picks.
     pub fn nth(&self, n: usize) -> Option<&Bytes> {
-        self.members.iter().nth(n)
+        self.members.get_index(n)
     }
 
     /// What OBJECT ENCODING reports.
@@ -192,9 +211,10 @@ impl SetValue {
         self.members.iter().map(|m| m.len()).sum()
     }
 
-    /// Heap bytes the allocator holds for this set: the `Arc` block, the table's bucket array
-    /// (one `Bytes` and a control byte per bucket, plus a 16-byte group) and every non-empty
-    /// member buffer.
+    /// Heap bytes the allocator holds for this set: the `Arc` block, the entry vector (a cached
+    /// hash and a `Bytes` per slot, capacity in step with the index table's), the index table (a
+    /// `usize` and a control byte per bucket, plus a 16-byte group) and every non-empty member
+    /// buffer.
     pub fn heap_bytes(&self) -> usize {
         let arc = alloc_size(2 * std::mem::size_of::<usize>() + std::mem::size_of::<SetValue>());
         let cap = self.members.capacity();
@@ -202,7 +222,8 @@ impl SetValue {
             0
         } else {
             let buckets = if cap < 8 { cap + 1 } else { cap / 7 * 8 };
-            alloc_size(buckets * (std::mem::size_of::<Bytes>() + 1) + 16)
+            let entry = std::mem::size_of::<usize>() + std::mem::size_of::<Bytes>();
+            alloc_size(cap * entry) + alloc_size(buckets * (std::mem::size_of::<usize>() + 1) + 16)
         };
         let bufs: usize = self
             .members
