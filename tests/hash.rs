@@ -492,57 +492,6 @@ fn hash_commands_in_command_table() {
     assert!(text.contains("@hash"), "{text}");
 }
 
-fn used_memory(c: &mut Connection) -> i64 {
-    info_field(c, "memory", "used_memory")
-        .parse()
-        .expect("used_memory is a number")
-}
-
-/// 10,000 hashes of 10 fields (8-byte fields, 20- or 80-byte values): the sum of MEMORY USAGE
-/// is within 10% of the growth of the allocator's count.
-#[test]
-fn memory_usage_of_hashes_adds_up_to_the_allocator_count() {
-    let server = TestServer::start(&[]);
-    let mut c = server.client();
-    let c = &mut c;
-    let before = used_memory(c);
-    let n = 10_000;
-    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
-        let mut pipe = redis::pipe();
-        for i in chunk {
-            let mut cmd = redis::cmd("HSET");
-            cmd.arg(format!("hash:{i:08}"));
-            for f in 0..10 {
-                let len = if i % 4 == 0 { 80 } else { 20 };
-                cmd.arg(format!("field:{f:02}")).arg(vec![b'v'; len]);
-            }
-            pipe.add_command(cmd).ignore();
-        }
-        let _: () = pipe.query(c).unwrap();
-    }
-    let after = used_memory(c);
-    let mut reported: i64 = 0;
-    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
-        let mut pipe = redis::pipe();
-        for i in chunk {
-            pipe.cmd("MEMORY").arg("USAGE").arg(format!("hash:{i:08}"));
-        }
-        let sizes: Vec<i64> = pipe.query(c).unwrap();
-        reported += sizes.iter().sum::<i64>();
-    }
-    let grown = after - before;
-    let error = (reported - grown).abs() as f64 / grown as f64;
-    eprintln!(
-        "hashes: MEMORY USAGE total {reported} bytes, allocator growth {grown} bytes, {:.1}% apart",
-        error * 100.0
-    );
-    assert!(
-        error < 0.10,
-        "MEMORY USAGE sums to {reported} bytes, the allocator grew by {grown} ({:.1}% apart)",
-        error * 100.0
-    );
-}
-
 #[test]
 fn encoding_thresholds_follow_config() {
     let server = TestServer::start(&["--hash-max-listpack-value", "8"]);

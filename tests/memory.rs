@@ -68,6 +68,121 @@ fn memory_usage_replies() {
     );
 }
 
+/// Builds a dataset with `build(pipe, i)` for `i` in `0..n` (sent in pipelined chunks), then
+/// checks that the sum of MEMORY USAGE over `keys(i)` is within 10% of how much the allocator's
+/// count grew. Returns the relative difference.
+fn check_growth(
+    c: &mut redis::Connection,
+    label: &str,
+    n: usize,
+    build: impl Fn(&mut redis::Pipeline, usize),
+    key: impl Fn(usize) -> String,
+) -> f64 {
+    let before = used_memory(c);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
+        let mut pipe = redis::pipe();
+        for &i in chunk {
+            build(&mut pipe, i);
+        }
+        let _: () = pipe.query(c).unwrap();
+    }
+    let after = used_memory(c);
+    let mut reported: i64 = 0;
+    let keys: Vec<String> = (0..n)
+        .map(&key)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in keys.chunks(1000) {
+        let mut pipe = redis::pipe();
+        for k in chunk {
+            pipe.cmd("MEMORY").arg("USAGE").arg(k);
+        }
+        let sizes: Vec<i64> = pipe.query(c).unwrap();
+        reported += sizes.iter().sum::<i64>();
+    }
+    let grown = after - before;
+    let error = (reported - grown).abs() as f64 / grown as f64;
+    eprintln!(
+        "{label}: MEMORY USAGE total {reported} bytes, allocator growth {grown} bytes, {:.1}% apart",
+        error * 100.0
+    );
+    assert!(
+        error < 0.10,
+        "{label}: MEMORY USAGE sums to {reported} bytes, the allocator grew by {grown} ({:.1}% apart)",
+        error * 100.0
+    );
+    error
+}
+
+fn member(i: usize, m: usize) -> String {
+    // Mixed sizes: every fourth element is long enough to need its own larger allocation.
+    let len = if (i + m) % 4 == 0 { 80 } else { 12 };
+    format!("{m:0>len$}")
+}
+
+/// Each value type, small values (many keys of ten elements) and big ones (a few keys of
+/// 20,000 elements), on one server: MEMORY USAGE tracks the allocator within 10%.
+#[test]
+fn collections_report_their_memory() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let c = &mut c;
+    check_growth(
+        c,
+        "small hashes",
+        10_000,
+        |p, i| {
+            let mut cmd = redis::cmd("HSET");
+            cmd.arg(format!("h:{i:08}"));
+            for m in 0..10 {
+                cmd.arg(format!("field{m}")).arg(member(i, m));
+            }
+            p.add_command(cmd).ignore();
+        },
+        |i| format!("h:{i:08}"),
+    );
+    check_growth(
+        c,
+        "big hashes",
+        60_000,
+        |p, i| {
+            p.cmd("HSET")
+                .arg(format!("bigh:{}", i % 3))
+                .arg(format!("field:{i}"))
+                .arg(member(i, 0))
+                .ignore();
+        },
+        |i| format!("bigh:{}", i % 3),
+    );
+    check_growth(
+        c,
+        "small sets",
+        10_000,
+        |p, i| {
+            let mut cmd = redis::cmd("SADD");
+            cmd.arg(format!("s:{i:08}"));
+            for m in 0..10 {
+                cmd.arg(member(i, m));
+            }
+            p.add_command(cmd).ignore();
+        },
+        |i| format!("s:{i:08}"),
+    );
+    check_growth(
+        c,
+        "big sets",
+        60_000,
+        |p, i| {
+            p.cmd("SADD")
+                .arg(format!("bigs:{}", i % 3))
+                .arg(format!("{i}:{}", member(i, 0)))
+                .ignore();
+        },
+        |i| format!("bigs:{}", i % 3),
+    );
+}
+
 /// 100,000 keys (16-byte names, 100-byte values, every tenth with a TTL): the sum of MEMORY
 /// USAGE is within 10% of the growth of the allocator's count.
 #[test]

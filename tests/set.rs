@@ -635,57 +635,6 @@ fn sintercard() {
     );
 }
 
-fn used_memory(c: &mut Connection) -> i64 {
-    info_field(c, "memory", "used_memory")
-        .parse()
-        .expect("used_memory is a number")
-}
-
-/// 10,000 sets of 10 members (12 or 80 bytes each): the sum of MEMORY USAGE is within 10% of
-/// the growth of the allocator's count.
-#[test]
-fn memory_usage_of_sets_adds_up_to_the_allocator_count() {
-    let server = TestServer::start(&[]);
-    let mut c = server.client();
-    let c = &mut c;
-    let before = used_memory(c);
-    let n = 10_000;
-    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
-        let mut pipe = redis::pipe();
-        for i in chunk {
-            let mut cmd = redis::cmd("SADD");
-            cmd.arg(format!("set:{i:08}"));
-            for m in 0..10 {
-                let len = if i % 4 == 0 { 80 } else { 12 };
-                cmd.arg(format!("{m:0>len$}"));
-            }
-            pipe.add_command(cmd).ignore();
-        }
-        let _: () = pipe.query(c).unwrap();
-    }
-    let after = used_memory(c);
-    let mut reported: i64 = 0;
-    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
-        let mut pipe = redis::pipe();
-        for i in chunk {
-            pipe.cmd("MEMORY").arg("USAGE").arg(format!("set:{i:08}"));
-        }
-        let sizes: Vec<i64> = pipe.query(c).unwrap();
-        reported += sizes.iter().sum::<i64>();
-    }
-    let grown = after - before;
-    let error = (reported - grown).abs() as f64 / grown as f64;
-    eprintln!(
-        "sets: MEMORY USAGE total {reported} bytes, allocator growth {grown} bytes, {:.1}% apart",
-        error * 100.0
-    );
-    assert!(
-        error < 0.10,
-        "MEMORY USAGE sums to {reported} bytes, the allocator grew by {grown} ({:.1}% apart)",
-        error * 100.0
-    );
-}
-
 #[test]
 fn encoding_thresholds_follow_config() {
     let server = TestServer::start(&["--set-max-intset-entries", "3"]);
