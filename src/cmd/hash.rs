@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::args::{int, is};
@@ -289,19 +288,19 @@ fn cmd_hrandfield(ctx: &mut Ctx) -> CmdResult<Reply> {
     let Some(h) = read(ctx.ks, db, &ctx.args[1])? else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let entries: Vec<(&Bytes, &Bytes)> = h.iter().collect();
+    let len = h.len();
     let mut out = Vec::new();
     let mut rng = rand::thread_rng();
-    if count < 0 {
-        for _ in 0..count.unsigned_abs() {
-            let (f, v) = entries[rng.gen_range(0..entries.len())];
-            push_pick(&mut out, f, v, withvalues, resp3);
-        }
+    let picks: Vec<usize> = if count < 0 {
+        (0..count.unsigned_abs())
+            .map(|_| rng.gen_range(0..len))
+            .collect()
     } else {
-        let n = (count as u64).min(entries.len() as u64) as usize;
-        for (f, v) in entries.choose_multiple(&mut rng, n) {
-            push_pick(&mut out, f, v, withvalues, resp3);
-        }
+        let n = (count as u64).min(len as u64) as usize;
+        rand::seq::index::sample(&mut rng, len, n).into_vec()
+    };
+    for (f, v) in picks.into_iter().filter_map(|i| h.nth(i)) {
+        push_pick(&mut out, f, v, withvalues, resp3);
     }
     Ok(Reply::Array(out))
 }

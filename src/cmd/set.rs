@@ -13,7 +13,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::args::{int, is};
@@ -193,9 +192,10 @@ fn cmd_spop(ctx: &mut Ctx) -> CmdResult<Reply> {
         let n = rng.gen_range(0..len.max(1));
         set.nth(n).into_iter().cloned().collect()
     } else {
-        let all: Vec<&Bytes> = set.iter().collect();
-        all.choose_multiple(&mut rng, want)
-            .map(|m| (*m).clone())
+        // Distinct random positions: O(want), not O(size of the set).
+        rand::seq::index::sample(&mut rng, len, want)
+            .into_iter()
+            .filter_map(|i| set.nth(i).cloned())
             .collect()
     };
     // Redis pops most of a set by building a new one from the members that stay (when fewer
@@ -246,17 +246,17 @@ fn cmd_srandmember(ctx: &mut Ctx) -> CmdResult<Reply> {
     let Some(s) = read(ctx.ks, db, &ctx.args[1])? else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let members: Vec<&Bytes> = s.iter().collect();
+    let len = s.len();
     let mut rng = rand::thread_rng();
     let out = if count < 0 {
         (0..count.unsigned_abs())
-            .map(|_| bulk(members[rng.gen_range(0..members.len())]))
+            .filter_map(|_| s.nth(rng.gen_range(0..len)).map(bulk))
             .collect()
     } else {
-        let n = (count as u64).min(members.len() as u64) as usize;
-        members
-            .choose_multiple(&mut rng, n)
-            .map(|m| bulk(m))
+        let n = (count as u64).min(len as u64) as usize;
+        rand::seq::index::sample(&mut rng, len, n)
+            .into_iter()
+            .filter_map(|i| s.nth(i).map(bulk))
             .collect()
     };
     Ok(Reply::Array(out))
