@@ -210,6 +210,54 @@ fn watch_sees_other_clients_writes_expiry_and_flush() {
     assert!(exec_ran(&mut c, "r8"));
 }
 
+/// A key missing at WATCH and missing again at EXEC: Redis aborts when it was created in
+/// between (a write touched it), not when nothing or only other keys were written.
+#[test]
+fn watch_sees_a_missing_key_created_and_deleted() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let mut other = server.client();
+
+    ok(&mut c, &["WATCH", "ghost"]);
+    ok(&mut other, &["SET", "ghost", "1"]);
+    ok(&mut other, &["DEL", "ghost"]);
+    assert!(!exec_ran(&mut c, "r1"));
+
+    // Created with a TTL that ran out before EXEC.
+    ok(&mut c, &["WATCH", "ghost"]);
+    ok(&mut other, &["SET", "ghost", "1", "PX", "20"]);
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    assert_eq!(ok(&mut c, &["EXISTS", "ghost"]), Value::Int(0));
+    assert!(!exec_ran(&mut c, "r2"));
+
+    // Other keys (the same hash slot included) created and deleted: the transaction runs.
+    ok(&mut c, &["WATCH", "{g}ghost", "ghost"]);
+    ok(&mut other, &["SET", "{g}other", "1"]);
+    ok(&mut other, &["DEL", "{g}other"]);
+    ok(&mut other, &["DEL", "ghost"]);
+    assert!(exec_ran(&mut c, "r3"));
+
+    // Two clients watching the same missing key: each sees the creation, and one client's
+    // UNWATCH does not release the other's watch.
+    let mut third = server.client();
+    ok(&mut c, &["WATCH", "shared"]);
+    ok(&mut third, &["WATCH", "shared"]);
+    ok(&mut third, &["UNWATCH"]);
+    ok(&mut other, &["SET", "shared", "1"]);
+    ok(&mut other, &["DEL", "shared"]);
+    assert!(!exec_ran(&mut c, "r4"));
+    assert!(exec_ran(&mut third, "r5"));
+
+    // A stale key (expired, not yet removed) deleted after WATCH does not fail EXEC (Redis's
+    // "Delete WATCHed stale keys should not fail EXEC").
+    ok(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    ok(&mut c, &["SET", "stale", "1", "PX", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    ok(&mut c, &["WATCH", "stale"]);
+    ok(&mut other, &["DEL", "stale"]);
+    assert!(exec_ran(&mut c, "r6"));
+}
+
 /// A transaction writes two keys in different shards; a reader that fetches both in one MGET
 /// must never see one written and the other not.
 #[test]

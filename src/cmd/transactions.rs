@@ -49,11 +49,11 @@ fn cmd_watch(ctx: &mut Ctx) -> CmdResult<Reply> {
     }
     let db = ctx.db();
     for key in &ctx.args[1..] {
-        let version = ctx.ks.peek(db, key).map(|e| e.version);
+        let state = ctx.ks.watch(db, key);
         ctx.client.watched.push(Watched {
             db,
             key: key.clone(),
-            version,
+            state,
         });
     }
     Ok(Reply::Ok)
@@ -116,7 +116,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
     // Under the locks, so that no write can slip in between the check and the commands.
     let changed = watched
         .iter()
-        .any(|w| ks.peek(w.db, &w.key).map(|e| e.version) != w.version);
+        .any(|w| ks.watch_changed(w.db, &w.key, &w.state));
     let mut after = After::Nothing;
     let reply = if changed {
         Reply::NilArray

@@ -20,6 +20,8 @@ pub mod events;
 pub mod slot;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use crossbeam_utils::CachePadded;
@@ -67,6 +69,39 @@ pub struct Keyspace {
 pub struct Shard {
     dbs: Vec<Option<Box<DbShard>>>,
     next_version: u64,
+    /// Keys some client WATCHes while they do not exist, by database (see [`MissingWatch`]).
+    watched_missing: HashMap<(usize, Key), Arc<MissingWatch>>,
+}
+
+/// A WATCH on a key that did not exist when watched. Versions cannot tell whether such a key
+/// was created and deleted again before EXEC (it is missing both times), so creating a key
+/// that is watched this way bumps `created`, which EXEC compares. Entries live in the shard
+/// while any [`WatchGuard`] holds them; dropping the guard (UNWATCH, EXEC, DISCARD, RESET,
+/// disconnect) releases them without taking the shard lock, and the shard drops released
+/// entries the next time it looks.
+#[derive(Debug, Default)]
+pub struct MissingWatch {
+    watchers: AtomicU32,
+    created: AtomicU64,
+}
+
+/// What WATCH recorded about one key (see [`Locked::watch`] and [`Locked::watch_changed`]).
+#[derive(Debug)]
+pub struct WatchState {
+    /// The key's version when watched; None when it did not exist.
+    pub version: Option<u64>,
+    /// For a missing key: its registration and the creation count seen at WATCH time.
+    missing: Option<(WatchGuard, u64)>,
+}
+
+/// Holds one watcher's registration of a missing key; dropping it releases the registration.
+#[derive(Debug)]
+pub struct WatchGuard(Arc<MissingWatch>);
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        self.0.watchers.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// One slot range of one database.
@@ -141,6 +176,18 @@ impl Shard {
         self.dbs[db].get_or_insert_with(DbShard::new)
     }
 
+    /// A key was created: a watch registered on it while it was missing sees the change.
+    fn note_created(&mut self, db: usize, key: &[u8]) {
+        let k = (db, Key::from_slice(key));
+        if let Some(w) = self.watched_missing.get(&k) {
+            if w.watchers.load(Ordering::Relaxed) == 0 {
+                self.watched_missing.remove(&k);
+            } else {
+                w.created.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
     fn bump(&mut self) -> u64 {
         self.next_version += 1;
         self.next_version
@@ -176,6 +223,7 @@ impl Keyspace {
                 CachePadded::new(Mutex::new(Shard {
                     dbs: (0..databases).map(|_| None).collect(),
                     next_version: 0,
+                    watched_missing: HashMap::new(),
                 }))
             })
             .collect();
@@ -462,12 +510,57 @@ impl<'a> Locked<'a> {
             }
         }
         // An old value that had already expired was logically gone: report no previous entry.
-        match old {
+        let old = match old {
             Some(e) if e.is_expired(now_ms) => {
                 self.stats.expired += 1;
                 None
             }
             old => old,
+        };
+        if old.is_none() && !shard.watched_missing.is_empty() {
+            shard.note_created(db, key);
+        }
+        old
+    }
+
+    /// Starts watching `key` for a transaction (WATCH): records its version, or, when it is
+    /// missing, registers the watch so that a creation in between is seen.
+    pub fn watch(&mut self, db: usize, key: &[u8]) -> WatchState {
+        if let Some(e) = self.peek(db, key) {
+            return WatchState {
+                version: Some(e.version),
+                missing: None,
+            };
+        }
+        let shard = self.shard_mut(key_slot(key));
+        if shard.watched_missing.len() >= 64 {
+            // Forget registrations nobody holds any more.
+            shard
+                .watched_missing
+                .retain(|_, w| w.watchers.load(Ordering::Relaxed) > 0);
+        }
+        let w = shard
+            .watched_missing
+            .entry((db, Key::from_slice(key)))
+            .or_default()
+            .clone();
+        w.watchers.fetch_add(1, Ordering::Relaxed);
+        let created = w.created.load(Ordering::Relaxed);
+        WatchState {
+            version: None,
+            missing: Some((WatchGuard(w), created)),
+        }
+    }
+
+    /// Whether `key` was written since `state` was recorded by [`Locked::watch`] (EXEC aborts).
+    pub fn watch_changed(&mut self, db: usize, key: &[u8], state: &WatchState) -> bool {
+        let version = self.peek(db, key).map(|e| e.version);
+        if version != state.version {
+            return true;
+        }
+        match &state.missing {
+            Some((w, created)) => w.0.created.load(Ordering::Relaxed) != *created,
+            None => false,
         }
     }
 

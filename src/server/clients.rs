@@ -60,14 +60,15 @@ pub struct Transaction {
     pub aborted: bool,
 }
 
-/// A key under WATCH: EXEC runs only if its version is still the same (None: it did not
-/// exist). Every write gives a key a new version, so any write, delete, expiry or flush of it
-/// in between is seen.
-#[derive(Debug, Clone)]
+/// A key under WATCH: EXEC runs only if its version is still the same. Every write gives a key
+/// a new version, so any write, delete, expiry or flush of it in between is seen; a key that
+/// was missing is registered with its shard, so that creating it (even if it is deleted again
+/// before EXEC) is seen too.
+#[derive(Debug)]
 pub struct Watched {
     pub db: usize,
     pub key: Bytes,
-    pub version: Option<u64>,
+    pub state: crate::keyspace::WatchState,
 }
 
 /// CLIENT REPLY ON|OFF|SKIP.
