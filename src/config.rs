@@ -469,7 +469,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         aliases: &["list-max-ziplist-size"],
         default: "-2",
         mutable: true,
-        doc: "Redis's list node size limit (negative: a byte limit class). Validated and kept for the lists issue; nothing reads it yet.",
+        doc: "Redis's list listpack limit: negative values are byte limits (-1: 4 KiB, -2: 8 KiB ... -5: 64 KiB), positive ones element counts. Decides when OBJECT ENCODING reports a list as quicklist rather than listpack.",
         get: |c| c.list_max_listpack_size.to_string(),
         set: |c, v| {
             c.list_max_listpack_size = parse_i64(v, i32::MIN as i64, i32::MAX as i64)?;

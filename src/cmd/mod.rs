@@ -17,6 +17,7 @@ pub mod docs;
 pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod set;
 pub mod strings;
@@ -254,6 +255,7 @@ impl CommandSpec {
             "hyperloglog" => cats.push("@hyperloglog"),
             "hash" => cats.push("@hash"),
             "set" => cats.push("@set"),
+            "list" => cats.push("@list"),
             "generic" => cats.push("@keyspace"),
             "connection" => cats.push("@connection"),
             _ => {}
@@ -271,7 +273,7 @@ impl CommandSpec {
 }
 
 /// What the connection does after a command, besides sending its reply.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default)]
 pub enum After {
     #[default]
     Nothing,
@@ -281,6 +283,9 @@ pub enum After {
     RetryWhenUnpaused,
     /// Stop the server after sending the reply (SHUTDOWN).
     Shutdown,
+    /// The command blocked on keys (BLPOP ...): send no reply now; wait for the one that
+    /// serving it, its timeout or CLIENT UNBLOCK produces (src/server/blocking.rs).
+    Block(Box<crate::server::blocking::Blocked>),
 }
 
 /// Everything a handler sees.
@@ -329,6 +334,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     hyperloglog::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
+    list::COMMANDS,
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
@@ -550,6 +556,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
             .collect();
         server.keyspace.lock(clock, shards)
     };
+    ks.track_ready = server.blocking.is_active();
     let mut ctx = Ctx {
         server,
         client,
@@ -560,6 +567,9 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     };
     let result = (spec.handler)(&mut ctx);
     let after = std::mem::take(&mut ctx.after);
+    if !ks.ready.is_empty() {
+        crate::server::blocking::serve_ready(server, &mut ks);
+    }
     let lookups = ks.stats;
     drop(ks);
     let elapsed = started.elapsed();

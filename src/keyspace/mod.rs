@@ -202,7 +202,54 @@ impl Keyspace {
             stats: LookupStats::default(),
             notify_mask: 0,
             events: Vec::new(),
+            track_ready: false,
+            ready: Vec::new(),
         }
+    }
+
+    /// Adds `shards` to the locked view `ks` (a blocked client's command being served after
+    /// the command that woke it). A shard above every one held is simply locked; a lower one is
+    /// only tried, and if another command holds it, every lock is released and the union taken
+    /// again in ascending order (lock order stays ascending, so no deadlock; only then can
+    /// another command run between the write and the serving).
+    pub fn lock_also<'a>(&'a self, ks: &mut Locked<'a>, shards: &[usize]) {
+        if ks.all {
+            return;
+        }
+        let mut missing: SmallVec<[usize; 4]> = shards
+            .iter()
+            .copied()
+            .filter(|s| !ks.guards.iter().any(|(i, _)| i == s))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let max_held = ks.guards.iter().map(|(i, _)| *i).max();
+        let mut contended = false;
+        for &s in &missing {
+            if max_held.is_none_or(|m| s > m) {
+                ks.guards.push((s, self.shards[s].lock()));
+            } else if let Some(g) = self.shards[s].try_lock() {
+                ks.guards.push((s, g));
+            } else {
+                contended = true;
+                break;
+            }
+        }
+        if contended {
+            let mut all: SmallVec<[usize; 4]> = ks.guards.iter().map(|(i, _)| *i).collect();
+            all.extend(missing);
+            all.sort_unstable();
+            all.dedup();
+            ks.guards.clear();
+            for s in all {
+                ks.guards.push((s, self.shards[s].lock()));
+            }
+        }
+        ks.guards.sort_unstable_by_key(|(i, _)| *i);
+        ks.all = ks.guards.len() == SHARDS;
     }
 
     /// Locks every shard, in ascending order.
@@ -249,6 +296,11 @@ pub struct Locked<'a> {
     pub notify_mask: u16,
     /// Effects collected for dispatch to publish after the command (see [`events`]).
     pub events: Vec<KeyEvent>,
+    /// Record keys that blocked clients may be waiting for (some client is blocked).
+    pub track_ready: bool,
+    /// (db, key) of the list or sorted set keys this view created, while `track_ready`:
+    /// dispatch serves their blocked clients (src/server/blocking.rs).
+    pub ready: Vec<(usize, Bytes)>,
 }
 
 /// The locked shard `idx` among `guards` (a free function so that callers can borrow other
@@ -438,6 +490,8 @@ impl<'a> Locked<'a> {
     pub fn set_entry(&mut self, db: usize, key: &[u8], mut entry: Entry) -> Option<Entry> {
         let slot = key_slot(key);
         let now_ms = self.clock.now_ms;
+        let wakes = self.track_ready && entry.value.wakes_blocked();
+        let new_type = entry.value.type_name();
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         entry.version = shard.bump();
         let expires_at = entry.expires_at;
@@ -462,13 +516,17 @@ impl<'a> Locked<'a> {
             }
         }
         // An old value that had already expired was logically gone: report no previous entry.
-        match old {
+        let old = match old {
             Some(e) if e.is_expired(now_ms) => {
                 self.stats.expired += 1;
                 None
             }
             old => old,
+        };
+        if wakes && old.as_ref().is_none_or(|e| e.value.type_name() != new_type) {
+            self.ready.push((db, Bytes::copy_from_slice(key)));
         }
+        old
     }
 
     /// Replaces the value of an existing key, keeping its TTL (the encoding goes back to

@@ -1,4 +1,4 @@
-//! Value types held by keys: strings, hashes and sets so far; later issues add the other collection
+//! Value types held by keys: strings, hashes, sets and lists so far; later issues add the other collection
 //! types and their compact binary encodings (docs/FORMAT.md).
 
 use std::sync::Arc;
@@ -6,9 +6,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 pub mod hash;
+pub mod list;
 pub mod set;
 
 pub use hash::HashValue;
+pub use list::ListValue;
 pub use set::SetValue;
 
 /// A key's value. Strings are reference-counted `Bytes`: a reader clones the handle, a writer
@@ -19,6 +21,7 @@ pub enum Value {
     Str(Bytes),
     Hash(Arc<HashValue>),
     Set(Arc<SetValue>),
+    List(Arc<ListValue>),
 }
 
 /// The type names TYPE and SCAN ... TYPE use.
@@ -31,12 +34,13 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::List(_) => "list",
         }
     }
 
     /// The name OBJECT ENCODING reports, following Redis's rules for strings: `int` for a
     /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above; for hashes and sets see
-    /// [`HashValue::encoding`] and [`SetValue::encoding`].
+    /// [`HashValue::encoding`], [`SetValue::encoding`] and [`ListValue::encoding`].
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => {
@@ -50,7 +54,14 @@ impl Value {
             }
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
         }
+    }
+
+    /// True for the types blocking commands wait for (lists; sorted sets later): creating such
+    /// a key may serve blocked clients.
+    pub fn wakes_blocked(&self) -> bool {
+        matches!(self, Value::List(_))
     }
 
     /// Approximate heap bytes held by the value (for MEMORY USAGE and the memory budget).
@@ -59,6 +70,7 @@ impl Value {
             Value::Str(s) => s.len(),
             Value::Hash(h) => h.data_len(),
             Value::Set(s) => s.data_len(),
+            Value::List(l) => l.data_len(),
         }
     }
 
@@ -70,6 +82,7 @@ impl Value {
             Value::Str(s) => alloc_size(s.len()),
             Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => s.heap_bytes(),
+            Value::List(l) => l.heap_bytes(),
         }
     }
 }
