@@ -81,6 +81,7 @@ pub struct Config {
     pub io_threads: u64,
     pub save: String,
     pub list_max_listpack_size: i64,
+    pub list_compress_depth: i64,
     /// Bytes, or a percentage of `maxmemory` stored negated (Redis's encoding).
     pub maxmemory_clients: i64,
     pub daemonize: bool,
@@ -113,6 +114,7 @@ impl Default for Config {
             io_threads: 0,
             save: String::new(),
             list_max_listpack_size: 0,
+            list_compress_depth: 0,
             maxmemory_clients: 0,
             daemonize: false,
             config_file: None,
@@ -473,6 +475,18 @@ pub static OPTIONS: &[OptionSpec] = &[
         get: |c| c.list_max_listpack_size.to_string(),
         set: |c, v| {
             c.list_max_listpack_size = parse_i64(v, i32::MIN as i64, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    OptionSpec {
+        name: "list-compress-depth",
+        aliases: &[],
+        default: "0",
+        mutable: true,
+        doc: "Redis's count of list nodes left uncompressed at each end. Accepted and reported for compatibility; Thermocline does not compress lists.",
+        get: |c| c.list_compress_depth.to_string(),
+        set: |c, v| {
+            c.list_compress_depth = parse_i64(v, 0, i32::MAX as i64)?;
             Ok(())
         },
     },

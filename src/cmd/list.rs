@@ -532,7 +532,7 @@ fn parse_mpop(
             let n = parse_i64(&args[j])
                 .filter(|&n| n > 0)
                 .ok_or_else(|| CmdError::new("ERR count should be greater than 0"))?;
-            count = Some(n.min(usize::MAX as i64) as usize);
+            count = Some(usize::try_from(n).unwrap_or(usize::MAX));
         } else {
             return Err(CmdError::syntax());
         }
@@ -614,6 +614,7 @@ fn cmd_blpop(ctx: &mut Ctx) -> CmdResult<Reply> {
     let deadline = parse_timeout(&args[args.len() - 1], std::time::Instant::now())?;
     block_or_reply(
         ctx,
+        "list",
         &args[1..args.len() - 1],
         deadline,
         try_blpop,
@@ -626,6 +627,7 @@ fn cmd_brpop(ctx: &mut Ctx) -> CmdResult<Reply> {
     let deadline = parse_timeout(&args[args.len() - 1], std::time::Instant::now())?;
     block_or_reply(
         ctx,
+        "list",
         &args[1..args.len() - 1],
         deadline,
         try_brpop,
@@ -656,14 +658,14 @@ fn cmd_blmove(ctx: &mut Ctx) -> CmdResult<Reply> {
     parse_end(&ctx.args[4])?;
     let args = ctx.args;
     let deadline = parse_timeout(&args[5], std::time::Instant::now())?;
-    block_or_reply(ctx, &args[1..2], deadline, try_blmove, Reply::Nil)
+    block_or_reply(ctx, "list", &args[1..2], deadline, try_blmove, Reply::Nil)
 }
 
 /// BRPOPLPUSH source destination timeout.
 fn cmd_brpoplpush(ctx: &mut Ctx) -> CmdResult<Reply> {
     let args = ctx.args;
     let deadline = parse_timeout(&args[3], std::time::Instant::now())?;
-    block_or_reply(ctx, &args[1..2], deadline, try_blmove, Reply::Nil)
+    block_or_reply(ctx, "list", &args[1..2], deadline, try_blmove, Reply::Nil)
 }
 
 fn try_blmpop(
@@ -681,7 +683,7 @@ fn cmd_blmpop(ctx: &mut Ctx) -> CmdResult<Reply> {
     let args = ctx.args;
     let (keys, _, _) = parse_mpop(args, 2)?;
     let deadline = parse_timeout(&args[1], std::time::Instant::now())?;
-    block_or_reply(ctx, &args[keys], deadline, try_blmpop, Reply::NilArray)
+    block_or_reply(ctx, "list", &args[keys], deadline, try_blmpop, Reply::NilArray)
 }
 
 /// This family's commands: [`command!`](super::command) with the group fixed.
@@ -693,16 +695,12 @@ macro_rules! cmd {
 
 pub const COMMANDS: &[CommandSpec] = &[
     cmd!("lpush", -3, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-
         "Prepends one or more elements to a list. Creates the key if it doesn't exist.", cmd_lpush),
     cmd!("rpush", -3, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-
         "Appends one or more elements to a list. Creates the key if it doesn't exist.", cmd_rpush),
     cmd!("lpushx", -3, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-
         "Prepends one or more elements to a list only when the list exists.", cmd_lpushx),
     cmd!("rpushx", -3, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-
         "Appends an element to a list only when the list exists.", cmd_rpushx),
     cmd!("lpop", -2, WRITE | FAST, KeySpec::ONE, "1.0.0", "O(N) where N is the number of elements returned",
         "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",

@@ -71,6 +71,9 @@ pub struct Waiter {
     /// Every shard the command's keys live in (what dispatch would lock for it).
     shards: Vec<usize>,
     try_serve: TryServe,
+    /// The type (TYPE's name) of key that can serve it: a ready key of another type does not
+    /// wake it (as in Redis, a key re-created as a string leaves BLPOP waiting).
+    wants: &'static str,
     /// Taken by whoever decides the outcome (see the module comment).
     sender: Mutex<Option<oneshot::Sender<Wake>>>,
 }
@@ -135,6 +138,16 @@ impl Blocking {
     /// Number of keys some client waits on (INFO total_blocking_keys).
     pub fn blocking_keys(&self) -> usize {
         self.inner.lock().by_key.len()
+    }
+
+    /// The keys of databases `dbs` some client waits on (SWAPDB's candidates to serve).
+    pub fn keys_in(&self, dbs: &[usize]) -> Vec<(usize, Bytes)> {
+        let r = self.inner.lock();
+        r.by_key
+            .keys()
+            .filter(|(db, _)| dbs.contains(db))
+            .cloned()
+            .collect()
     }
 
     /// True when client `id` is blocked on keys (CLIENT LIST `flags=b`).
@@ -204,6 +217,7 @@ impl Blocking {
 /// with Redis's errors.
 pub fn parse_timeout(arg: &[u8], now: Instant) -> CmdResult<Option<Instant>> {
     let secs = crate::cmd::args::parse_float(arg)
+        .or_else(|| parse_hex(arg))
         .ok_or_else(|| CmdError::new("ERR timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).ceil();
     if ms > i64::MAX as f64 {
@@ -219,11 +233,28 @@ pub fn parse_timeout(arg: &[u8], now: Instant) -> CmdResult<Option<Instant>> {
     Ok(now.checked_add(std::time::Duration::from_millis(ms as u64)))
 }
 
+/// A hexadecimal integer (`0x1F`, `-0x1f`), which Redis's `strtold` also accepts as a timeout.
+fn parse_hex(arg: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(arg).ok()?;
+    let (neg, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+    if digits.is_empty() || digits.len() > 32 {
+        return None;
+    }
+    let v = u128::from_str_radix(digits, 16).ok()? as f64;
+    Some(if neg { -v } else { v })
+}
+
 /// The body of every blocking command: tries `try_serve`; if it has nothing to give, either
-/// answers the timeout reply at once (inside MULTI/EXEC, where nothing may block) or registers
-/// the client as waiting on `keys` and tells the connection to block (`After::Block`).
+/// answers `no_block_reply` at once (inside MULTI/EXEC, where nothing may block) or registers
+/// the client as waiting for one of `keys` to be created as a `wants` ("list", "zset") and
+/// tells the connection to block (`After::Block`).
 pub fn block_or_reply(
     ctx: &mut Ctx,
+    wants: &'static str,
     keys: &[Bytes],
     deadline: Option<Instant>,
     try_serve: TryServe,
@@ -259,6 +290,7 @@ pub fn block_or_reply(
         keys: distinct,
         shards,
         try_serve,
+        wants,
         sender: Mutex::new(Some(tx)),
     });
     ctx.server.blocking.register(waiter.clone());
@@ -280,6 +312,9 @@ pub fn serve_ready<'a>(server: &'a Server, ks: &mut Locked<'a>) {
         i += 1;
         while let Some(waiter) = server.blocking.front(db, &key) {
             server.keyspace.lock_also(ks, &waiter.shards);
+            if ks.peek(db, &key).map(|e| e.value.type_name()) != Some(waiter.wants) {
+                break;
+            }
             let mut sender = waiter.sender.lock();
             if sender.is_none() {
                 // Timed out or disconnected, and not yet gone from the queue.
