@@ -135,10 +135,36 @@ pub fn op_pop(
     count: usize,
 ) -> Option<Vec<Bytes>> {
     let fill = server.list_fill();
-    let popped = list_mut(ks, db, key)?.pop(fill, end, count);
-    ks.notify(class::LIST, end_event(end, false), db, key);
-    remove_if_empty(ks, db, key);
+    let l = list_mut(ks, db, key)?;
+    let popped = l.pop(fill, end, count);
+    let emptied = l.is_empty();
+    popped_from(ks, db, key, end, emptied);
     Some(popped)
+}
+
+/// Pops one element from `end` of the list at `key` (None when missing), as [`op_pop`].
+pub fn op_pop_one(
+    server: &Server,
+    ks: &mut Locked,
+    db: usize,
+    key: &[u8],
+    end: End,
+) -> Option<Bytes> {
+    let fill = server.list_fill();
+    let l = list_mut(ks, db, key)?;
+    let popped = l.pop_one(fill, end);
+    let emptied = l.is_empty();
+    popped_from(ks, db, key, end, emptied);
+    popped
+}
+
+/// The pop event, and the removal of an emptied list with its "del" event.
+fn popped_from(ks: &mut Locked, db: usize, key: &[u8], end: End, emptied: bool) {
+    ks.notify(class::LIST, end_event(end, false), db, key);
+    if emptied {
+        ks.remove(db, key);
+        ks.notify(class::GENERIC, "del", db, key);
+    }
 }
 
 /// Moves one element from `from` of `src` to `to` of `dst` (LMOVE); None when `src` is
@@ -236,11 +262,15 @@ fn pop(ctx: &mut Ctx, end: End) -> CmdResult<Reply> {
     if count == Some(0) {
         return Ok(Reply::Array(Vec::new()));
     }
-    let want = count.map_or(1, |c| c.min(usize::MAX as u64) as usize);
-    let popped = op_pop(ctx.server, ctx.ks, db, key, end, want).unwrap_or_default();
     Ok(match count {
-        None => popped.first().map_or(Reply::Nil, bulk),
-        Some(_) => Reply::Array(popped.iter().map(bulk).collect()),
+        None => op_pop_one(ctx.server, ctx.ks, db, key, end)
+            .as_ref()
+            .map_or(Reply::Nil, bulk),
+        Some(c) => {
+            let want = usize::try_from(c).unwrap_or(usize::MAX);
+            let popped = op_pop(ctx.server, ctx.ks, db, key, end, want).unwrap_or_default();
+            Reply::Array(popped.iter().map(bulk).collect())
+        }
     })
 }
 
@@ -583,9 +613,8 @@ fn try_bpop(
         if peek(ks, db, key)?.is_none() {
             continue;
         }
-        let popped = op_pop(server, ks, db, key, end, 1).unwrap_or_default();
-        if let Some(e) = popped.first() {
-            return Ok(Some(Reply::Array(vec![bulk(key), bulk(e)])));
+        if let Some(e) = op_pop_one(server, ks, db, key, end) {
+            return Ok(Some(Reply::Array(vec![bulk(key), bulk(&e)])));
         }
     }
     Ok(None)
@@ -683,7 +712,14 @@ fn cmd_blmpop(ctx: &mut Ctx) -> CmdResult<Reply> {
     let args = ctx.args;
     let (keys, _, _) = parse_mpop(args, 2)?;
     let deadline = parse_timeout(&args[1], std::time::Instant::now())?;
-    block_or_reply(ctx, "list", &args[keys], deadline, try_blmpop, Reply::NilArray)
+    block_or_reply(
+        ctx,
+        "list",
+        &args[keys],
+        deadline,
+        try_blmpop,
+        Reply::NilArray,
+    )
 }
 
 /// This family's commands: [`command!`](super::command) with the group fixed.

@@ -56,8 +56,12 @@ impl Eq for ListValue {}
 
 /// Bytes one element takes in a listpack: its encoding header and data, plus the back length.
 fn listpack_entry_size(e: &[u8]) -> usize {
-    let enc = if e.len() <= 20 && crate::protocol::parse_i64(e).is_some() {
-        match crate::protocol::parse_i64(e).unwrap_or(0) {
+    let int = match e.first() {
+        Some(b'-' | b'0'..=b'9') if e.len() <= 20 => crate::protocol::parse_i64(e),
+        _ => None,
+    };
+    let enc = if let Some(n) = int {
+        match n {
             0..=127 => 1,
             -4096..=4095 => 2,
             -32768..=32767 => 3,
@@ -205,7 +209,13 @@ impl ListValue {
 
     /// Pops one element from `end`.
     pub fn pop_one(&mut self, fill: i64, end: End) -> Option<Bytes> {
-        self.pop(fill, end, 1).pop()
+        let e = match end {
+            End::Left => self.items.pop_front(),
+            End::Right => self.items.pop_back(),
+        }?;
+        self.lp_bytes -= listpack_entry_size(&e);
+        self.shrink_check(fill);
+        Some(e)
     }
 
     /// Replaces the element at `index`; false when out of range.
