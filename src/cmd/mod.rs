@@ -7,7 +7,8 @@
 //!
 //! [`dispatch`] applies every cross-cutting check in one fixed order: lookup (unknown command or
 //! subcommand), arity, authentication, client pause; then it locks the shards the command's keys
-//! live in, runs the handler and records statistics. Handlers parse their arguments, call `op_*`
+//! live in, runs the handler, serves the clients blocked on keys the command created (before
+//! releasing the locks, see src/server/blocking.rs) and records statistics. Handlers parse their arguments, call `op_*`
 //! functions that work on a locked keyspace view, and build a [`Reply`].
 
 pub mod args;

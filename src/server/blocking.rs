@@ -130,11 +130,6 @@ impl Blocking {
         self.waiting.load(Ordering::Relaxed) != 0
     }
 
-    /// Number of clients blocked on keys (INFO blocked_clients).
-    pub fn blocked_clients(&self) -> usize {
-        self.inner.lock().by_client.len()
-    }
-
     /// Number of keys some client waits on (INFO total_blocking_keys).
     pub fn blocking_keys(&self) -> usize {
         self.inner.lock().by_key.len()
@@ -148,11 +143,6 @@ impl Blocking {
             .filter(|(db, _)| dbs.contains(db))
             .cloned()
             .collect()
-    }
-
-    /// True when client `id` is blocked on keys (CLIENT LIST `flags=b`).
-    pub fn is_blocked(&self, id: u64) -> bool {
-        self.is_active() && self.inner.lock().by_client.contains_key(&id)
     }
 
     fn register(&self, waiter: Arc<Waiter>) {

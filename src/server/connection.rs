@@ -2,7 +2,9 @@
 //! at once.
 //!
 //! The loop awaits only the socket: killing a client (CLIENT KILL, idle timeout, shutdown) shuts
-//! its socket down from outside, which the pending read sees as end-of-stream. Malformed input
+//! its socket down from outside, which the pending read sees as end-of-stream. The exception is
+//! a command that blocked on keys (`After::Block`): then the task awaits the reply channel, the
+//! timeout and the socket together (see `wait_blocked` and src/server/blocking.rs). Malformed input
 //! gets Redis's `-ERR Protocol error: ...` and the connection is closed; a command error is just a
 //! reply.
 
