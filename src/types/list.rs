@@ -399,6 +399,6 @@ mod tests {
         assert_eq!(listpack_entry_size(b"12"), 2);
         assert_eq!(listpack_entry_size(b"1000"), 3);
         assert_eq!(listpack_entry_size(b"hello"), 7);
-        assert_eq!(listpack_entry_size(&[b'x'; 100]), 104);
+        assert_eq!(listpack_entry_size(&[b'x'; 100]), 103);
     }
 }
