@@ -59,6 +59,20 @@ fn list_mut<'a>(ks: &'a mut Locked, db: usize, key: &[u8]) -> Option<&'a mut Lis
     }
 }
 
+/// The list at `key` for writing, in one lookup: WRONGTYPE (the key's version unchanged) for
+/// another type, None when missing.
+fn checked_list_mut<'a>(
+    ks: &'a mut Locked,
+    db: usize,
+    key: &[u8],
+) -> CmdResult<Option<&'a mut ListValue>> {
+    let entry = ks.get_mut_checked(db, key, |e| as_list(e).map(|_| ()))?;
+    Ok(entry.and_then(|e| match &mut e.value {
+        Value::List(l) => Some(Arc::make_mut(l)),
+        _ => None,
+    }))
+}
+
 /// Removes `key` with a "del" event when its list has no elements left.
 fn remove_if_empty(ks: &mut Locked, db: usize, key: &[u8]) -> bool {
     let empty = matches!(ks.peek(db, key).map(|e| &e.value), Some(Value::List(l)) if l.is_empty());
@@ -94,7 +108,7 @@ fn parse_end(arg: &[u8]) -> CmdResult<End> {
 }
 
 /// Pushes `elements` at `end` of the list at `key` (created unless `only_existing`); the new
-/// length, or 0 when nothing was pushed. The caller has checked the type.
+/// length, or 0 when nothing was pushed. WRONGTYPE when the key holds another type.
 pub fn op_push(
     server: &Server,
     ks: &mut Locked,
@@ -103,15 +117,15 @@ pub fn op_push(
     end: End,
     elements: &[Bytes],
     only_existing: bool,
-) -> usize {
+) -> CmdResult<usize> {
     let fill = server.list_fill();
     let elems = elements.iter().map(|e| &e[..]);
-    let len = match list_mut(ks, db, key) {
+    let len = match checked_list_mut(ks, db, key)? {
         Some(l) => {
             l.push(fill, end, elems);
             l.len()
         }
-        None if only_existing => return 0,
+        None if only_existing => return Ok(0),
         None => {
             let mut l = ListValue::new();
             l.push(fill, end, elems);
@@ -121,7 +135,7 @@ pub fn op_push(
         }
     };
     ks.notify(class::LIST, end_event(end, true), db, key);
-    len
+    Ok(len)
 }
 
 /// Pops up to `count` elements from `end` of the list at `key` (None when missing), with the
@@ -202,19 +216,15 @@ pub fn op_move(
 
 fn push(ctx: &mut Ctx, end: End, only_existing: bool) -> CmdResult<Reply> {
     let db = ctx.db();
-    let key = &ctx.args[1];
-    if peek(ctx.ks, db, key)?.is_none() && only_existing {
-        return Ok(Reply::Int(0));
-    }
     let n = op_push(
         ctx.server,
         ctx.ks,
         db,
-        key,
+        &ctx.args[1],
         end,
         &ctx.args[2..],
         only_existing,
-    );
+    )?;
     Ok(Reply::Int(n as i64))
 }
 
@@ -252,20 +262,25 @@ fn pop(ctx: &mut Ctx, end: End) -> CmdResult<Reply> {
     };
     let db = ctx.db();
     let key = &ctx.args[1];
+    if count.is_none() {
+        // The common case in one lookup.
+        let fill = ctx.server.list_fill();
+        let Some(l) = checked_list_mut(ctx.ks, db, key)? else {
+            return Ok(Reply::Nil);
+        };
+        let popped = l.pop_one(fill, end);
+        let emptied = l.is_empty();
+        popped_from(ctx.ks, db, key, end, emptied);
+        return Ok(popped.as_ref().map_or(Reply::Nil, bulk));
+    }
     if peek(ctx.ks, db, key)?.is_none() {
-        return Ok(if count.is_some() {
-            Reply::NilArray
-        } else {
-            Reply::Nil
-        });
+        return Ok(Reply::NilArray);
     }
     if count == Some(0) {
         return Ok(Reply::Array(Vec::new()));
     }
     Ok(match count {
-        None => op_pop_one(ctx.server, ctx.ks, db, key, end)
-            .as_ref()
-            .map_or(Reply::Nil, bulk),
+        None => Reply::Nil,
         Some(c) => {
             let want = usize::try_from(c).unwrap_or(usize::MAX);
             let popped = op_pop(ctx.server, ctx.ks, db, key, end, want).unwrap_or_default();

@@ -472,6 +472,34 @@ impl<'a> Locked<'a> {
         Some(entry)
     }
 
+    /// [`Locked::get_mut`] in one lookup for a write that first checks the entry: `check`
+    /// sees the live entry, and only when it passes does the key get a new version (a refused
+    /// write, WRONGTYPE, leaves it alone). `Ok(None)` when the key does not exist.
+    pub fn get_mut_checked<E>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        check: impl FnOnce(&Entry) -> Result<(), E>,
+    ) -> Result<Option<&mut Entry>, E> {
+        let slot = key_slot(key);
+        let clock = self.clock;
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        let version = shard.next_version + 1;
+        let Some(dbs) = shard.dbs[db].as_deref_mut() else {
+            return Ok(None);
+        };
+        let Some(entry) = dbs.live_mut(slot, key, clock.now_ms, &mut self.stats.expired) else {
+            return Ok(None);
+        };
+        check(entry)?;
+        shard.next_version = version;
+        entry.version = version;
+        entry
+            .access
+            .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
+        Ok(Some(entry))
+    }
+
     /// True when `key` exists (and is not expired).
     pub fn contains(&mut self, db: usize, key: &[u8]) -> bool {
         self.peek(db, key).is_some()
