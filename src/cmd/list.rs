@@ -271,7 +271,8 @@ fn pop(ctx: &mut Ctx, end: End) -> CmdResult<Reply> {
         let popped = l.pop_one(fill, end);
         let emptied = l.is_empty();
         popped_from(ctx.ks, db, key, end, emptied);
-        return Ok(popped.as_ref().map_or(Reply::Nil, bulk));
+        // A popped element is no longer stored: it goes to the reply as it is.
+        return Ok(popped.map_or(Reply::Nil, Reply::Bulk));
     }
     if peek(ctx.ks, db, key)?.is_none() {
         return Ok(Reply::NilArray);
@@ -284,7 +285,7 @@ fn pop(ctx: &mut Ctx, end: End) -> CmdResult<Reply> {
         Some(c) => {
             let want = usize::try_from(c).unwrap_or(usize::MAX);
             let popped = op_pop(ctx.server, ctx.ks, db, key, end, want).unwrap_or_default();
-            Reply::Array(popped.iter().map(bulk).collect())
+            Reply::Array(popped.into_iter().map(Reply::Bulk).collect())
         }
     })
 }
@@ -603,7 +604,7 @@ fn op_mpop(
         let popped = op_pop(server, ks, db, key, end, count).unwrap_or_default();
         return Ok(Some(Reply::Array(vec![
             bulk(key),
-            Reply::Array(popped.iter().map(bulk).collect()),
+            Reply::Array(popped.into_iter().map(Reply::Bulk).collect()),
         ])));
     }
     Ok(None)
@@ -629,7 +630,7 @@ fn try_bpop(
             continue;
         }
         if let Some(e) = op_pop_one(server, ks, db, key, end) {
-            return Ok(Some(Reply::Array(vec![bulk(key), bulk(&e)])));
+            return Ok(Some(Reply::Array(vec![bulk(key), Reply::Bulk(e)])));
         }
     }
     Ok(None)
