@@ -415,7 +415,17 @@ fn blpop_served_at_once_and_after_a_push() {
 
 #[test]
 fn waiters_are_served_in_fifo_order_one_element_each() {
-    let server = TestServer::start(&[]);
+    fifo_order(&[]);
+}
+
+/// The same with connections spread over three I/O threads: pushes wake waiters on others.
+#[test]
+fn waiters_on_other_io_threads_are_served_too() {
+    fifo_order(&["--io-threads", "3"]);
+}
+
+fn fifo_order(extra: &[&str]) {
+    let server = TestServer::start(extra);
     let mut c = server.client();
     let c = &mut c;
     let mut w1 = block(&server, c, &["BLPOP", "k", "0"]);
