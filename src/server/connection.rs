@@ -323,6 +323,7 @@ async fn wait_blocked(
         return None;
     }
     let deadline = blocked.deadline.map(tokio::time::Instant::from_std);
+    let qbuf_limit = server.config.read().client_query_buffer_limit as usize;
     loop {
         let end = tokio::select! {
             biased;
@@ -369,7 +370,9 @@ async fn wait_blocked(
                         return None;
                     }
                 }
-                if client.info.is_killed() {
+                note_query_buf(client, buf);
+                // Input keeps being buffered while blocked, within the same limit as ever.
+                if client.info.is_killed() || buf.len() > qbuf_limit {
                     blocked.cancel(server);
                     return None;
                 }
