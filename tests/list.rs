@@ -922,3 +922,95 @@ fn model() {
         })
         .unwrap();
 }
+
+/// Conservation under races: waiters on several connections (two I/O threads) loop on BLPOP,
+/// BRPOP and BLMPOP with 10 ms timeouts while another connection pushes 3,000 distinct
+/// elements in small batches. Every element ends up exactly once: in some waiter's reply or
+/// still in a list. A reply that raced with its waiter's timeout must not be lost.
+#[test]
+fn no_element_is_lost_when_timeouts_race_pushes() {
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let server = TestServer::start(&["--io-threads", "2"]);
+    let done = Arc::new(AtomicBool::new(false));
+    let mut waiters = Vec::new();
+    for w in 0..6 {
+        let mut c = server.client();
+        let done = done.clone();
+        waiters.push(std::thread::spawn(move || {
+            let mut got: Vec<String> = Vec::new();
+            loop {
+                let reply: Value = match w % 3 {
+                    0 => cmd(&["BLPOP", "{r}a", "{r}b", "0.01"])
+                        .query(&mut c)
+                        .unwrap(),
+                    1 => cmd(&["BRPOP", "{r}b", "{r}a", "0.01"])
+                        .query(&mut c)
+                        .unwrap(),
+                    _ => cmd(&["BLMPOP", "0.01", "2", "{r}a", "{r}b", "LEFT", "COUNT", "3"])
+                        .query(&mut c)
+                        .unwrap(),
+                };
+                match reply {
+                    Value::Nil => {
+                        if done.load(Ordering::SeqCst) {
+                            return got;
+                        }
+                    }
+                    Value::Array(items) => match &items[1] {
+                        Value::BulkString(b) => got.push(String::from_utf8_lossy(b).into()),
+                        Value::Array(elems) => {
+                            for e in elems {
+                                if let Value::BulkString(b) = e {
+                                    got.push(String::from_utf8_lossy(b).into());
+                                }
+                            }
+                        }
+                        other => panic!("unexpected element {other:?}"),
+                    },
+                    other => panic!("unexpected reply {other:?}"),
+                }
+            }
+        }));
+    }
+    let mut c = server.client();
+    let n = 3000;
+    let mut i = 0;
+    while i < n {
+        let batch = 1 + i % 4;
+        let key = if i % 3 == 0 { "{r}b" } else { "{r}a" };
+        let mut push = redis::cmd(if i % 2 == 0 { "RPUSH" } else { "LPUSH" });
+        push.arg(key);
+        for j in i..(i + batch).min(n) {
+            push.arg(format!("e{j}"));
+        }
+        let _: i64 = push.query(&mut c).unwrap();
+        i += batch;
+        if i % 100 < 4 {
+            // Pauses longer than the waiters' timeout, so that timeouts and pushes interleave.
+            std::thread::sleep(Duration::from_millis(12));
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut seen = HashSet::new();
+    for w in waiters {
+        for e in w.join().unwrap() {
+            assert!(seen.insert(e.clone()), "{e} delivered twice");
+        }
+    }
+    let delivered = seen.len();
+    for key in ["{r}a", "{r}b"] {
+        for e in range(&mut c, key) {
+            assert!(
+                seen.insert(e.clone()),
+                "{e} both delivered and left in {key}"
+            );
+        }
+    }
+    eprintln!("{} of {n} elements went to waiters", delivered);
+    assert_eq!(seen.len(), n, "elements lost");
+    assert_eq!(blocked_clients(&mut c), 0);
+    assert_eq!(info_field(&mut c, "clients", "total_blocking_keys"), "0");
+}
