@@ -329,3 +329,34 @@ pub fn serve_ready<'a>(server: &'a Server, ks: &mut Locked<'a>) {
     }
     ks.ready.clear();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_parse_as_redis_does() {
+        let now = Instant::now();
+        assert_eq!(parse_timeout(b"0", now).unwrap(), None);
+        // Rounded up to the next millisecond; a tiny negative one rounds to 0 (forever).
+        assert_eq!(
+            parse_timeout(b"0.0001", now).unwrap(),
+            Some(now + std::time::Duration::from_millis(1))
+        );
+        assert_eq!(parse_timeout(b"-0.0001", now).unwrap(), None);
+        assert_eq!(
+            parse_timeout(b"1.5", now).unwrap(),
+            Some(now + std::time::Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_timeout(b"0x10", now).unwrap(),
+            Some(now + std::time::Duration::from_secs(16))
+        );
+        let err = |arg: &[u8]| parse_timeout(arg, now).unwrap_err().0;
+        assert_eq!(err(b"-1"), "ERR timeout is negative");
+        assert_eq!(err(b"abc"), "ERR timeout is not a float or out of range");
+        assert_eq!(err(b"nan"), "ERR timeout is not a float or out of range");
+        assert_eq!(err(b"inf"), "ERR timeout is out of range");
+        assert_eq!(err(b"0x7FFFFFFFFFFFFF"), "ERR timeout is out of range");
+    }
+}
