@@ -599,6 +599,10 @@ fn client_unblock() {
         "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
     );
     assert_eq!(err(c, &["CLIENT", "UNBLOCK", "x"]), NOT_INTEGER);
+    assert_eq!(
+        err(c, &["CLIENT", "unblock", "1", "TIMEOUT", "x"]),
+        "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP."
+    );
     assert_eq!(blocked_clients(c), 0);
 }
 

@@ -411,6 +411,12 @@ fn cmd_client_pause(ctx: &mut Ctx) -> CmdResult<Reply> {
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: wakes a client blocked on keys, as if it timed out or
 /// with the UNBLOCKED error. 1 when it was blocked.
 fn cmd_client_unblock(ctx: &mut Ctx) -> CmdResult<Reply> {
+    if ctx.args.len() > 4 {
+        return Err(CmdError(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            printable(&ctx.args[1], 128)
+        )));
+    }
     let id = super::args::int(&ctx.args[2])?;
     let error = match ctx.args.get(3) {
         None => false,
@@ -422,9 +428,6 @@ fn cmd_client_unblock(ctx: &mut Ctx) -> CmdResult<Reply> {
             ))
         }
     };
-    if ctx.args.len() > 4 {
-        return Err(CmdError::syntax());
-    }
     let done = u64::try_from(id).is_ok_and(|id| ctx.server.blocking.unblock(id, error));
     Ok(Reply::Int(done as i64))
 }
