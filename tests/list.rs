@@ -398,6 +398,9 @@ fn blpop_served_at_once_and_after_a_push() {
         info_field(c, "clients", "total_blocking_keys_on_nokey"),
         "0"
     );
+    assert_eq!(info_field(c, "clients", "clients_in_timeout_table"), "0");
+    let mut timed = block(&server, c, &["BLPOP", "{t}c", "1000"]);
+    assert_eq!(info_field(c, "clients", "clients_in_timeout_table"), "1");
     let list: String = q(c, &["CLIENT", "LIST"]);
     assert!(
         list.lines()
@@ -407,6 +410,8 @@ fn blpop_served_at_once_and_after_a_push() {
     let _: i64 = q(c, &["RPUSH", "{t}b", "1", "2"]);
     assert_eq!(r.read(), pair("{t}b", "2"));
     assert_eq!(range(c, "{t}b"), strs(&["1"]));
+    let _: i64 = q(c, &["RPUSH", "{t}c", "3"]);
+    assert_eq!(timed.read(), pair("{t}c", "3"));
     assert_eq!(blocked_clients(c), 0);
     assert_eq!(info_field(c, "clients", "total_blocking_keys"), "0");
     // The connection goes on normally afterwards.

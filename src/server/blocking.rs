@@ -74,6 +74,8 @@ pub struct Waiter {
     /// The type (TYPE's name) of key that can serve it: a ready key of another type does not
     /// wake it (as in Redis, a key re-created as a string leaves BLPOP waiting).
     wants: &'static str,
+    /// It has a timeout (INFO clients_in_timeout_table counts these).
+    timed: bool,
     /// Taken by whoever decides the outcome (see the module comment).
     sender: Mutex<Option<oneshot::Sender<Wake>>>,
 }
@@ -128,6 +130,16 @@ impl Blocking {
     #[inline]
     pub fn is_active(&self) -> bool {
         self.waiting.load(Ordering::Relaxed) != 0
+    }
+
+    /// Number of blocked clients with a timeout (INFO clients_in_timeout_table).
+    pub fn timed_clients(&self) -> usize {
+        self.inner
+            .lock()
+            .by_client
+            .values()
+            .filter(|w| w.timed)
+            .count()
     }
 
     /// Number of keys some client waits on (INFO total_blocking_keys).
@@ -281,6 +293,7 @@ pub fn block_or_reply(
         shards,
         try_serve,
         wants,
+        timed: deadline.is_some(),
         sender: Mutex::new(Some(tx)),
     });
     ctx.server.blocking.register(waiter.clone());
