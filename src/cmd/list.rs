@@ -811,3 +811,69 @@ pub const COMMANDS: &[CommandSpec] = &[
         "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
         cmd_blmpop),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::keyspace::{Clock, KeyEvent};
+
+    fn events(ks: &Locked) -> Vec<(&'static str, String)> {
+        ks.events
+            .iter()
+            .map(|KeyEvent { event, key, .. }| (*event, String::from_utf8_lossy(key).into_owned()))
+            .collect()
+    }
+
+    /// The events each write reports, in Redis's order (t_list.c's notifyKeyspaceEvent calls).
+    #[test]
+    fn notifications_follow_redis() {
+        let server = Server::new(Config::default());
+        let clock = Clock {
+            now_ms: 1000,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+        };
+        let mut ks = server.keyspace.lock_all(clock);
+        ks.notify_mask = u16::MAX;
+        let el = |s: &str| Bytes::copy_from_slice(s.as_bytes());
+        op_push(
+            &server,
+            &mut ks,
+            0,
+            b"src",
+            End::Right,
+            &[el("a"), el("b")],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            op_push(&server, &mut ks, 0, b"none", End::Left, &[el("a")], true).unwrap(),
+            0
+        );
+        op_move(&server, &mut ks, 0, b"src", b"dst", End::Left, End::Right).unwrap();
+        op_pop(&server, &mut ks, 0, b"src", End::Right, 5);
+        assert_eq!(
+            events(&ks),
+            vec![
+                ("rpush", "src".to_string()),
+                ("rpush", "dst".to_string()),
+                ("lpop", "src".to_string()),
+                ("rpop", "src".to_string()),
+                ("del", "src".to_string()),
+            ]
+        );
+        // Moving the last element away deletes the source after the push event.
+        ks.events.clear();
+        op_move(&server, &mut ks, 0, b"dst", b"other", End::Right, End::Left).unwrap();
+        assert_eq!(
+            events(&ks),
+            vec![
+                ("lpush", "other".to_string()),
+                ("rpop", "dst".to_string()),
+                ("del", "dst".to_string()),
+            ]
+        );
+        assert!(ks.peek(0, b"dst").is_none());
+    }
+}
