@@ -203,15 +203,16 @@ impl Blocking {
         let Some(waiter) = self.inner.lock().by_client.get(&id).cloned() else {
             return false;
         };
-        let sender = waiter.sender.lock().take();
-        match sender {
-            Some(tx) => {
-                let _ = tx.send(Wake::Unblock { error });
-                self.deregister(&waiter);
-                true
-            }
-            None => false,
-        }
+        // Sent while holding the waiter's mutex, so that a timeout racing with us finds the
+        // message in the channel.
+        let mut sender = waiter.sender.lock();
+        let Some(tx) = sender.take() else {
+            return false;
+        };
+        let _ = tx.send(Wake::Unblock { error });
+        drop(sender);
+        self.deregister(&waiter);
+        true
     }
 }
 
