@@ -83,6 +83,7 @@ pub struct Config {
     pub list_max_listpack_size: i64,
     /// The value types' encoding thresholds (see `types::limits`).
     pub limits: crate::types::limits::Limits,
+    pub list_compress_depth: i64,
     /// Bytes, or a percentage of `maxmemory` stored negated (Redis's encoding).
     pub maxmemory_clients: i64,
     pub daemonize: bool,
@@ -122,6 +123,7 @@ impl Default for Config {
                 set_max_listpack_entries: 0,
                 set_max_listpack_value: 0,
             },
+            list_compress_depth: 0,
             maxmemory_clients: 0,
             daemonize: false,
             config_file: None,
@@ -496,7 +498,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         aliases: &["list-max-ziplist-size"],
         default: "-2",
         mutable: true,
-        doc: "Redis's list node size limit (negative: a byte limit class). Validated and kept for the lists issue; nothing reads it yet.",
+        doc: "Redis's list listpack limit: negative values are byte limits (-1: 4 KiB, -2: 8 KiB ... -5: 64 KiB), positive ones element counts. Decides when OBJECT ENCODING reports a list as quicklist rather than listpack.",
         get: |c| c.list_max_listpack_size.to_string(),
         set: |c, v| {
             c.list_max_listpack_size = parse_i64(v, i32::MIN as i64, i32::MAX as i64)?;
@@ -513,6 +515,18 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Most members a set may have and still report the listpack encoding.", set_max_listpack_entries),
     encoding_limit!("set-max-listpack-value", &[], "64",
         "Longest member (bytes) a set may hold and still report the listpack encoding.", set_max_listpack_value),
+    OptionSpec {
+        name: "list-compress-depth",
+        aliases: &[],
+        default: "0",
+        mutable: true,
+        doc: "Redis's count of list nodes left uncompressed at each end. Accepted and reported for compatibility; Thermocline does not compress lists.",
+        get: |c| c.list_compress_depth.to_string(),
+        set: |c, v| {
+            c.list_compress_depth = parse_i64(v, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
 ];
 
 /// Finds an option by name or alias, case-insensitively.

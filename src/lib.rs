@@ -5,8 +5,8 @@
 //!
 //! - [`protocol`]: RESP in and out. Parses requests, encodes [`protocol::Reply`] as RESP2/RESP3.
 //!   Knows nothing of keys or commands.
-//! - [`server`]: the listener, one task per connection, the client registry, statistics, cron
-//!   (active expiry, idle timeouts) and shutdown.
+//! - [`server`]: the listener, one task per connection, the client registry, clients blocked on
+//!   keys (BLPOP ...), statistics, cron (active expiry, idle timeouts) and shutdown.
 //! - [`cmd`]: the command table (one `COMMANDS` list per family file) and [`cmd::dispatch`], which
 //!   applies every cross-cutting check once and runs handlers on a locked keyspace view.
 //! - [`keyspace`]: keys grouped by hash slot into independently locked shards; entries with

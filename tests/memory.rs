@@ -231,3 +231,47 @@ fn memory_usage_adds_up_to_the_allocator_count() {
         error * 100.0
     );
 }
+
+/// 5,000 lists of 3 to 200 elements (12 or 80 bytes each): the sum of MEMORY USAGE is within
+/// 10% of the growth of the allocator's count.
+#[test]
+fn memory_usage_of_lists_adds_up_to_the_allocator_count() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let before = used_memory(&mut c);
+    let n = 5_000;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(250) {
+        let mut pipe = redis::pipe();
+        for i in chunk {
+            let mut cmd = redis::cmd("RPUSH");
+            cmd.arg(format!("list:{i:08}"));
+            let len = if i % 4 == 0 { 80 } else { 12 };
+            for e in 0..(3 + i % 198) {
+                cmd.arg(format!("{e:0>len$}"));
+            }
+            pipe.add_command(cmd).ignore();
+        }
+        let _: () = pipe.query(&mut c).unwrap();
+    }
+    let after = used_memory(&mut c);
+    let mut reported: i64 = 0;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+        let mut pipe = redis::pipe();
+        for i in chunk {
+            pipe.cmd("MEMORY").arg("USAGE").arg(format!("list:{i:08}"));
+        }
+        let sizes: Vec<i64> = pipe.query(&mut c).unwrap();
+        reported += sizes.iter().sum::<i64>();
+    }
+    let grown = after - before;
+    let error = (reported - grown).abs() as f64 / grown as f64;
+    eprintln!(
+        "lists: MEMORY USAGE total {reported} bytes, allocator growth {grown} bytes, {:.1}% apart",
+        error * 100.0
+    );
+    assert!(
+        error < 0.10,
+        "MEMORY USAGE sums to {reported} bytes, the allocator grew by {grown} ({:.1}% apart)",
+        error * 100.0
+    );
+}

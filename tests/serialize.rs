@@ -41,7 +41,18 @@ fn every_type_round_trips_with_its_encoding() {
     let _: i64 = q(c, &["SADD", "intset", "1", "2", "3"]);
     let _: i64 = q(c, &["SADD", "lp-set", "a", "b"]);
     let _: i64 = q(c, &["PFADD", "hll", "a", "b", "c"]);
+    let _: i64 = q(c, &["RPUSH", "small-list", "a", "1", "b"]);
+    let _: () = q(c, &["CONFIG", "SET", "list-max-listpack-size", "4"]);
+    let _: i64 = q(c, &["RPUSH", "big-list", "1", "2", "3", "4", "5", "6"]);
+    // Popped back under the limit: Redis keeps a quicklist until it is half the limit.
+    let _: Vec<String> = q(c, &["RPOP", "big-list", "3"]);
+    assert_eq!(
+        q::<String>(c, &["OBJECT", "ENCODING", "big-list"]),
+        "quicklist"
+    );
     for key in [
+        "small-list",
+        "big-list",
         "str",
         "int",
         "small-hash",

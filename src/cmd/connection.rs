@@ -169,11 +169,17 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         u32::MAX => "NULL".to_string(),
         i => CommandTable::get().full_name(i as usize),
     };
-    let flags = if info.no_evict.load(Ordering::Relaxed) {
-        "e"
-    } else {
-        "N"
-    };
+    // Redis's letters in its order: b (blocked: on keys, or by a client pause), e (no-evict).
+    let mut flags = String::new();
+    if info.blocked.load(Ordering::Relaxed) {
+        flags.push('b');
+    }
+    if info.no_evict.load(Ordering::Relaxed) {
+        flags.push('e');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
     format!(
         "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         info.id,
@@ -402,6 +408,30 @@ fn cmd_client_pause(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Ok)
 }
 
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: wakes a client blocked on keys, as if it timed out or
+/// with the UNBLOCKED error. 1 when it was blocked.
+fn cmd_client_unblock(ctx: &mut Ctx) -> CmdResult<Reply> {
+    if ctx.args.len() > 4 {
+        return Err(CmdError(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            printable(&ctx.args[1], 128)
+        )));
+    }
+    let id = super::args::int(&ctx.args[2])?;
+    let error = match ctx.args.get(3) {
+        None => false,
+        Some(a) if is(a, "TIMEOUT") => false,
+        Some(a) if is(a, "ERROR") => true,
+        Some(_) => {
+            return Err(CmdError::new(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let done = u64::try_from(id).is_ok_and(|id| ctx.server.blocking.unblock(id, error));
+    Ok(Reply::Int(done as i64))
+}
+
 fn cmd_client_unpause(ctx: &mut Ctx) -> CmdResult<Reply> {
     ctx.server.pause.unpause();
     Ok(Reply::Ok)
@@ -463,6 +493,8 @@ fn cmd_client_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
             "    Assign the name <name> to the current connection.",
             "SETINFO <option> <value>",
             "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "UNPAUSE",
             "    Stop the current client pause, resuming traffic.",
         ],
@@ -524,6 +556,14 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         "2.4.0",
         "Terminates open connections.",
         cmd_client_kill
+    ),
+    cmd!(
+        "unblock",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "5.0.0",
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        cmd_client_unblock
     ),
     cmd!(
         "setinfo",

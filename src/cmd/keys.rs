@@ -233,6 +233,18 @@ fn cmd_swapdb(ctx: &mut Ctx) -> CmdResult<Reply> {
     let (a, b) = (db_in_range(ctx, a)?, db_in_range(ctx, b)?);
     if a != b {
         ctx.ks.swap_dbs(a, b);
+        // Clients blocked on a key the swap brought in are served (dispatch serves `ready`).
+        if ctx.ks.track_ready {
+            for (db, key) in ctx.server.blocking.keys_in(&[a, b]) {
+                if ctx
+                    .ks
+                    .peek(db, &key)
+                    .is_some_and(|e| e.value.wakes_blocked())
+                {
+                    ctx.ks.ready.push((db, key));
+                }
+            }
+        }
     }
     Ok(Reply::Ok)
 }

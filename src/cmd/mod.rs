@@ -7,7 +7,8 @@
 //!
 //! [`dispatch`] applies every cross-cutting check in one fixed order: lookup (unknown command or
 //! subcommand), arity, authentication, client pause; then it locks the shards the command's keys
-//! live in, runs the handler and records statistics. Handlers parse their arguments, call `op_*`
+//! live in, runs the handler, serves the clients blocked on keys the command created (before
+//! releasing the locks, see src/server/blocking.rs) and records statistics. Handlers parse their arguments, call `op_*`
 //! functions that work on a locked keyspace view, and build a [`Reply`].
 
 pub mod args;
@@ -17,6 +18,7 @@ pub mod docs;
 pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
+pub mod list;
 pub mod serialize;
 pub mod server;
 pub mod set;
@@ -255,6 +257,7 @@ impl CommandSpec {
             "hyperloglog" => cats.push("@hyperloglog"),
             "hash" => cats.push("@hash"),
             "set" => cats.push("@set"),
+            "list" => cats.push("@list"),
             "generic" => cats.push("@keyspace"),
             "connection" => cats.push("@connection"),
             _ => {}
@@ -272,7 +275,7 @@ impl CommandSpec {
 }
 
 /// What the connection does after a command, besides sending its reply.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default)]
 pub enum After {
     #[default]
     Nothing,
@@ -282,6 +285,9 @@ pub enum After {
     RetryWhenUnpaused,
     /// Stop the server after sending the reply (SHUTDOWN).
     Shutdown,
+    /// The command blocked on keys (BLPOP ...): send no reply now; wait for the one that
+    /// serving it, its timeout or CLIENT UNBLOCK produces (src/server/blocking.rs).
+    Block(Box<crate::server::blocking::Blocked>),
 }
 
 /// Everything a handler sees.
@@ -330,6 +336,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     hyperloglog::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
+    list::COMMANDS,
     keys::COMMANDS,
     serialize::COMMANDS,
     connection::COMMANDS,
@@ -552,6 +559,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
             .collect();
         server.keyspace.lock(clock, shards)
     };
+    ks.track_ready = server.blocking.is_active();
     let mut ctx = Ctx {
         server,
         client,
@@ -562,6 +570,9 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     };
     let result = (spec.handler)(&mut ctx);
     let after = std::mem::take(&mut ctx.after);
+    if !ks.ready.is_empty() {
+        crate::server::blocking::serve_ready(server, &mut ks);
+    }
     let lookups = ks.stats;
     drop(ks);
     let elapsed = started.elapsed();

@@ -141,10 +141,12 @@ fn section_clients(s: &Server, out: &mut String) {
     let c = s.config.read();
     let _ = write!(
         out,
-        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\ntotal_blocking_keys:{}\r\ntotal_blocking_keys_on_nokey:0\r\n",
         s.clients.len(),
         c.maxclients,
         s.stats.blocked_clients.load(Relaxed),
+        s.blocking.timed_clients(),
+        s.blocking.blocking_keys(),
     );
 }
 
@@ -737,6 +739,13 @@ fn value_digest(value: &Value, has_ttl: bool) -> [u8; 20] {
                 }
             }
             h.update(&acc);
+        }
+        Value::List(list) => {
+            // Order matters in a list: each element is digested with its length.
+            for e in list.iter() {
+                h.update(&(e.len() as u64).to_le_bytes());
+                h.update(e);
+            }
         }
         Value::Set(set) => {
             let mut acc = [0u8; 20];

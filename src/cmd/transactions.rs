@@ -113,6 +113,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
         }
         server.keyspace.lock(clock, shards)
     };
+    ks.track_ready = server.blocking.is_active();
     // Under the locks, so that no write can slip in between the check and the commands.
     let changed = watched
         .iter()
@@ -122,6 +123,8 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
         Reply::NilArray
     } else {
         let mut replies = Vec::with_capacity(tx.queued.len());
+        // Blocking commands answer at once inside a transaction.
+        client.no_block = true;
         for (idx, args) in &tx.queued {
             let spec = table.spec(*idx);
             let before = ks.stats;
@@ -157,8 +160,12 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
                 }
             });
         }
+        client.no_block = false;
         Reply::Array(replies)
     };
+    if !ks.ready.is_empty() {
+        crate::server::blocking::serve_ready(server, &mut ks);
+    }
     drop(ks);
     client
         .stats

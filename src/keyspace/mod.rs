@@ -250,7 +250,54 @@ impl Keyspace {
             stats: LookupStats::default(),
             notify_mask: 0,
             events: Vec::new(),
+            track_ready: false,
+            ready: Vec::new(),
         }
+    }
+
+    /// Adds `shards` to the locked view `ks` (a blocked client's command being served after
+    /// the command that woke it). A shard above every one held is simply locked; a lower one is
+    /// only tried, and if another command holds it, every lock is released and the union taken
+    /// again in ascending order (lock order stays ascending, so no deadlock; only then can
+    /// another command run between the write and the serving).
+    pub fn lock_also<'a>(&'a self, ks: &mut Locked<'a>, shards: &[usize]) {
+        if ks.all {
+            return;
+        }
+        let mut missing: SmallVec<[usize; 4]> = shards
+            .iter()
+            .copied()
+            .filter(|s| !ks.guards.iter().any(|(i, _)| i == s))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let max_held = ks.guards.iter().map(|(i, _)| *i).max();
+        let mut contended = false;
+        for &s in &missing {
+            if max_held.is_none_or(|m| s > m) {
+                ks.guards.push((s, self.shards[s].lock()));
+            } else if let Some(g) = self.shards[s].try_lock() {
+                ks.guards.push((s, g));
+            } else {
+                contended = true;
+                break;
+            }
+        }
+        if contended {
+            let mut all: SmallVec<[usize; 4]> = ks.guards.iter().map(|(i, _)| *i).collect();
+            all.extend(missing);
+            all.sort_unstable();
+            all.dedup();
+            ks.guards.clear();
+            for s in all {
+                ks.guards.push((s, self.shards[s].lock()));
+            }
+        }
+        ks.guards.sort_unstable_by_key(|(i, _)| *i);
+        ks.all = ks.guards.len() == SHARDS;
     }
 
     /// Locks every shard, in ascending order.
@@ -297,6 +344,11 @@ pub struct Locked<'a> {
     pub notify_mask: u16,
     /// Effects collected for dispatch to publish after the command (see [`events`]).
     pub events: Vec<KeyEvent>,
+    /// Record keys that blocked clients may be waiting for (some client is blocked).
+    pub track_ready: bool,
+    /// (db, key) of the list or sorted set keys this view created, while `track_ready`:
+    /// dispatch serves their blocked clients (src/server/blocking.rs).
+    pub ready: Vec<(usize, Bytes)>,
 }
 
 /// The locked shard `idx` among `guards` (a free function so that callers can borrow other
@@ -468,6 +520,34 @@ impl<'a> Locked<'a> {
         Some(entry)
     }
 
+    /// [`Locked::get_mut`] in one lookup for a write that first checks the entry: `check`
+    /// sees the live entry, and only when it passes does the key get a new version (a refused
+    /// write, WRONGTYPE, leaves it alone). `Ok(None)` when the key does not exist.
+    pub fn get_mut_checked<E>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        check: impl FnOnce(&Entry) -> Result<(), E>,
+    ) -> Result<Option<&mut Entry>, E> {
+        let slot = key_slot(key);
+        let clock = self.clock;
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        let version = shard.next_version + 1;
+        let Some(dbs) = shard.dbs[db].as_deref_mut() else {
+            return Ok(None);
+        };
+        let Some(entry) = dbs.live_mut(slot, key, clock.now_ms, &mut self.stats.expired) else {
+            return Ok(None);
+        };
+        check(entry)?;
+        shard.next_version = version;
+        entry.version = version;
+        entry
+            .access
+            .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
+        Ok(Some(entry))
+    }
+
     /// True when `key` exists (and is not expired).
     pub fn contains(&mut self, db: usize, key: &[u8]) -> bool {
         self.peek(db, key).is_some()
@@ -486,6 +566,8 @@ impl<'a> Locked<'a> {
     pub fn set_entry(&mut self, db: usize, key: &[u8], mut entry: Entry) -> Option<Entry> {
         let slot = key_slot(key);
         let now_ms = self.clock.now_ms;
+        let wakes = self.track_ready && entry.value.wakes_blocked();
+        let new_type = entry.value.type_name();
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         entry.version = shard.bump();
         let expires_at = entry.expires_at;
@@ -519,6 +601,9 @@ impl<'a> Locked<'a> {
         };
         if old.is_none() && !shard.watched_missing.is_empty() {
             shard.note_created(db, key);
+        }
+        if wakes && old.as_ref().is_none_or(|e| e.value.type_name() != new_type) {
+            self.ready.push((db, Bytes::copy_from_slice(key)));
         }
         old
     }

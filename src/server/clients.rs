@@ -31,6 +31,8 @@ pub struct Client {
     pub tx: Option<Transaction>,
     /// Keys under WATCH, with the version each had when watched.
     pub watched: Vec<Watched>,
+    /// Commands may not block (inside EXEC): a blocking command answers as if it timed out.
+    pub no_block: bool,
 }
 
 impl Client {
@@ -47,6 +49,7 @@ impl Client {
             stats: LocalStats::default(),
             tx: None,
             watched: Vec::new(),
+            no_block: false,
         }
     }
 }

@@ -2,7 +2,9 @@
 //! at once.
 //!
 //! The loop awaits only the socket: killing a client (CLIENT KILL, idle timeout, shutdown) shuts
-//! its socket down from outside, which the pending read sees as end-of-stream. Malformed input
+//! its socket down from outside, which the pending read sees as end-of-stream. The exception is
+//! a command that blocked on keys (`After::Block`): then the task awaits the reply channel, the
+//! timeout and the socket together (see `wait_blocked` and src/server/blocking.rs). Malformed input
 //! gets Redis's `-ERR Protocol error: ...` and the connection is closed; a command error is just a
 //! reply.
 
@@ -14,6 +16,9 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use tokio::sync::oneshot;
+
+use super::blocking::{Blocked, Wake, UNBLOCKED};
 use super::clients::{Client, ClientInfo, ReplyMode};
 use super::{unix_ms, Server};
 use crate::cmd::{dispatch, After};
@@ -204,7 +209,7 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
             let mut blocked = None;
             let (reply, after) = loop {
                 let (reply, after) = dispatch(server, client, &args);
-                if after != After::RetryWhenUnpaused {
+                if !matches!(after, After::RetryWhenUnpaused) {
                     break (reply, after);
                 }
                 if blocked.is_none() {
@@ -220,12 +225,22 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
                 tokio::time::sleep(Duration::from_millis(10)).await;
             };
             drop(blocked);
+            let (reply, after) = match after {
+                After::Block(b) => {
+                    match wait_blocked(server, client, stream, &mut out, &mut buf, *b).await {
+                        Some(reply) => (reply, After::Nothing),
+                        // Gone while blocked (disconnect or CLIENT KILL).
+                        None => return Ok(()),
+                    }
+                }
+                after => (reply, after),
+            };
             if let After::Sleep(d) = after {
                 tokio::time::sleep(d).await;
             }
             match client.reply_mode {
                 // A successful SHUTDOWN closes the connection without a reply, as in Redis.
-                ReplyMode::On if after == After::Shutdown => {}
+                ReplyMode::On if matches!(after, After::Shutdown) => {}
                 ReplyMode::On => encode(&mut out, reply, client.protocol),
                 ReplyMode::Off => {}
                 ReplyMode::SkipNext => {
@@ -234,7 +249,7 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
                 }
                 ReplyMode::Skipping => client.reply_mode = ReplyMode::On,
             }
-            if after == After::Shutdown {
+            if matches!(after, After::Shutdown) {
                 write_out(server, stream, &mut out).await?;
                 server.shutdown();
                 return Ok(());
@@ -282,6 +297,100 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
     }
 }
 
+/// What ended a wait in [`wait_blocked`].
+enum BlockEnd {
+    Woken(Result<Wake, oneshot::error::RecvError>),
+    TimedOut,
+    Readable(std::io::Result<()>),
+}
+
+/// Waits for a command that blocked on keys (BLPOP ...) to be served, time out or be
+/// unblocked, after sending the replies so far. As Redis does, further commands the client
+/// sends meanwhile are buffered, not run; a disconnect (or CLIENT KILL, which shuts the socket
+/// down) gives up waiting. Returns the reply to send, None when the client is gone. However it
+/// ends, the client leaves the registry, and an element popped for it is in the reply.
+async fn wait_blocked(
+    server: &Server,
+    client: &mut Client,
+    stream: &mut TcpStream,
+    out: &mut BytesMut,
+    buf: &mut BytesMut,
+    mut blocked: Blocked,
+) -> Option<Reply> {
+    let _counted = BlockedGuard::new(server, client.info.clone());
+    if write_out(server, stream, out).await.is_err() {
+        blocked.cancel(server);
+        return None;
+    }
+    let deadline = blocked.deadline.map(tokio::time::Instant::from_std);
+    let qbuf_limit = server.config.read().client_query_buffer_limit as usize;
+    loop {
+        let end = tokio::select! {
+            biased;
+            woken = &mut blocked.rx => BlockEnd::Woken(woken),
+            _ = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            } => BlockEnd::TimedOut,
+            ready = stream.readable() => BlockEnd::Readable(ready),
+        };
+        match end {
+            BlockEnd::Woken(woken) => {
+                server.blocking.deregister(&blocked.waiter);
+                return Some(wake_reply(woken.ok()));
+            }
+            BlockEnd::TimedOut => {
+                let woken = blocked.cancel(server);
+                return Some(wake_reply(woken));
+            }
+            BlockEnd::Readable(Err(_)) => {
+                blocked.cancel(server);
+                return None;
+            }
+            BlockEnd::Readable(Ok(())) => {
+                if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+                    buf.reserve(READ_CHUNK);
+                }
+                match stream.try_read_buf(buf) {
+                    Ok(0) => {
+                        blocked.cancel(server);
+                        return None;
+                    }
+                    Ok(n) => {
+                        server
+                            .stats
+                            .net_input_bytes
+                            .fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => {
+                        blocked.cancel(server);
+                        return None;
+                    }
+                }
+                note_query_buf(client, buf);
+                // Input keeps being buffered while blocked, within the same limit as ever.
+                if client.info.is_killed() || buf.len() > qbuf_limit {
+                    blocked.cancel(server);
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// The reply of a blocked command from what woke it (None: it timed out).
+fn wake_reply(woken: Option<Wake>) -> Reply {
+    match woken {
+        Some(Wake::Reply(reply)) => reply,
+        Some(Wake::Unblock { error: true }) => Reply::error(UNBLOCKED),
+        // The timeout reply of every list and sorted set blocking command.
+        Some(Wake::Unblock { error: false }) | None => Reply::NilArray,
+    }
+}
+
 fn note_query_buf(client: &Client, buf: &BytesMut) {
     client.info.query_buf.store(buf.len(), Ordering::Relaxed);
     client
@@ -291,7 +400,7 @@ fn note_query_buf(client: &Client, buf: &BytesMut) {
 }
 
 /// Marks a client blocked, and counts it in `blocked_clients`, while it waits for a CLIENT
-/// PAUSE to end.
+/// PAUSE to end or for keys (BLPOP ...).
 struct BlockedGuard<'a>(&'a Server, Arc<ClientInfo>);
 
 impl<'a> BlockedGuard<'a> {

@@ -5,6 +5,7 @@
 //! task on the current tokio runtime and returns a [`ServerHandle`]; the binary and the in-process
 //! tests use the same path.
 
+pub mod blocking;
 pub mod clients;
 pub mod connection;
 pub mod io_pool;
@@ -36,6 +37,8 @@ pub struct Server {
     pub clients: ClientRegistry,
     pub stats: Stats,
     pub pause: Pause,
+    /// Clients blocked on keys (BLPOP and friends).
+    pub blocking: blocking::Blocking,
     pub started: Instant,
     pub started_unix_ms: u64,
     pub run_id: String,
@@ -58,6 +61,8 @@ pub struct Server {
     requires_auth: AtomicBool,
     /// `lfu-log-factor << 32 | lfu-decay-time`, read on every command without the config lock.
     lfu_params: AtomicU64,
+    /// `list-max-listpack-size`, read by every list write without the config lock.
+    list_fill: AtomicI64,
     /// Unix µs minus monotonic µs since `started`; see [`Server::unix_ms_at`]. Kept in µs so
     /// that truncating both readings to ms cannot put the server's clock behind the wall clock
     /// (a client's `PXAT now+10000` must never read back as a PTTL above 10000).
@@ -76,12 +81,14 @@ impl Server {
         let port = config.port as u64;
         let lfu = lfu_params(&config);
         crate::types::limits::install(config.limits);
+        let list_fill = config.list_max_listpack_size;
         Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
             clients: ClientRegistry::default(),
             stats: Stats::new(CommandTable::get().len()),
             pause: Pause::default(),
+            blocking: blocking::Blocking::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),
@@ -94,9 +101,15 @@ impl Server {
             io: std::sync::OnceLock::new(),
             requires_auth: AtomicBool::new(requires_auth),
             lfu_params: AtomicU64::new(lfu),
+            list_fill: AtomicI64::new(list_fill),
             wall_offset_us: AtomicI64::new(unix_us() as i64),
             shutdown: watch::channel(false).0,
         }
+    }
+
+    /// `list-max-listpack-size` (the list encoding limit).
+    pub fn list_fill(&self) -> i64 {
+        self.list_fill.load(Ordering::Relaxed)
     }
 
     pub fn requires_auth(&self) -> bool {
@@ -110,6 +123,8 @@ impl Server {
             .store(!c.requirepass.is_empty(), Ordering::Relaxed);
         self.lfu_params.store(lfu_params(&c), Ordering::Relaxed);
         crate::types::limits::install(c.limits);
+        self.list_fill
+            .store(c.list_max_listpack_size, Ordering::Relaxed);
         crate::logging::set_level(c.loglevel);
     }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{HashValue, SetValue, Value};
+use super::{HashValue, ListValue, SetValue, Value};
 
 /// The format version this code writes (and the only one it reads so far).
 pub const FORMAT_VERSION: u8 = 1;
@@ -81,6 +81,17 @@ pub fn encode(value: &Value, out: &mut Vec<u8>) {
             out.push(tag::STRING);
             out.extend_from_slice(s);
         }
+        Value::List(list) => {
+            out.push(tag::LIST);
+            out.push(match list.encoding() {
+                "quicklist" => enc::QUICKLIST,
+                _ => enc::LISTPACK,
+            });
+            put_varint(out, list.len() as u64);
+            for e in list.iter() {
+                put_bytes(out, e);
+            }
+        }
         Value::Set(set) => {
             out.push(tag::SET);
             out.push(match set.encoding() {
@@ -124,6 +135,18 @@ pub fn decode(record: &[u8]) -> Result<Value, DecodeError> {
     }
     let value = match r.byte()? {
         tag::STRING => return Ok(Value::Str(Bytes::copy_from_slice(r.0))),
+        tag::LIST => {
+            let code = r.byte()?;
+            if code != enc::LISTPACK && code != enc::QUICKLIST {
+                return Err(DecodeError::UnknownEncoding(code));
+            }
+            let n = r.count(1)?;
+            let mut items = std::collections::VecDeque::with_capacity(n);
+            for _ in 0..n {
+                items.push_back(Bytes::copy_from_slice(r.bytes()?));
+            }
+            Value::List(Arc::new(ListValue::restore(items, code == enc::QUICKLIST)))
+        }
         tag::SET => {
             let code = r.byte()?;
             if code > enc::HASHTABLE {
@@ -239,6 +262,12 @@ mod tests {
     fn value() -> impl Strategy<Value = Value> {
         prop_oneof![
             proptest::collection::vec(any::<u8>(), 0..300).prop_map(|s| Value::Str(s.into())),
+            (proptest::collection::vec(member(), 1..200), any::<bool>()).prop_map(
+                |(es, quicklist)| {
+                    let items = es.into_iter().map(Bytes::from).collect();
+                    Value::List(Arc::new(ListValue::restore(items, quicklist)))
+                }
+            ),
             proptest::collection::vec(member(), 1..200).prop_map(|ms| {
                 let mut set = SetValue::with_hint(&ms[0], ms.len());
                 for m in &ms {

@@ -8,9 +8,11 @@ use bytes::Bytes;
 pub mod codec;
 pub mod hash;
 pub mod limits;
+pub mod list;
 pub mod set;
 
 pub use hash::HashValue;
+pub use list::ListValue;
 pub use set::SetValue;
 
 /// A key's value. Strings are reference-counted `Bytes`: a reader clones the handle, a writer
@@ -21,6 +23,7 @@ pub enum Value {
     Str(Bytes),
     Hash(Arc<HashValue>),
     Set(Arc<SetValue>),
+    List(Arc<ListValue>),
 }
 
 /// The type names TYPE and SCAN ... TYPE use.
@@ -33,12 +36,13 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::List(_) => "list",
         }
     }
 
     /// The name OBJECT ENCODING reports, following Redis's rules for strings: `int` for a
     /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above; for hashes and sets see
-    /// [`HashValue::encoding`] and [`SetValue::encoding`].
+    /// [`HashValue::encoding`], [`SetValue::encoding`] and [`ListValue::encoding`].
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => {
@@ -52,7 +56,14 @@ impl Value {
             }
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
         }
+    }
+
+    /// True for the types blocking commands wait for (lists; sorted sets later): creating such
+    /// a key may serve blocked clients.
+    pub fn wakes_blocked(&self) -> bool {
+        matches!(self, Value::List(_))
     }
 
     /// Approximate heap bytes held by the value (for MEMORY USAGE and the memory budget).
@@ -61,6 +72,7 @@ impl Value {
             Value::Str(s) => s.len(),
             Value::Hash(h) => h.data_len(),
             Value::Set(s) => s.data_len(),
+            Value::List(l) => l.data_len(),
         }
     }
 
@@ -72,6 +84,7 @@ impl Value {
             Value::Str(s) => alloc_size(s.len()),
             Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => s.heap_bytes(),
+            Value::List(l) => l.heap_bytes(),
         }
     }
 }
