@@ -58,11 +58,19 @@ pub struct Server {
     requires_auth: AtomicBool,
     /// `lfu-log-factor << 32 | lfu-decay-time`, read on every command without the config lock.
     lfu_params: AtomicU64,
+    /// `zset-max-listpack-entries << 32 | zset-max-listpack-value`, read by every sorted-set
+    /// write without the config lock.
+    zset_limits: AtomicU64,
     /// Unix µs minus monotonic µs since `started`; see [`Server::unix_ms_at`]. Kept in µs so
     /// that truncating both readings to ms cannot put the server's clock behind the wall clock
     /// (a client's `PXAT now+10000` must never read back as a PTTL above 10000).
     wall_offset_us: AtomicI64,
     shutdown: watch::Sender<bool>,
+}
+
+fn zset_limits(c: &Config) -> u64 {
+    (c.zset_max_listpack_entries.min(u32::MAX as u64) << 32)
+        | c.zset_max_listpack_value.min(u32::MAX as u64)
 }
 
 fn lfu_params(c: &Config) -> u64 {
@@ -75,6 +83,7 @@ impl Server {
         let requires_auth = !config.requirepass.is_empty();
         let port = config.port as u64;
         let lfu = lfu_params(&config);
+        let zset = zset_limits(&config);
         Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
@@ -93,6 +102,7 @@ impl Server {
             io: std::sync::OnceLock::new(),
             requires_auth: AtomicBool::new(requires_auth),
             lfu_params: AtomicU64::new(lfu),
+            zset_limits: AtomicU64::new(zset),
             wall_offset_us: AtomicI64::new(unix_us() as i64),
             shutdown: watch::channel(false).0,
         }
@@ -108,7 +118,17 @@ impl Server {
         self.requires_auth
             .store(!c.requirepass.is_empty(), Ordering::Relaxed);
         self.lfu_params.store(lfu_params(&c), Ordering::Relaxed);
+        self.zset_limits.store(zset_limits(&c), Ordering::Relaxed);
         crate::logging::set_level(c.loglevel);
+    }
+
+    /// The sorted-set listpack limits OBJECT ENCODING follows.
+    pub fn zset_limits(&self) -> crate::types::zset::Limits {
+        let v = self.zset_limits.load(Ordering::Relaxed);
+        crate::types::zset::Limits {
+            entries: (v >> 32) as usize,
+            value: (v & u32::MAX as u64) as usize,
+        }
     }
 
     /// Unix milliseconds at the monotonic instant `at`, from the offset cron keeps in step with

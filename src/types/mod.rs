@@ -1,4 +1,4 @@
-//! Value types held by keys: strings, hashes and sets so far; later issues add the other collection
+//! Value types held by keys: strings, hashes, sets and sorted sets so far; later issues add the other collection
 //! types and their compact binary encodings (docs/FORMAT.md).
 
 use std::sync::Arc;
@@ -7,9 +7,11 @@ use bytes::Bytes;
 
 pub mod hash;
 pub mod set;
+pub mod zset;
 
 pub use hash::HashValue;
 pub use set::SetValue;
+pub use zset::ZSetValue;
 
 /// A key's value. Strings are reference-counted `Bytes`: a reader clones the handle, a writer
 /// that finds the buffer shared copies it first (copy-on-write). Collections sit behind an
@@ -19,6 +21,7 @@ pub enum Value {
     Str(Bytes),
     Hash(Arc<HashValue>),
     Set(Arc<SetValue>),
+    ZSet(Arc<ZSetValue>),
 }
 
 /// The type names TYPE and SCAN ... TYPE use.
@@ -31,12 +34,13 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
     /// The name OBJECT ENCODING reports, following Redis's rules for strings: `int` for a
-    /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above; for hashes and sets see
-    /// [`HashValue::encoding`] and [`SetValue::encoding`].
+    /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above; for hashes, sets and sorted
+    /// sets see [`HashValue::encoding`], [`SetValue::encoding`] and [`ZSetValue::encoding`].
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => {
@@ -50,6 +54,7 @@ impl Value {
             }
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -59,6 +64,7 @@ impl Value {
             Value::Str(s) => s.len(),
             Value::Hash(h) => h.data_len(),
             Value::Set(s) => s.data_len(),
+            Value::ZSet(z) => z.data_len(),
         }
     }
 
@@ -70,6 +76,7 @@ impl Value {
             Value::Str(s) => alloc_size(s.len()),
             Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => s.heap_bytes(),
+            Value::ZSet(z) => z.heap_bytes(),
         }
     }
 }

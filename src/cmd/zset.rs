@@ -1,0 +1,1476 @@
+//! Sorted-set commands: ZADD ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ZCOUNT ZLEXCOUNT
+//! ZRANGE ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZRANGESTORE
+//! ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZUNION ZINTER
+//! ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD ZSCAN.
+//!
+//! A sorted set is `Value::ZSet(Arc<ZSetValue>)` (src/types/zset.rs, an order-statistics tree
+//! plus a member index), so every range is found by rank in O(log n) and then walked. Reads
+//! borrow it under the shard lock; writes `peek` first (a refused or no-op write leaves the key's
+//! version alone, as WATCH observes), then change it through `Arc::make_mut`; a set left empty is
+//! removed and a STORE with an empty result deletes its destination, with Redis's keyspace
+//! events. The union/intersection family accepts plain sets as inputs (every member scoring 1).
+//! Replies follow Redis 7.2's shapes: scores are RESP3 doubles, and member/score lists are flat
+//! in RESP2 and nested pairs in RESP3 where Redis nests them (ZRANGE and friends, ZUNION/ZINTER/
+//! ZDIFF, ZRANDMEMBER, ZPOP with a count, ZMPOP), flat in ZSCAN. [`op_pop`] and the pop reply
+//! builders are public for the blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rand::seq::index::sample;
+use rand::Rng;
+
+use super::args::{float, int, is, parse_float};
+use super::keys::parse_cursor;
+use super::{flags::*, CommandSpec, Ctx, KeySpec};
+use crate::error::{CmdError, CmdResult};
+use crate::glob;
+use crate::keyspace::events::class;
+use crate::keyspace::{Entry, Locked};
+use crate::protocol::{Protocol, Reply};
+use crate::types::zset::{Inserted, Limits};
+use crate::types::{SetValue, Value, ZSetValue};
+
+const NOT_FLOAT_RANGE: &str = "ERR min or max is not a float";
+const NOT_LEX_RANGE: &str = "ERR min or max not valid string range item";
+const NAN_SCORE: &str = "ERR resulting score is not a number (NaN)";
+const POSITIVE: &str = "ERR value is out of range, must be positive";
+/// Most picks ZRANDMEMBER with a negative count returns (the reply is built before it is sent,
+/// so a count no client could use is refused, as SRANDMEMBER does).
+const MAX_REPEATED_PICKS: u64 = 1 << 24;
+
+/// The sorted set stored in `entry`, or WRONGTYPE.
+pub fn as_zset(entry: &Entry) -> CmdResult<&Arc<ZSetValue>> {
+    match &entry.value {
+        Value::ZSet(z) => Ok(z),
+        _ => Err(CmdError::wrongtype()),
+    }
+}
+
+/// The sorted set at `key` for reading (an access, a hit or a miss), None when missing.
+fn read<'a>(ks: &'a mut Locked, db: usize, key: &[u8]) -> CmdResult<Option<&'a Arc<ZSetValue>>> {
+    match ks.get(db, key) {
+        Some(e) => Ok(Some(as_zset(e)?)),
+        None => Ok(None),
+    }
+}
+
+/// The sorted set at `key` without recording an access (a write's checks), None when missing.
+fn peek<'a>(ks: &'a mut Locked, db: usize, key: &[u8]) -> CmdResult<Option<&'a Arc<ZSetValue>>> {
+    match ks.peek(db, key) {
+        Some(e) => Ok(Some(as_zset(e)?)),
+        None => Ok(None),
+    }
+}
+
+/// Applies `f` to the existing sorted set at `key` (type already checked) and removes the key,
+/// with a "del" event, when `f` leaves it empty. None when the key is missing.
+fn modify<R>(
+    ks: &mut Locked,
+    db: usize,
+    key: &[u8],
+    f: impl FnOnce(&mut ZSetValue) -> R,
+) -> Option<R> {
+    let entry = ks.get_mut(db, key)?;
+    let Value::ZSet(z) = &mut entry.value else {
+        return None;
+    };
+    let z = Arc::make_mut(z);
+    let r = f(z);
+    if z.is_empty() {
+        ks.remove(db, key);
+        ks.notify(class::GENERIC, "del", db, key);
+    }
+    Some(r)
+}
+
+/// Stores a STORE command's result at `dst` (replacing whatever was there, TTL included) with
+/// `event`, or deletes `dst` (with "del" when it existed) when the result is empty. Returns
+/// its size.
+fn store(ks: &mut Locked, db: usize, dst: &[u8], z: ZSetValue, event: &'static str) -> usize {
+    let n = z.len();
+    if n == 0 {
+        if ks.remove(db, dst).is_some() {
+            ks.notify(class::GENERIC, "del", db, dst);
+        }
+    } else {
+        ks.set(db, dst, Value::ZSet(Arc::new(z)), 0);
+        ks.notify(class::ZSET, event, db, dst);
+    }
+    n
+}
+
+fn bulk(b: &Bytes) -> Reply {
+    Reply::Bulk(super::strings::share_or_copy(b))
+}
+
+/// Members with their scores: `[m, s, m, s]` in RESP2; in RESP3 `[[m, s], ...]` when `nest`
+/// (a flat list otherwise). Without scores, just the members.
+pub fn pairs_reply(items: &[(Bytes, f64)], withscores: bool, nest: bool, proto: Protocol) -> Reply {
+    if !withscores {
+        return Reply::Array(items.iter().map(|(m, _)| bulk(m)).collect());
+    }
+    if nest && proto == Protocol::Resp3 {
+        return Reply::Array(
+            items
+                .iter()
+                .map(|(m, s)| Reply::Array(vec![bulk(m), Reply::Double(*s)]))
+                .collect(),
+        );
+    }
+    let mut out = Vec::with_capacity(items.len() * 2);
+    for (m, s) in items {
+        out.push(bulk(m));
+        out.push(Reply::Double(*s));
+    }
+    Reply::Array(out)
+}
+
+/// A score bound pair as ZRANGEBYSCORE takes it: `1.5`, `(1.5` (exclusive), `-inf`, `+inf`.
+#[derive(Clone, Copy, Debug)]
+struct ScoreRange {
+    min: f64,
+    minex: bool,
+    max: f64,
+    maxex: bool,
+}
+
+fn parse_score_bound(arg: &[u8]) -> Option<(f64, bool)> {
+    match arg.first() {
+        Some(b'(') => parse_float(&arg[1..]).map(|v| (v, true)),
+        _ => parse_float(arg).map(|v| (v, false)),
+    }
+}
+
+impl ScoreRange {
+    fn parse(min: &[u8], max: &[u8]) -> CmdResult<ScoreRange> {
+        let err = || CmdError::new(NOT_FLOAT_RANGE);
+        let (min, minex) = parse_score_bound(min).ok_or_else(err)?;
+        let (max, maxex) = parse_score_bound(max).ok_or_else(err)?;
+        Ok(ScoreRange {
+            min,
+            minex,
+            max,
+            maxex,
+        })
+    }
+
+    /// The ranks `start..end` of the members inside the range.
+    fn span(&self, z: &ZSetValue) -> (usize, usize) {
+        let start = z.rank_of_score(self.min, !self.minex);
+        let end = z.rank_of_score(self.max, self.maxex);
+        (start, end.max(start))
+    }
+}
+
+/// One end of a lex range: `-`, `+`, `[member` (inclusive) or `(member` (exclusive).
+#[derive(Clone, Debug)]
+enum LexBound {
+    Min,
+    Max,
+    Incl(Bytes),
+    Excl(Bytes),
+}
+
+impl LexBound {
+    fn parse(arg: &Bytes) -> CmdResult<LexBound> {
+        match arg.first() {
+            Some(b'-') if arg.len() == 1 => Ok(LexBound::Min),
+            Some(b'+') if arg.len() == 1 => Ok(LexBound::Max),
+            Some(b'[') => Ok(LexBound::Incl(arg.slice(1..))),
+            Some(b'(') => Ok(LexBound::Excl(arg.slice(1..))),
+            _ => Err(CmdError::new(NOT_LEX_RANGE)),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct LexRange {
+    min: LexBound,
+    max: LexBound,
+}
+
+impl LexRange {
+    fn parse(min: &Bytes, max: &Bytes) -> CmdResult<LexRange> {
+        Ok(LexRange {
+            min: LexBound::parse(min)?,
+            max: LexBound::parse(max)?,
+        })
+    }
+
+    /// The ranks `start..end` of the members inside the range (members of equal scores, as
+    /// Redis assumes for lex ranges).
+    fn span(&self, z: &ZSetValue) -> (usize, usize) {
+        let start = match &self.min {
+            LexBound::Min => 0,
+            LexBound::Max => z.len(),
+            LexBound::Incl(b) => z.rank_of_lex(b, true),
+            LexBound::Excl(b) => z.rank_of_lex(b, false),
+        };
+        let end = match &self.max {
+            LexBound::Min => 0,
+            LexBound::Max => z.len(),
+            LexBound::Incl(b) => z.rank_of_lex(b, false),
+            LexBound::Excl(b) => z.rank_of_lex(b, true),
+        };
+        (start, end.max(start))
+    }
+}
+
+/// Redis's rank range normalisation (negative indices count from the end): the ranks
+/// `start..end`, empty when out of range.
+fn rank_span(start: i64, stop: i64, len: usize) -> (usize, usize) {
+    let len = len as i64;
+    let mut start = if start < 0 { len + start } else { start };
+    let mut stop = if stop < 0 { len + stop } else { stop };
+    if start < 0 {
+        start = 0;
+    }
+    if start > stop || start >= len {
+        return (0, 0);
+    }
+    if stop >= len {
+        stop = len - 1;
+    }
+    (start as usize, stop as usize + 1)
+}
+
+/// The members at ranks `start..end`, ascending, or descending from `end - 1` with `rev`; with
+/// `offset` and `limit` (negative: no limit) applied in that direction.
+fn collect_span(
+    z: &ZSetValue,
+    (start, end): (usize, usize),
+    rev: bool,
+    offset: usize,
+    limit: i64,
+) -> Vec<(Bytes, f64)> {
+    let avail = (end - start).saturating_sub(offset);
+    let n = if limit < 0 {
+        avail
+    } else {
+        avail.min(limit as usize)
+    };
+    if n == 0 {
+        return Vec::new();
+    }
+    let first = if rev {
+        end - 1 - offset
+    } else {
+        start + offset
+    };
+    z.iter_from(first, rev)
+        .take(n)
+        .map(|(m, s)| (m.clone(), s))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZADD / ZINCRBY / ZREM
+
+#[derive(Clone, Copy, Default)]
+struct AddFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+    incr: bool,
+}
+
+/// What one ZADD element does to the set as it is: nothing (NX, XX, GT, LT refused it), keeps
+/// the score, adds the member, or changes its score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum AddOutcome {
+    Nop,
+    Same(f64),
+    Add(f64),
+    Update(f64),
+}
+
+fn add_outcome(
+    z: Option<&ZSetValue>,
+    member: &[u8],
+    score: f64,
+    f: AddFlags,
+) -> CmdResult<AddOutcome> {
+    match z.and_then(|z| z.score(member)) {
+        Some(cur) => {
+            if f.nx {
+                return Ok(AddOutcome::Nop);
+            }
+            let new = if f.incr { cur + score } else { score };
+            if new.is_nan() {
+                return Err(CmdError::new(NAN_SCORE));
+            }
+            if (f.lt && new >= cur) || (f.gt && new <= cur) {
+                return Ok(AddOutcome::Nop);
+            }
+            Ok(if new == cur {
+                AddOutcome::Same(new)
+            } else {
+                AddOutcome::Update(new)
+            })
+        }
+        None if f.xx => Ok(AddOutcome::Nop),
+        None => Ok(AddOutcome::Add(score)),
+    }
+}
+
+/// The counts ZADD replies with, and the last element's resulting score (ZADD INCR).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AddResult {
+    pub added: usize,
+    pub updated: usize,
+    /// The final score of the last element, when it was processed (not refused by a flag).
+    pub score: Option<f64>,
+}
+
+/// ZADD's data operation: applies the (score, member) pairs in order with the flags, creating
+/// the key when missing (unless XX). Emits "zadd" (or "zincr") when something changed.
+fn op_zadd(
+    ks: &mut Locked,
+    db: usize,
+    key: &[u8],
+    pairs: &[(f64, &Bytes)],
+    f: AddFlags,
+    limits: Limits,
+) -> CmdResult<AddResult> {
+    let mut res = AddResult::default();
+    let existing = peek(ks, db, key)?;
+    if existing.is_none() && f.xx {
+        return Ok(res);
+    }
+    // A call that changes nothing is not a write (the key's version stays): each element is
+    // then a no-op against the set as it is, so evaluate them all there first.
+    if let Some(z) = existing {
+        let mut changes = false;
+        for (score, member) in pairs {
+            match add_outcome(Some(z), member, *score, f)? {
+                AddOutcome::Nop => {}
+                AddOutcome::Same(s) => res.score = Some(s),
+                _ => changes = true,
+            }
+        }
+        if !changes {
+            return Ok(res);
+        }
+        res.score = None;
+    }
+    let apply = |z: &mut ZSetValue| -> CmdResult<AddResult> {
+        let mut res = AddResult::default();
+        for (score, member) in pairs {
+            let outcome = add_outcome(Some(z), member, *score, f)?;
+            res.score = match outcome {
+                AddOutcome::Nop => None,
+                AddOutcome::Same(s) => Some(s),
+                AddOutcome::Add(s) | AddOutcome::Update(s) => {
+                    match z.insert(member, s, limits) {
+                        Inserted::Added => res.added += 1,
+                        Inserted::Updated => res.updated += 1,
+                        Inserted::Unchanged => {}
+                    }
+                    Some(s)
+                }
+            };
+        }
+        Ok(res)
+    };
+    let res = if existing.is_some() {
+        match modify(ks, db, key, |z| {
+            z.reserve_hint(pairs.len(), limits);
+            apply(z)
+        }) {
+            Some(r) => r?,
+            None => return Ok(res),
+        }
+    } else {
+        let mut z = ZSetValue::with_hint(pairs.len(), pairs[0].1.len(), limits);
+        let r = apply(&mut z)?;
+        if !z.is_empty() {
+            ks.set(db, key, Value::ZSet(Arc::new(z)), 0);
+        }
+        r
+    };
+    if res.added + res.updated > 0 {
+        let event = if f.incr { "zincr" } else { "zadd" };
+        ks.notify(class::ZSET, event, db, key);
+    }
+    Ok(res)
+}
+
+fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> CmdResult<Reply> {
+    let args = ctx.args;
+    let mut i = 2;
+    let mut ch = false;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "NX") {
+            f.nx = true;
+        } else if is(a, "XX") {
+            f.xx = true;
+        } else if is(a, "CH") {
+            ch = true;
+        } else if is(a, "INCR") {
+            f.incr = true;
+        } else if is(a, "GT") {
+            f.gt = true;
+        } else if is(a, "LT") {
+            f.lt = true;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    let rest = &args[i..];
+    if rest.is_empty() || rest.len() % 2 != 0 {
+        return Err(CmdError::syntax());
+    }
+    if f.nx && f.xx {
+        return Err(CmdError::new(
+            "ERR XX and NX options at the same time are not compatible",
+        ));
+    }
+    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+        return Err(CmdError::new(
+            "ERR GT, LT, and/or NX options at the same time are not compatible",
+        ));
+    }
+    if f.incr && rest.len() > 2 {
+        return Err(CmdError::new(
+            "ERR INCR option supports a single increment-element pair",
+        ));
+    }
+    let pairs = rest
+        .chunks(2)
+        .map(|p| Ok((float(&p[0])?, &p[1])))
+        .collect::<CmdResult<Vec<_>>>()?;
+    let db = ctx.db();
+    let limits = ctx.server.zset_limits();
+    let res = op_zadd(ctx.ks, db, &args[1], &pairs, f, limits)?;
+    Ok(if f.incr {
+        res.score.map_or(Reply::Nil, Reply::Double)
+    } else if ch {
+        Reply::Int((res.added + res.updated) as i64)
+    } else {
+        Reply::Int(res.added as i64)
+    })
+}
+
+fn cmd_zadd(ctx: &mut Ctx) -> CmdResult<Reply> {
+    zadd_generic(ctx, AddFlags::default())
+}
+
+fn cmd_zincrby(ctx: &mut Ctx) -> CmdResult<Reply> {
+    zadd_generic(
+        ctx,
+        AddFlags {
+            incr: true,
+            ..AddFlags::default()
+        },
+    )
+}
+
+fn cmd_zrem(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let key = &ctx.args[1];
+    let members = &ctx.args[2..];
+    let Some(z) = peek(ctx.ks, db, key)? else {
+        return Ok(Reply::Int(0));
+    };
+    if !members.iter().any(|m| z.contains(m)) {
+        return Ok(Reply::Int(0));
+    }
+    // Something is removed: "zrem" goes out before the "del" of an emptied key, as in Redis.
+    ctx.ks.notify(class::ZSET, "zrem", db, key);
+    let n = modify(ctx.ks, db, key, |z| {
+        members.iter().filter(|m| z.remove(m).is_some()).count()
+    })
+    .unwrap_or(0);
+    Ok(Reply::Int(n as i64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads of single members
+
+fn cmd_zcard(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let z = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Int(z.map_or(0, |z| z.len()) as i64))
+}
+
+fn cmd_zscore(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let z = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(z.and_then(|z| z.score(&ctx.args[2]))
+        .map_or(Reply::Nil, Reply::Double))
+}
+
+fn cmd_zmscore(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let db = ctx.db();
+    let z = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Array(
+        ctx.args[2..]
+            .iter()
+            .map(|m| z.and_then(|z| z.score(m)).map_or(Reply::Nil, Reply::Double))
+            .collect(),
+    ))
+}
+
+fn zrank_generic(ctx: &mut Ctx, rev: bool) -> CmdResult<Reply> {
+    let argc = ctx.args.len();
+    if argc > 4 {
+        return Err(CmdError::arity(ctx.spec.name));
+    }
+    let withscore = argc == 4;
+    if withscore && !is(&ctx.args[3], "WITHSCORE") {
+        return Err(CmdError::syntax());
+    }
+    let db = ctx.db();
+    let z = read(ctx.ks, db, &ctx.args[1])?;
+    let found = z.and_then(|z| {
+        z.rank(&ctx.args[2])
+            .map(|(r, s)| (if rev { z.len() - 1 - r } else { r }, s))
+    });
+    Ok(match (found, withscore) {
+        (Some((r, _)), false) => Reply::Int(r as i64),
+        (Some((r, s)), true) => Reply::Array(vec![Reply::Int(r as i64), Reply::Double(s)]),
+        (None, false) => Reply::Nil,
+        (None, true) => Reply::NilArray,
+    })
+}
+
+fn cmd_zrank(ctx: &mut Ctx) -> CmdResult<Reply> {
+    zrank_generic(ctx, false)
+}
+
+fn cmd_zrevrank(ctx: &mut Ctx) -> CmdResult<Reply> {
+    zrank_generic(ctx, true)
+}
+
+fn cmd_zcount(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let range = ScoreRange::parse(&ctx.args[2], &ctx.args[3])?;
+    let db = ctx.db();
+    let z = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Int(z.map_or(0, |z| {
+        let (s, e) = range.span(z);
+        e - s
+    }) as i64))
+}
+
+fn cmd_zlexcount(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let range = LexRange::parse(&ctx.args[2], &ctx.args[3])?;
+    let db = ctx.db();
+    let z = read(ctx.ks, db, &ctx.args[1])?;
+    Ok(Reply::Int(z.map_or(0, |z| {
+        let (s, e) = range.span(z);
+        e - s
+    }) as i64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZRANGE and friends
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RangeKind {
+    Auto,
+    Rank,
+    Score,
+    Lex,
+}
+
+/// A parsed ZRANGE-family request.
+struct RangeRequest {
+    kind: RangeKind,
+    rev: bool,
+    withscores: bool,
+    offset: i64,
+    limit: i64,
+    min: Bytes,
+    max: Bytes,
+}
+
+/// Parses `<min> <max> [BYSCORE|BYLEX] [REV] [WITHSCORES] [LIMIT offset count]` starting at
+/// `key_at + 1`, as Redis's `zrangeGenericCommand` does; `kind` and `rev` fixed by the command
+/// name unless `Auto`/None.
+fn parse_range(
+    args: &[Bytes],
+    key_at: usize,
+    store: bool,
+    mut kind: RangeKind,
+    rev: Option<bool>,
+) -> CmdResult<RangeRequest> {
+    let mut req = RangeRequest {
+        kind,
+        rev: rev.unwrap_or(false),
+        withscores: false,
+        offset: 0,
+        limit: -1,
+        min: args[key_at + 1].clone(),
+        max: args[key_at + 2].clone(),
+    };
+    let mut has_limit = false;
+    let mut j = key_at + 3;
+    while j < args.len() {
+        let left = args.len() - j - 1;
+        let a = &args[j];
+        if !store && is(a, "WITHSCORES") {
+            req.withscores = true;
+        } else if is(a, "LIMIT") && left >= 2 {
+            req.offset = int(&args[j + 1])?;
+            req.limit = int(&args[j + 2])?;
+            has_limit = true;
+            j += 2;
+        } else if rev.is_none() && is(a, "REV") {
+            req.rev = true;
+        } else if kind == RangeKind::Auto && is(a, "BYLEX") {
+            kind = RangeKind::Lex;
+        } else if kind == RangeKind::Auto && is(a, "BYSCORE") {
+            kind = RangeKind::Score;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        j += 1;
+    }
+    if kind == RangeKind::Auto {
+        kind = RangeKind::Rank;
+    }
+    req.kind = kind;
+    if has_limit && req.limit != -1 && kind == RangeKind::Rank {
+        return Err(CmdError::new(
+            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        ));
+    }
+    if req.withscores && kind == RangeKind::Lex {
+        return Err(CmdError::new(
+            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
+        ));
+    }
+    if req.rev && kind != RangeKind::Rank {
+        // The range is given as max, min.
+        std::mem::swap(&mut req.min, &mut req.max);
+    }
+    Ok(req)
+}
+
+/// The members a parsed range selects (missing key: none). Errors are the range's parse errors,
+/// reported before the key is looked at, as in Redis.
+enum ParsedRange {
+    Rank(i64, i64),
+    Score(ScoreRange),
+    Lex(LexRange),
+}
+
+fn parsed(req: &RangeRequest) -> CmdResult<ParsedRange> {
+    Ok(match req.kind {
+        RangeKind::Score => ParsedRange::Score(ScoreRange::parse(&req.min, &req.max)?),
+        RangeKind::Lex => ParsedRange::Lex(LexRange::parse(&req.min, &req.max)?),
+        _ => ParsedRange::Rank(int(&req.min)?, int(&req.max)?),
+    })
+}
+
+fn select_range(z: &ZSetValue, req: &RangeRequest, range: &ParsedRange) -> Vec<(Bytes, f64)> {
+    let span = match range {
+        ParsedRange::Rank(start, stop) => {
+            let (s, e) = rank_span(*start, *stop, z.len());
+            // ZREVRANGE's indices count from the highest score.
+            let span = if req.rev {
+                (z.len() - e, z.len() - s)
+            } else {
+                (s, e)
+            };
+            return if span.0 >= span.1 {
+                Vec::new()
+            } else {
+                collect_span(z, span, req.rev, 0, -1)
+            };
+        }
+        ParsedRange::Score(r) => r.span(z),
+        ParsedRange::Lex(r) => r.span(z),
+    };
+    if req.offset < 0 || (req.offset > 0 && req.offset as u64 >= z.len() as u64) {
+        return Vec::new();
+    }
+    collect_span(z, span, req.rev, req.offset as usize, req.limit)
+}
+
+fn range_read(ctx: &mut Ctx, kind: RangeKind, rev: Option<bool>) -> CmdResult<Reply> {
+    let req = parse_range(ctx.args, 1, false, kind, rev)?;
+    let range = parsed(&req)?;
+    let db = ctx.db();
+    let proto = ctx.client.protocol;
+    let Some(z) = read(ctx.ks, db, &ctx.args[1])? else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    let items = select_range(z, &req, &range);
+    Ok(pairs_reply(&items, req.withscores, true, proto))
+}
+
+fn cmd_zrange(ctx: &mut Ctx) -> CmdResult<Reply> {
+    range_read(ctx, RangeKind::Auto, None)
+}
+
+fn cmd_zrevrange(ctx: &mut Ctx) -> CmdResult<Reply> {
+    range_read(ctx, RangeKind::Rank, Some(true))
+}
+
+fn cmd_zrangebyscore(ctx: &mut Ctx) -> CmdResult<Reply> {
+    range_read(ctx, RangeKind::Score, Some(false))
+}
+
+fn cmd_zrevrangebyscore(ctx: &mut Ctx) -> CmdResult<Reply> {
+    range_read(ctx, RangeKind::Score, Some(true))
+}
+
+fn cmd_zrangebylex(ctx: &mut Ctx) -> CmdResult<Reply> {
+    range_read(ctx, RangeKind::Lex, Some(false))
+}
+
+fn cmd_zrevrangebylex(ctx: &mut Ctx) -> CmdResult<Reply> {
+    range_read(ctx, RangeKind::Lex, Some(true))
+}
+
+/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count].
+fn cmd_zrangestore(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let req = parse_range(ctx.args, 2, true, RangeKind::Auto, None)?;
+    let range = parsed(&req)?;
+    let db = ctx.db();
+    let limits = ctx.server.zset_limits();
+    let items = match read(ctx.ks, db, &ctx.args[2])? {
+        Some(z) => select_range(z, &req, &range),
+        None => Vec::new(),
+    };
+    // Redis sizes the destination by the range length for a rank range; score and lex ranges
+    // start it as a skiplist (their length is not known in advance).
+    let hint = match req.kind {
+        RangeKind::Rank => items.len(),
+        _ => usize::MAX,
+    };
+    let mut out = ZSetValue::with_hint(hint, 0, limits);
+    for (m, s) in &items {
+        out.insert(m, *s, limits);
+    }
+    let n = store(ctx.ks, db, &ctx.args[1], out, "zrangestore");
+    Ok(Reply::Int(n as i64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZREMRANGEBY*
+
+/// Removes the members at ranks `start..end` of the set at `key`, with `event`; returns how many.
+fn op_remove_span(
+    ks: &mut Locked,
+    db: usize,
+    key: &[u8],
+    span: impl FnOnce(&ZSetValue) -> (usize, usize),
+    event: &'static str,
+) -> CmdResult<usize> {
+    let Some(z) = peek(ks, db, key)? else {
+        return Ok(0);
+    };
+    let (start, end) = span(z);
+    if start >= end {
+        return Ok(0);
+    }
+    let victims: Vec<Bytes> = z
+        .iter_from(start, false)
+        .take(end - start)
+        .map(|(m, _)| m.clone())
+        .collect();
+    ks.notify(class::ZSET, event, db, key);
+    let n = modify(ks, db, key, |z| {
+        victims.iter().filter(|m| z.remove(m).is_some()).count()
+    });
+    Ok(n.unwrap_or(0))
+}
+
+fn cmd_zremrangebyrank(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let (start, stop) = (int(&ctx.args[2])?, int(&ctx.args[3])?);
+    let db = ctx.db();
+    let n = op_remove_span(
+        ctx.ks,
+        db,
+        &ctx.args[1],
+        |z| rank_span(start, stop, z.len()),
+        "zremrangebyrank",
+    )?;
+    Ok(Reply::Int(n as i64))
+}
+
+fn cmd_zremrangebyscore(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let range = ScoreRange::parse(&ctx.args[2], &ctx.args[3])?;
+    let db = ctx.db();
+    let n = op_remove_span(
+        ctx.ks,
+        db,
+        &ctx.args[1],
+        |z| range.span(z),
+        "zremrangebyscore",
+    )?;
+    Ok(Reply::Int(n as i64))
+}
+
+fn cmd_zremrangebylex(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let range = LexRange::parse(&ctx.args[2], &ctx.args[3])?;
+    let db = ctx.db();
+    let n = op_remove_span(
+        ctx.ks,
+        db,
+        &ctx.args[1],
+        |z| range.span(z),
+        "zremrangebylex",
+    )?;
+    Ok(Reply::Int(n as i64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pops
+
+/// Which end a pop takes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Min,
+    Max,
+}
+
+impl Side {
+    fn event(self) -> &'static str {
+        match self {
+            Side::Min => "zpopmin",
+            Side::Max => "zpopmax",
+        }
+    }
+}
+
+/// Pops up to `count` (>= 1) members from the `side` end of the sorted set at `key`, lowest
+/// (or highest) first, with the "zpopmin"/"zpopmax" event (and "del" when the set is emptied).
+/// None when the key is missing; WRONGTYPE when it holds another type. The blocking forms call
+/// this once a key has members.
+pub fn op_pop(
+    ks: &mut Locked,
+    db: usize,
+    key: &[u8],
+    side: Side,
+    count: usize,
+) -> CmdResult<Option<Vec<(Bytes, f64)>>> {
+    let Some(z) = peek(ks, db, key)? else {
+        return Ok(None);
+    };
+    let n = count.min(z.len());
+    if n == 0 {
+        return Ok(Some(Vec::new()));
+    }
+    let start = match side {
+        Side::Min => 0,
+        Side::Max => z.len() - 1,
+    };
+    let popped: Vec<(Bytes, f64)> = z
+        .iter_from(start, side == Side::Max)
+        .take(n)
+        .map(|(m, s)| (m.clone(), s))
+        .collect();
+    ks.notify(class::ZSET, side.event(), db, key);
+    modify(ks, db, key, |z| {
+        for (m, _) in &popped {
+            z.remove(m);
+        }
+    });
+    Ok(Some(popped))
+}
+
+/// ZPOPMIN/ZPOPMAX's reply: a flat `[m, s, ...]`, nested pairs in RESP3 when a count was given.
+pub fn pop_reply(items: &[(Bytes, f64)], counted: bool, proto: Protocol) -> Reply {
+    pairs_reply(items, true, counted, proto)
+}
+
+/// ZMPOP/BZMPOP's reply: `[key, [[m, s], ...]]` in both protocols.
+pub fn mpop_reply(key: &Bytes, items: &[(Bytes, f64)]) -> Reply {
+    Reply::Array(vec![
+        bulk(key),
+        Reply::Array(
+            items
+                .iter()
+                .map(|(m, s)| Reply::Array(vec![bulk(m), Reply::Double(*s)]))
+                .collect(),
+        ),
+    ])
+}
+
+/// BZPOPMIN/BZPOPMAX's reply for one popped member: `[key, member, score]`.
+pub fn bzpop_reply(key: &Bytes, member: &Bytes, score: f64) -> Reply {
+    Reply::Array(vec![bulk(key), bulk(member), Reply::Double(score)])
+}
+
+fn zpop_generic(ctx: &mut Ctx, side: Side) -> CmdResult<Reply> {
+    let argc = ctx.args.len();
+    if argc > 3 {
+        return Err(CmdError::syntax());
+    }
+    let count = if argc == 3 {
+        let n = int(&ctx.args[2]).map_err(|_| CmdError::new(POSITIVE))?;
+        if n < 0 {
+            return Err(CmdError::new(POSITIVE));
+        }
+        Some(n as usize)
+    } else {
+        None
+    };
+    let db = ctx.db();
+    let proto = ctx.client.protocol;
+    if count == Some(0) {
+        // Redis still checks the key's type first.
+        peek(ctx.ks, db, &ctx.args[1])?;
+        return Ok(Reply::Array(Vec::new()));
+    }
+    let items = op_pop(ctx.ks, db, &ctx.args[1], side, count.unwrap_or(1))?.unwrap_or_default();
+    Ok(pop_reply(&items, count.is_some(), proto))
+}
+
+fn cmd_zpopmin(ctx: &mut Ctx) -> CmdResult<Reply> {
+    zpop_generic(ctx, Side::Min)
+}
+
+fn cmd_zpopmax(ctx: &mut Ctx) -> CmdResult<Reply> {
+    zpop_generic(ctx, Side::Max)
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count].
+fn cmd_zmpop(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let args = ctx.args;
+    let numkeys = crate::protocol::parse_i64(&args[1])
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| CmdError::new("ERR numkeys should be greater than 0"))?;
+    let where_at = 2u64.saturating_add(numkeys as u64);
+    if where_at >= args.len() as u64 {
+        return Err(CmdError::syntax());
+    }
+    let where_at = where_at as usize;
+    let side = if is(&args[where_at], "MIN") {
+        Side::Min
+    } else if is(&args[where_at], "MAX") {
+        Side::Max
+    } else {
+        return Err(CmdError::syntax());
+    };
+    let mut count: Option<usize> = None;
+    let mut j = where_at + 1;
+    while j < args.len() {
+        if count.is_none() && is(&args[j], "COUNT") && j + 1 < args.len() {
+            j += 1;
+            let n = crate::protocol::parse_i64(&args[j])
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| CmdError::new("ERR count should be greater than 0"))?;
+            count = Some(n as usize);
+        } else {
+            return Err(CmdError::syntax());
+        }
+        j += 1;
+    }
+    let db = ctx.db();
+    for key in &args[2..where_at] {
+        if let Some(items) = op_pop(ctx.ks, db, key, side, count.unwrap_or(1))? {
+            return Ok(mpop_reply(key, &items));
+        }
+    }
+    Ok(Reply::NilArray)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZRANDMEMBER
+
+fn cmd_zrandmember(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let argc = ctx.args.len();
+    let db = ctx.db();
+    let proto = ctx.client.protocol;
+    if argc == 2 {
+        let Some(z) = read(ctx.ks, db, &ctx.args[1])? else {
+            return Ok(Reply::Nil);
+        };
+        let r = rand::thread_rng().gen_range(0..z.len().max(1));
+        return Ok(z.at(r).map_or(Reply::Nil, |(m, _)| bulk(m)));
+    }
+    let count = int(&ctx.args[2])?;
+    if count == i64::MIN {
+        return Err(CmdError::new(format!(
+            "ERR value is out of range, value must between {} and {}",
+            -i64::MAX,
+            i64::MAX
+        )));
+    }
+    if argc > 4 || (argc == 4 && !is(&ctx.args[3], "WITHSCORES")) {
+        return Err(CmdError::syntax());
+    }
+    let withscores = argc == 4;
+    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Err(CmdError::new("ERR value is out of range"));
+    }
+    if count < 0 && count.unsigned_abs() > MAX_REPEATED_PICKS {
+        return Err(CmdError::new("ERR value is out of range"));
+    }
+    let Some(z) = read(ctx.ks, db, &ctx.args[1])? else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    let len = z.len();
+    let mut rng = rand::thread_rng();
+    let pick = |r: usize| z.at(r).map(|(m, s)| (m.clone(), s));
+    let items: Vec<(Bytes, f64)> = if count < 0 {
+        (0..count.unsigned_abs())
+            .filter_map(|_| pick(rng.gen_range(0..len)))
+            .collect()
+    } else if count as u64 >= len as u64 {
+        z.iter().map(|(m, s)| (m.clone(), s)).collect()
+    } else {
+        sample(&mut rng, len, count as usize)
+            .into_iter()
+            .filter_map(pick)
+            .collect()
+    };
+    Ok(pairs_reply(&items, withscores, true, proto))
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZUNION / ZINTER / ZDIFF and their STORE forms, ZINTERCARD
+
+/// One input of the set operations: a sorted set, or a plain set whose members score 1.
+enum Source {
+    Missing,
+    Z(Arc<ZSetValue>),
+    S(Arc<SetValue>),
+}
+
+impl Source {
+    fn len(&self) -> usize {
+        match self {
+            Source::Missing => 0,
+            Source::Z(z) => z.len(),
+            Source::S(s) => s.len(),
+        }
+    }
+
+    fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            Source::Missing => None,
+            Source::Z(z) => z.score(member),
+            Source::S(s) => s.contains(member).then_some(1.0),
+        }
+    }
+
+    fn for_each(&self, mut f: impl FnMut(&Bytes, f64)) {
+        match self {
+            Source::Missing => {}
+            Source::Z(z) => z.iter().for_each(|(m, s)| f(m, s)),
+            Source::S(s) => s.iter().for_each(|m| f(m, 1.0)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy)]
+enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+fn aggregate(target: &mut f64, val: f64, agg: Aggregate) {
+    match agg {
+        Aggregate::Sum => {
+            *target += val;
+            // inf + -inf: Redis's convention is 0.
+            if target.is_nan() {
+                *target = 0.0;
+            }
+        }
+        Aggregate::Min => {
+            if val < *target {
+                *target = val;
+            }
+        }
+        Aggregate::Max => {
+            if val > *target {
+                *target = val;
+            }
+        }
+    }
+}
+
+/// A parsed ZUNION/ZINTER/ZDIFF/ZINTERCARD request (and STORE forms).
+struct SetOpRequest {
+    keys_at: usize,
+    numkeys: usize,
+    weights: Vec<f64>,
+    agg: Aggregate,
+    withscores: bool,
+    limit: usize,
+}
+
+fn parse_setop(
+    args: &[Bytes],
+    numkeys_at: usize,
+    op: SetOp,
+    store: bool,
+    card: bool,
+    name: &str,
+) -> CmdResult<SetOpRequest> {
+    let n = int(&args[numkeys_at])?;
+    if n < 1 {
+        return Err(CmdError::new(format!(
+            "ERR at least 1 input key is needed for '{name}' command"
+        )));
+    }
+    if n as u64 > (args.len() - numkeys_at - 1) as u64 {
+        return Err(CmdError::syntax());
+    }
+    let numkeys = n as usize;
+    let mut req = SetOpRequest {
+        keys_at: numkeys_at + 1,
+        numkeys,
+        weights: vec![1.0; numkeys],
+        agg: Aggregate::Sum,
+        withscores: false,
+        limit: 0,
+    };
+    let mut j = numkeys_at + 1 + numkeys;
+    while j < args.len() {
+        let remaining = args.len() - j;
+        let a = &args[j];
+        if op != SetOp::Diff && !card && remaining > numkeys && is(a, "WEIGHTS") {
+            j += 1;
+            for w in req.weights.iter_mut() {
+                *w = parse_float(&args[j])
+                    .ok_or_else(|| CmdError::new("ERR weight value is not a float"))?;
+                j += 1;
+            }
+        } else if op != SetOp::Diff && !card && remaining >= 2 && is(a, "AGGREGATE") {
+            let v = &args[j + 1];
+            req.agg = if is(v, "SUM") {
+                Aggregate::Sum
+            } else if is(v, "MIN") {
+                Aggregate::Min
+            } else if is(v, "MAX") {
+                Aggregate::Max
+            } else {
+                return Err(CmdError::syntax());
+            };
+            j += 2;
+        } else if !store && !card && is(a, "WITHSCORES") {
+            req.withscores = true;
+            j += 1;
+        } else if card && remaining >= 2 && is(a, "LIMIT") {
+            let l = crate::protocol::parse_i64(&args[j + 1])
+                .filter(|&l| l >= 0)
+                .ok_or_else(|| CmdError::new("ERR LIMIT can't be negative"))?;
+            req.limit = l as usize;
+            j += 2;
+        } else {
+            return Err(CmdError::syntax());
+        }
+    }
+    Ok(req)
+}
+
+/// The inputs, with every key's type checked (sorted sets and sets only).
+fn sources(ks: &mut Locked, db: usize, keys: &[Bytes]) -> CmdResult<Vec<Source>> {
+    keys.iter()
+        .map(|k| match ks.get(db, k) {
+            None => Ok(Source::Missing),
+            Some(e) => match &e.value {
+                Value::ZSet(z) => Ok(Source::Z(z.clone())),
+                Value::Set(s) => Ok(Source::S(s.clone())),
+                _ => Err(CmdError::wrongtype()),
+            },
+        })
+        .collect()
+}
+
+/// Computes a union, intersection or difference into a new sorted set (or, for ZINTERCARD,
+/// only counts the intersection up to `req.limit`, returning the count).
+fn op_setop(
+    srcs: Vec<Source>,
+    req: &SetOpRequest,
+    op: SetOp,
+    card: bool,
+    limits: Limits,
+) -> (ZSetValue, usize) {
+    let mut out = ZSetValue::with_hint(0, 0, limits);
+    let mut inputs: Vec<(Source, f64)> =
+        srcs.into_iter().zip(req.weights.iter().copied()).collect();
+    if op != SetOp::Diff {
+        inputs.sort_by_key(|(s, _)| s.len());
+    }
+    let mut count = 0usize;
+    match op {
+        SetOp::Inter => {
+            let Some(((first, w0), rest)) = inputs.split_first() else {
+                return (out, 0);
+            };
+            if first.len() == 0 {
+                return (out, 0);
+            }
+            let mut done = false;
+            first.for_each(|m, s| {
+                if done {
+                    return;
+                }
+                let mut score = w0 * s;
+                if score.is_nan() {
+                    score = 0.0;
+                }
+                for (src, w) in rest {
+                    match src.score(m) {
+                        Some(v) => aggregate(&mut score, v * w, req.agg),
+                        None => return,
+                    }
+                }
+                count += 1;
+                if card {
+                    if req.limit != 0 && count >= req.limit {
+                        done = true;
+                    }
+                } else {
+                    out.insert(m, score, limits);
+                }
+            });
+        }
+        SetOp::Union => {
+            let mut acc: hashbrown::HashMap<Bytes, f64, foldhash::fast::RandomState> =
+                hashbrown::HashMap::default();
+            for (src, w) in &inputs {
+                src.for_each(|m, s| {
+                    let mut score = w * s;
+                    if score.is_nan() {
+                        score = 0.0;
+                    }
+                    match acc.get_mut(&m[..]) {
+                        Some(cur) => aggregate(cur, score, req.agg),
+                        None => {
+                            acc.insert(m.clone(), score);
+                        }
+                    }
+                });
+            }
+            for (m, s) in acc {
+                out.insert(&m, s, limits);
+            }
+        }
+        SetOp::Diff => {
+            if let Some(((first, _), rest)) = inputs.split_first() {
+                first.for_each(|m, s| {
+                    if !rest.iter().any(|(src, _)| src.score(m).is_some()) {
+                        out.insert(m, s, limits);
+                    }
+                });
+            }
+        }
+    }
+    let n = if card { count } else { out.len() };
+    (out, n)
+}
+
+fn setop_read(ctx: &mut Ctx, op: SetOp) -> CmdResult<Reply> {
+    let req = parse_setop(ctx.args, 1, op, false, false, ctx.spec.name)?;
+    let db = ctx.db();
+    let proto = ctx.client.protocol;
+    let limits = ctx.server.zset_limits();
+    let srcs = sources(
+        ctx.ks,
+        db,
+        &ctx.args[req.keys_at..req.keys_at + req.numkeys],
+    )?;
+    let (z, _) = op_setop(srcs, &req, op, false, limits);
+    let items: Vec<(Bytes, f64)> = z.iter().map(|(m, s)| (m.clone(), s)).collect();
+    Ok(pairs_reply(&items, req.withscores, true, proto))
+}
+
+fn setop_store(ctx: &mut Ctx, op: SetOp, event: &'static str) -> CmdResult<Reply> {
+    let req = parse_setop(ctx.args, 2, op, true, false, ctx.spec.name)?;
+    let db = ctx.db();
+    let limits = ctx.server.zset_limits();
+    let srcs = sources(
+        ctx.ks,
+        db,
+        &ctx.args[req.keys_at..req.keys_at + req.numkeys],
+    )?;
+    let (mut z, _) = op_setop(srcs, &req, op, false, limits);
+    z.encode_by_size(limits);
+    let n = store(ctx.ks, db, &ctx.args[1], z, event);
+    Ok(Reply::Int(n as i64))
+}
+
+fn cmd_zunion(ctx: &mut Ctx) -> CmdResult<Reply> {
+    setop_read(ctx, SetOp::Union)
+}
+
+fn cmd_zinter(ctx: &mut Ctx) -> CmdResult<Reply> {
+    setop_read(ctx, SetOp::Inter)
+}
+
+fn cmd_zdiff(ctx: &mut Ctx) -> CmdResult<Reply> {
+    setop_read(ctx, SetOp::Diff)
+}
+
+fn cmd_zunionstore(ctx: &mut Ctx) -> CmdResult<Reply> {
+    setop_store(ctx, SetOp::Union, "zunionstore")
+}
+
+fn cmd_zinterstore(ctx: &mut Ctx) -> CmdResult<Reply> {
+    setop_store(ctx, SetOp::Inter, "zinterstore")
+}
+
+fn cmd_zdiffstore(ctx: &mut Ctx) -> CmdResult<Reply> {
+    setop_store(ctx, SetOp::Diff, "zdiffstore")
+}
+
+fn cmd_zintercard(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let req = parse_setop(ctx.args, 1, SetOp::Inter, false, true, ctx.spec.name)?;
+    let db = ctx.db();
+    let limits = ctx.server.zset_limits();
+    let srcs = sources(
+        ctx.ks,
+        db,
+        &ctx.args[req.keys_at..req.keys_at + req.numkeys],
+    )?;
+    let (_, n) = op_setop(srcs, &req, SetOp::Inter, true, limits);
+    Ok(Reply::Int(n as i64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZSCAN
+
+/// ZSCAN key cursor [MATCH pattern] [COUNT count]: every matching member and its score (a flat
+/// list, scores as bulk strings), with cursor 0.
+fn cmd_zscan(ctx: &mut Ctx) -> CmdResult<Reply> {
+    parse_cursor(&ctx.args[2])?;
+    let db = ctx.db();
+    let empty = || Reply::Array(vec![Reply::bulk_static("0"), Reply::Array(Vec::new())]);
+    let pattern = super::args::collection_scan_options(ctx.args);
+    let Some(z) = read(ctx.ks, db, &ctx.args[1])? else {
+        return Ok(empty());
+    };
+    let pattern = pattern?;
+    let mut items = Vec::new();
+    for (m, s) in z.iter() {
+        if pattern.as_ref().is_none_or(|p| glob::matches(p, m, false)) {
+            items.push(bulk(m));
+            items.push(Reply::bulk_str(&crate::protocol::format_double(s)));
+        }
+    }
+    Ok(Reply::Array(vec![
+        Reply::bulk_static("0"),
+        Reply::Array(items),
+    ]))
+}
+
+/// This family's commands: [`command!`](super::command) with the group fixed.
+macro_rules! cmd {
+    ($($spec:tt)*) => {
+        super::command!("sorted-set", $($spec)*)
+    };
+}
+
+pub const COMMANDS: &[CommandSpec] = &[
+    cmd!("zadd", -4, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.2.0",
+        "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+        "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
+        cmd_zadd),
+    cmd!("zincrby", 4, WRITE | DENYOOM | FAST, KeySpec::ONE, "1.2.0",
+        "O(log(N)) where N is the number of elements in the sorted set.",
+        "Increments the score of a member in a sorted set.", cmd_zincrby),
+    cmd!("zrem", -3, WRITE | FAST, KeySpec::ONE, "1.2.0",
+        "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+        "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
+        cmd_zrem),
+    cmd!("zcard", 2, READONLY | FAST, KeySpec::ONE, "1.2.0", "O(1)",
+        "Returns the number of members in a sorted set.", cmd_zcard),
+    cmd!("zscore", 3, READONLY | FAST, KeySpec::ONE, "1.2.0", "O(1)",
+        "Returns the score of a member in a sorted set.", cmd_zscore),
+    cmd!("zmscore", -3, READONLY | FAST, KeySpec::ONE, "6.2.0",
+        "O(N) where N is the number of members being requested.",
+        "Returns the score of one or more members in a sorted set.", cmd_zmscore),
+    cmd!("zrank", -3, READONLY | FAST, KeySpec::ONE, "2.0.0", "O(log(N))",
+        "Returns the index of a member in a sorted set ordered by ascending scores.", cmd_zrank),
+    cmd!("zrevrank", -3, READONLY | FAST, KeySpec::ONE, "2.0.0", "O(log(N))",
+        "Returns the index of a member in a sorted set ordered by descending scores.", cmd_zrevrank),
+    cmd!("zcount", 4, READONLY | FAST, KeySpec::ONE, "2.0.0",
+        "O(log(N)) with N being the number of elements in the sorted set.",
+        "Returns the count of members in a sorted set that have scores within a range.", cmd_zcount),
+    cmd!("zlexcount", 4, READONLY | FAST, KeySpec::ONE, "2.8.9",
+        "O(log(N)) with N being the number of elements in the sorted set.",
+        "Returns the number of members in a sorted set within a lexicographical range.", cmd_zlexcount),
+    cmd!("zrange", -4, READONLY, KeySpec::ONE, "1.2.0",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        "Returns members in a sorted set within a range of indexes.", cmd_zrange),
+    cmd!("zrangestore", -5, WRITE | DENYOOM, KeySpec::range(1, 2, 1), "6.2.0",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+        "Stores a range of members from sorted set in a key.", cmd_zrangestore),
+    cmd!("zrevrange", -4, READONLY, KeySpec::ONE, "1.2.0",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        "Returns members in a sorted set within a range of indexes in reverse order.", cmd_zrevrange),
+    cmd!("zrangebyscore", -4, READONLY, KeySpec::ONE, "1.0.5",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        "Returns members in a sorted set within a range of scores.", cmd_zrangebyscore),
+    cmd!("zrevrangebyscore", -4, READONLY, KeySpec::ONE, "2.2.0",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        "Returns members in a sorted set within a range of scores in reverse order.", cmd_zrevrangebyscore),
+    cmd!("zrangebylex", -4, READONLY, KeySpec::ONE, "2.8.9",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        "Returns members in a sorted set within a lexicographical range.", cmd_zrangebylex),
+    cmd!("zrevrangebylex", -4, READONLY, KeySpec::ONE, "2.8.9",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        "Returns members in a sorted set within a lexicographical range in reverse order.", cmd_zrevrangebylex),
+    cmd!("zremrangebyrank", 4, WRITE, KeySpec::ONE, "2.0.0",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
+        cmd_zremrangebyrank),
+    cmd!("zremrangebyscore", 4, WRITE, KeySpec::ONE, "1.2.0",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
+        cmd_zremrangebyscore),
+    cmd!("zremrangebylex", 4, WRITE, KeySpec::ONE, "2.8.9",
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
+        cmd_zremrangebylex),
+    cmd!("zpopmin", -2, WRITE | FAST, KeySpec::ONE, "5.0.0",
+        "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+        cmd_zpopmin),
+    cmd!("zpopmax", -2, WRITE | FAST, KeySpec::ONE, "5.0.0",
+        "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+        cmd_zpopmax),
+    cmd!("zmpop", -4, WRITE, KeySpec::numkeys(1), "7.0.0",
+        "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
+        cmd_zmpop),
+    cmd!("zrandmember", -2, READONLY, KeySpec::ONE, "6.2.0",
+        "O(N) where N is the number of members returned",
+        "Returns one or more random members from a sorted set.", cmd_zrandmember),
+    cmd!("zunion", -3, READONLY, KeySpec::numkeys(1), "6.2.0",
+        "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        "Returns the union of multiple sorted sets.", cmd_zunion),
+    cmd!("zinter", -3, READONLY, KeySpec::numkeys(1), "6.2.0",
+        "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        "Returns the intersect of multiple sorted sets.", cmd_zinter),
+    cmd!("zdiff", -3, READONLY, KeySpec::numkeys(1), "6.2.0",
+        "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        "Returns the difference between multiple sorted sets.", cmd_zdiff),
+    cmd!("zunionstore", -4, WRITE | DENYOOM, KeySpec::dest_and_numkeys(1, 2), "2.0.0",
+        "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        "Stores the union of multiple sorted sets in a key.", cmd_zunionstore),
+    cmd!("zinterstore", -4, WRITE | DENYOOM, KeySpec::dest_and_numkeys(1, 2), "2.0.0",
+        "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        "Stores the intersect of multiple sorted sets in a key.", cmd_zinterstore),
+    cmd!("zdiffstore", -4, WRITE | DENYOOM, KeySpec::dest_and_numkeys(1, 2), "6.2.0",
+        "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        "Stores the difference of multiple sorted sets in a key.", cmd_zdiffstore),
+    cmd!("zintercard", -3, READONLY, KeySpec::numkeys(1), "7.0.0",
+        "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+        "Returns the number of members of the intersect of multiple sorted sets.", cmd_zintercard),
+    cmd!("zscan", -3, READONLY, KeySpec::ONE, "2.8.0",
+        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        "Iterates over members and scores of a sorted set.", cmd_zscan),
+];
