@@ -194,6 +194,28 @@ fn zadd_errors() {
         "ERR resulting score is not a number (NaN)"
     );
     assert_eq!(err(c, &["ZINCRBY", "z", "abc", "a"]), NOT_FLOAT);
+    // Scores are read as strtod reads them, without its leniencies: hexadecimal is a number,
+    // white space, overflow and underflow are not.
+    assert_eq!(q::<i64>(c, &["ZADD", "h", "0x10", "a"]), 1);
+    assert_eq!(q::<String>(c, &["ZSCORE", "h", "a"]), "16");
+    for bad in ["1e400", "1e-400", " 1", "1 ", ""] {
+        assert_eq!(err(c, &["ZADD", "h", bad, "a"]), NOT_FLOAT, "{bad:?}");
+    }
+    assert_eq!(
+        err(c, &["ZUNION", "1", "h", "WEIGHTS", "1e400"]),
+        "ERR weight value is not a float"
+    );
+    // Range bounds are more lenient, as zslParseRange is: an empty bound is 0, white space
+    // before the number is skipped, an overflow saturates.
+    assert_eq!(
+        q::<Vec<String>>(c, &["ZRANGEBYSCORE", "h", "", "1e400"]),
+        vec!["a"]
+    );
+    assert_eq!(
+        q::<Vec<String>>(c, &["ZRANGEBYSCORE", "h", "(", " 16"]),
+        vec!["a"]
+    );
+    assert_eq!(err(c, &["ZRANGEBYSCORE", "h", "0", "16 "]), RANGE_FLOAT);
     for (args, name) in [
         (&["ZADD", "z", "1"][..], "zadd"),
         (&["ZINCRBY", "z", "1"], "zincrby"),
@@ -720,6 +742,21 @@ fn zscan() {
     );
     assert_eq!(err(c, &["ZSCAN", "z", "0", "COUNT", "0"]), SYNTAX);
     assert_eq!(err(c, &["ZSCAN", "z", "x"]), "ERR invalid cursor");
+    // A skiplist's scores come out as C's %.17g, a listpack's as stored (shortest).
+    let long = "x".repeat(65);
+    let _: i64 = q(c, &["ZADD", "sk", "0.1", &long]);
+    assert_eq!(
+        raw(c, &["ZSCAN", "sk", "0"]),
+        Value::Array(vec![
+            b("0"),
+            Value::Array(vec![b(&long), b("0.10000000000000001")])
+        ])
+    );
+    let _: i64 = q(c, &["ZADD", "lp", "0.1", "m"]);
+    assert_eq!(
+        raw(c, &["ZSCAN", "lp", "0"]),
+        Value::Array(vec![b("0"), Value::Array(vec![b("m"), b("0.1")])])
+    );
     // RESP3 keeps ZSCAN flat with bulk-string scores.
     let mut c3 = server.client_resp3();
     assert_eq!(

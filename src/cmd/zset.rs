@@ -20,10 +20,10 @@ use bytes::Bytes;
 use rand::seq::index::sample;
 use rand::Rng;
 
-use super::args::{float, int, is, parse_float};
+use super::args::{int, is};
 use super::keys::parse_cursor;
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
-use crate::error::{CmdError, CmdResult};
+use crate::error::{CmdError, CmdResult, NOT_FLOAT};
 use crate::glob;
 use crate::keyspace::events::class;
 use crate::keyspace::{Entry, Locked};
@@ -126,6 +126,96 @@ pub fn pairs_reply(items: &[(Bytes, f64)], withscores: bool, nest: bool, proto: 
     Reply::Array(out)
 }
 
+/// Reads a whole number the way C's `strtod` does after its leading white space: decimal or
+/// exponent form, `inf`/`infinity`, `nan`, hexadecimal (`0x1.8p3`). Returns the value and
+/// whether it was out of range (ERANGE: overflow to infinity, or underflow to zero); None when
+/// some of the text is not part of the number.
+fn strtod_exact(text: &[u8]) -> Option<(f64, bool)> {
+    let s = std::str::from_utf8(text).ok()?;
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let v = if body.len() > 2 && body[..2].eq_ignore_ascii_case("0x") {
+        parse_hex_float(&body[2..])?
+    } else {
+        let lower = body.to_ascii_lowercase();
+        match lower.as_str() {
+            "inf" | "infinity" => {
+                return Some((
+                    if neg {
+                        f64::NEG_INFINITY
+                    } else {
+                        f64::INFINITY
+                    },
+                    false,
+                ))
+            }
+            "nan" => return Some((f64::NAN, false)),
+            _ if lower.contains(['i', 'n', '_']) || body.starts_with(['+', '-']) => return None,
+            _ => body.parse::<f64>().ok()?,
+        }
+    };
+    let mantissa_nonzero = body.split(['e', 'E', 'p', 'P']).next().is_some_and(|m| {
+        m.bytes()
+            .any(|c| c.is_ascii_hexdigit() && c != b'0' && c != b'x' && c != b'X')
+    });
+    let erange = v.is_infinite() || (v == 0.0 && mantissa_nonzero);
+    Some((if neg { -v } else { v }, erange))
+}
+
+/// The digits after `0x` of a C hexadecimal float: `1f`, `1.8`, `1p-3`.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mant, exp) = match s.find(['p', 'P']) {
+        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + c.to_digit(16)? as f64;
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += c.to_digit(16)? as f64 * scale;
+        scale /= 16.0;
+    }
+    Some(v * 2f64.powi(exp))
+}
+
+/// A score or weight argument, read as Redis's `getDoubleFromObject` does: no white space, the
+/// whole text a number, not NaN, not out of range.
+fn score_arg(arg: &[u8], err: &'static str) -> CmdResult<f64> {
+    match arg.first() {
+        Some(c) if !c.is_ascii_whitespace() && *c != 0x0b => {}
+        _ => return Err(CmdError::new(err)),
+    }
+    match strtod_exact(arg) {
+        Some((v, false)) if !v.is_nan() => Ok(v),
+        _ => Err(CmdError::new(err)),
+    }
+}
+
+/// One end of a score range as Redis's `zslParseRange` reads it with `strtod`: leading white
+/// space is skipped, an empty text is 0, out-of-range values saturate; NaN is refused.
+fn range_float(arg: &[u8]) -> Option<f64> {
+    let trimmed = arg
+        .iter()
+        .position(|c| !(c.is_ascii_whitespace() || *c == 0x0b))
+        .map_or(&arg[arg.len()..], |i| &arg[i..]);
+    if arg.is_empty() {
+        return Some(0.0);
+    }
+    match strtod_exact(trimmed) {
+        Some((v, _)) if !v.is_nan() => Some(v),
+        _ => None,
+    }
+}
+
 /// A score bound pair as ZRANGEBYSCORE takes it: `1.5`, `(1.5` (exclusive), `-inf`, `+inf`.
 #[derive(Clone, Copy, Debug)]
 struct ScoreRange {
@@ -137,8 +227,8 @@ struct ScoreRange {
 
 fn parse_score_bound(arg: &[u8]) -> Option<(f64, bool)> {
     match arg.first() {
-        Some(b'(') => parse_float(&arg[1..]).map(|v| (v, true)),
-        _ => parse_float(arg).map(|v| (v, false)),
+        Some(b'(') => range_float(&arg[1..]).map(|v| (v, true)),
+        _ => range_float(arg).map(|v| (v, false)),
     }
 }
 
@@ -441,7 +531,7 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> CmdResult<Reply> {
     }
     let pairs = rest
         .chunks(2)
-        .map(|p| Ok((float(&p[0])?, &p[1])))
+        .map(|p| Ok((score_arg(&p[0], NOT_FLOAT)?, &p[1])))
         .collect::<CmdResult<Vec<_>>>()?;
     let db = ctx.db();
     let limits = ctx.server.zset_limits();
@@ -1141,8 +1231,7 @@ fn parse_setop(
         if op != SetOp::Diff && !card && remaining > numkeys && is(a, "WEIGHTS") {
             j += 1;
             for w in req.weights.iter_mut() {
-                *w = parse_float(&args[j])
-                    .ok_or_else(|| CmdError::new("ERR weight value is not a float"))?;
+                *w = score_arg(&args[j], "ERR weight value is not a float")?;
                 j += 1;
             }
         } else if op != SetOp::Diff && !card && remaining >= 2 && is(a, "AGGREGATE") {
@@ -1352,17 +1441,164 @@ fn cmd_zscan(ctx: &mut Ctx) -> CmdResult<Reply> {
         return Ok(empty());
     };
     let pattern = pattern?;
+    // Redis formats a listpack's scores as they are stored (shortest round trip) and a
+    // skiplist's with `%.17Lg`.
+    let g17 = z.encoding() == "skiplist";
     let mut items = Vec::new();
     for (m, s) in z.iter() {
         if pattern.as_ref().is_none_or(|p| glob::matches(p, m, false)) {
             items.push(bulk(m));
-            items.push(Reply::bulk_str(&crate::protocol::format_double(s)));
+            let text = if g17 {
+                format_g17(s)
+            } else {
+                crate::protocol::format_double(s)
+            };
+            items.push(Reply::Bulk(Bytes::from(text)));
         }
     }
     Ok(Reply::Array(vec![
         Reply::bulk_static("0"),
         Reply::Array(items),
     ]))
+}
+
+/// C's `%.17g`: 17 significant digits, fixed notation for exponents from -4 to 16, trailing
+/// zeros dropped.
+fn format_g17(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let sci = format!("{:.16e}", d.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut out = String::new();
+    if d.is_sign_negative() {
+        out.push('-');
+    }
+    let trim = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if (-4..17).contains(&exp) {
+        let fixed = if exp >= 0 {
+            let (int, frac) = digits.split_at(exp as usize + 1);
+            format!("{int}.{frac}")
+        } else {
+            format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
+        };
+        out.push_str(&trim(&fixed));
+    } else {
+        let (first, rest) = digits.split_at(1);
+        out.push_str(&trim(&format!("{first}.{rest}")));
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.abs()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn g17_matches_c() {
+        for (d, text) in [
+            (0.1, "0.10000000000000001"),
+            (1.5, "1.5"),
+            (3.0, "3"),
+            (-0.0, "-0"),
+            (1e300, "1.0000000000000001e+300"),
+            (123456789.123, "123456789.123"),
+            (1e-5, "1.0000000000000001e-05"),
+            (0.0001, "0.0001"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+        ] {
+            assert_eq!(format_g17(d), text, "{d}");
+        }
+    }
+
+    fn events(ks: &crate::keyspace::Locked) -> Vec<&'static str> {
+        ks.events.iter().map(|e| e.event).collect()
+    }
+
+    #[test]
+    fn keyspace_events_as_redis_emits_them() {
+        use crate::keyspace::{Clock, Keyspace};
+        let keyspace = Keyspace::new(1);
+        let mut ks = keyspace.lock_all(Clock {
+            now_ms: 1000,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+        });
+        ks.notify_mask = u16::MAX;
+        let limits = Limits::default();
+        let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
+        let pairs = [(1.0, &a), (2.0, &b)];
+        op_zadd(&mut ks, 0, b"z", &pairs, AddFlags::default(), limits).unwrap();
+        // Nothing changes: no event.
+        op_zadd(&mut ks, 0, b"z", &pairs, AddFlags::default(), limits).unwrap();
+        let incr = AddFlags {
+            incr: true,
+            ..AddFlags::default()
+        };
+        op_zadd(&mut ks, 0, b"z", &[(1.0, &a)], incr, limits).unwrap();
+        assert_eq!(events(&ks), ["zadd", "zincr"]);
+        ks.events.clear();
+        let popped = op_pop(&mut ks, 0, b"z", Side::Max, 1).unwrap().unwrap();
+        assert_eq!(popped, vec![(b.clone(), 2.0)]);
+        let n = op_remove_span(&mut ks, 0, b"z", |z| (0, z.len()), "zremrangebyrank").unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(events(&ks), ["zpopmax", "zremrangebyrank", "del"]);
+        assert!(ks.peek(0, b"z").is_none());
+        ks.events.clear();
+        assert_eq!(op_pop(&mut ks, 0, b"z", Side::Min, 1).unwrap(), None);
+        assert_eq!(
+            store(&mut ks, 0, b"d", ZSetValue::default(), "zunionstore"),
+            0
+        );
+        assert!(events(&ks).is_empty());
+        let mut one = ZSetValue::default();
+        one.insert(b"m", 1.0, limits);
+        store(&mut ks, 0, b"d", one, "zunionstore");
+        store(&mut ks, 0, b"d", ZSetValue::default(), "zinterstore");
+        assert_eq!(events(&ks), ["zunionstore", "del"]);
+    }
+
+    #[test]
+    fn strtod_rules() {
+        assert_eq!(score_arg(b"0x10", NOT_FLOAT), Ok(16.0));
+        assert_eq!(score_arg(b"0x1.8p1", NOT_FLOAT), Ok(3.0));
+        assert_eq!(score_arg(b"-1e3", NOT_FLOAT), Ok(-1000.0));
+        assert_eq!(score_arg(b"+inf", NOT_FLOAT), Ok(f64::INFINITY));
+        assert_eq!(score_arg(b"-Infinity", NOT_FLOAT), Ok(f64::NEG_INFINITY));
+        for bad in [
+            &b"1e400"[..],
+            b"1e-400",
+            b" 1",
+            b"",
+            b"nan",
+            b"1x",
+            b"--1",
+            b"0x",
+        ] {
+            assert!(score_arg(bad, NOT_FLOAT).is_err(), "{bad:?}");
+        }
+        assert_eq!(score_arg(b"0e-400", NOT_FLOAT), Ok(0.0));
+        assert_eq!(range_float(b""), Some(0.0));
+        assert_eq!(range_float(b" 1"), Some(1.0));
+        assert_eq!(range_float(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(range_float(b"  "), None);
+        assert_eq!(range_float(b"nan"), None);
+    }
 }
 
 /// This family's commands: [`command!`](super::command) with the group fixed.
