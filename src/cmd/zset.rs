@@ -1504,103 +1504,6 @@ fn format_g17(d: f64) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn g17_matches_c() {
-        for (d, text) in [
-            (0.1, "0.10000000000000001"),
-            (1.5, "1.5"),
-            (3.0, "3"),
-            (-0.0, "-0"),
-            (1e300, "1.0000000000000001e+300"),
-            (123456789.123, "123456789.123"),
-            (1e-5, "1.0000000000000001e-05"),
-            (0.0001, "0.0001"),
-            (1e16, "10000000000000000"),
-            (1e17, "1e+17"),
-        ] {
-            assert_eq!(format_g17(d), text, "{d}");
-        }
-    }
-
-    fn events(ks: &crate::keyspace::Locked) -> Vec<&'static str> {
-        ks.events.iter().map(|e| e.event).collect()
-    }
-
-    #[test]
-    fn keyspace_events_as_redis_emits_them() {
-        use crate::keyspace::{Clock, Keyspace};
-        let keyspace = Keyspace::new(1);
-        let mut ks = keyspace.lock_all(Clock {
-            now_ms: 1000,
-            lfu_log_factor: 10,
-            lfu_decay_time: 1,
-        });
-        ks.notify_mask = u16::MAX;
-        let limits = Limits::default();
-        let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
-        let pairs = [(1.0, &a), (2.0, &b)];
-        op_zadd(&mut ks, 0, b"z", &pairs, AddFlags::default(), limits).unwrap();
-        // Nothing changes: no event.
-        op_zadd(&mut ks, 0, b"z", &pairs, AddFlags::default(), limits).unwrap();
-        let incr = AddFlags {
-            incr: true,
-            ..AddFlags::default()
-        };
-        op_zadd(&mut ks, 0, b"z", &[(1.0, &a)], incr, limits).unwrap();
-        assert_eq!(events(&ks), ["zadd", "zincr"]);
-        ks.events.clear();
-        let popped = op_pop(&mut ks, 0, b"z", Side::Max, 1).unwrap().unwrap();
-        assert_eq!(popped, vec![(b.clone(), 2.0)]);
-        let n = op_remove_span(&mut ks, 0, b"z", |z| (0, z.len()), "zremrangebyrank").unwrap();
-        assert_eq!(n, 1);
-        assert_eq!(events(&ks), ["zpopmax", "zremrangebyrank", "del"]);
-        assert!(ks.peek(0, b"z").is_none());
-        ks.events.clear();
-        assert_eq!(op_pop(&mut ks, 0, b"z", Side::Min, 1).unwrap(), None);
-        assert_eq!(
-            store(&mut ks, 0, b"d", ZSetValue::default(), "zunionstore"),
-            0
-        );
-        assert!(events(&ks).is_empty());
-        let mut one = ZSetValue::default();
-        one.insert(b"m", 1.0, limits);
-        store(&mut ks, 0, b"d", one, "zunionstore");
-        store(&mut ks, 0, b"d", ZSetValue::default(), "zinterstore");
-        assert_eq!(events(&ks), ["zunionstore", "del"]);
-    }
-
-    #[test]
-    fn strtod_rules() {
-        assert_eq!(score_arg(b"0x10", NOT_FLOAT), Ok(16.0));
-        assert_eq!(score_arg(b"0x1.8p1", NOT_FLOAT), Ok(3.0));
-        assert_eq!(score_arg(b"-1e3", NOT_FLOAT), Ok(-1000.0));
-        assert_eq!(score_arg(b"+inf", NOT_FLOAT), Ok(f64::INFINITY));
-        assert_eq!(score_arg(b"-Infinity", NOT_FLOAT), Ok(f64::NEG_INFINITY));
-        for bad in [
-            &b"1e400"[..],
-            b"1e-400",
-            b" 1",
-            b"",
-            b"nan",
-            b"1x",
-            b"--1",
-            b"0x",
-        ] {
-            assert!(score_arg(bad, NOT_FLOAT).is_err(), "{bad:?}");
-        }
-        assert_eq!(score_arg(b"0e-400", NOT_FLOAT), Ok(0.0));
-        assert_eq!(range_float(b""), Some(0.0));
-        assert_eq!(range_float(b" 1"), Some(1.0));
-        assert_eq!(range_float(b"1e400"), Some(f64::INFINITY));
-        assert_eq!(range_float(b"  "), None);
-        assert_eq!(range_float(b"nan"), None);
-    }
-}
-
 /// This family's commands: [`command!`](super::command) with the group fixed.
 macro_rules! cmd {
     ($($spec:tt)*) => {
@@ -1710,3 +1613,100 @@ pub const COMMANDS: &[CommandSpec] = &[
         "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
         "Iterates over members and scores of a sorted set.", cmd_zscan),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn g17_matches_c() {
+        for (d, text) in [
+            (0.1, "0.10000000000000001"),
+            (1.5, "1.5"),
+            (3.0, "3"),
+            (-0.0, "-0"),
+            (1e300, "1.0000000000000001e+300"),
+            (123456789.123, "123456789.123"),
+            (1e-5, "1.0000000000000001e-05"),
+            (0.0001, "0.0001"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+        ] {
+            assert_eq!(format_g17(d), text, "{d}");
+        }
+    }
+
+    fn events(ks: &crate::keyspace::Locked) -> Vec<&'static str> {
+        ks.events.iter().map(|e| e.event).collect()
+    }
+
+    #[test]
+    fn keyspace_events_as_redis_emits_them() {
+        use crate::keyspace::{Clock, Keyspace};
+        let keyspace = Keyspace::new(1);
+        let mut ks = keyspace.lock_all(Clock {
+            now_ms: 1000,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+        });
+        ks.notify_mask = u16::MAX;
+        let limits = Limits::default();
+        let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
+        let pairs = [(1.0, &a), (2.0, &b)];
+        op_zadd(&mut ks, 0, b"z", &pairs, AddFlags::default(), limits).unwrap();
+        // Nothing changes: no event.
+        op_zadd(&mut ks, 0, b"z", &pairs, AddFlags::default(), limits).unwrap();
+        let incr = AddFlags {
+            incr: true,
+            ..AddFlags::default()
+        };
+        op_zadd(&mut ks, 0, b"z", &[(1.0, &a)], incr, limits).unwrap();
+        assert_eq!(events(&ks), ["zadd", "zincr"]);
+        ks.events.clear();
+        let popped = op_pop(&mut ks, 0, b"z", Side::Max, 1).unwrap().unwrap();
+        assert_eq!(popped, vec![(b.clone(), 2.0)]);
+        let n = op_remove_span(&mut ks, 0, b"z", |z| (0, z.len()), "zremrangebyrank").unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(events(&ks), ["zpopmax", "zremrangebyrank", "del"]);
+        assert!(ks.peek(0, b"z").is_none());
+        ks.events.clear();
+        assert_eq!(op_pop(&mut ks, 0, b"z", Side::Min, 1).unwrap(), None);
+        assert_eq!(
+            store(&mut ks, 0, b"d", ZSetValue::default(), "zunionstore"),
+            0
+        );
+        assert!(events(&ks).is_empty());
+        let mut one = ZSetValue::default();
+        one.insert(b"m", 1.0, limits);
+        store(&mut ks, 0, b"d", one, "zunionstore");
+        store(&mut ks, 0, b"d", ZSetValue::default(), "zinterstore");
+        assert_eq!(events(&ks), ["zunionstore", "del"]);
+    }
+
+    #[test]
+    fn strtod_rules() {
+        assert_eq!(score_arg(b"0x10", NOT_FLOAT), Ok(16.0));
+        assert_eq!(score_arg(b"0x1.8p1", NOT_FLOAT), Ok(3.0));
+        assert_eq!(score_arg(b"-1e3", NOT_FLOAT), Ok(-1000.0));
+        assert_eq!(score_arg(b"+inf", NOT_FLOAT), Ok(f64::INFINITY));
+        assert_eq!(score_arg(b"-Infinity", NOT_FLOAT), Ok(f64::NEG_INFINITY));
+        for bad in [
+            &b"1e400"[..],
+            b"1e-400",
+            b" 1",
+            b"",
+            b"nan",
+            b"1x",
+            b"--1",
+            b"0x",
+        ] {
+            assert!(score_arg(bad, NOT_FLOAT).is_err(), "{bad:?}");
+        }
+        assert_eq!(score_arg(b"0e-400", NOT_FLOAT), Ok(0.0));
+        assert_eq!(range_float(b""), Some(0.0));
+        assert_eq!(range_float(b" 1"), Some(1.0));
+        assert_eq!(range_float(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(range_float(b"  "), None);
+        assert_eq!(range_float(b"nan"), None);
+    }
+}
