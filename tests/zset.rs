@@ -833,6 +833,15 @@ fn encodings_follow_the_listpack_limits() {
     let _: () = q(c, &["CONFIG", "SET", "zset-max-listpack-value", "2"]);
     let _: i64 = q(c, &["ZADD", "v", "1", "abc"]);
     assert_eq!(q::<String>(c, &["OBJECT", "ENCODING", "v"]), "skiplist");
+    // Reads leave the reported size alone.
+    let usage = |c: &mut Connection| q::<i64>(c, &["MEMORY", "USAGE", "big", "SAMPLES", "0"]);
+    let before = usage(c);
+    let _: Value = raw(c, &["ZRANGE", "big", "0", "-1", "WITHSCORES"]);
+    let _: Value = raw(c, &["ZRANGEBYSCORE", "big", "-inf", "+inf"]);
+    let _: Value = raw(c, &["ZRANDMEMBER", "big", "-50"]);
+    let _: Value = raw(c, &["ZUNION", "1", "big"]);
+    let _: Value = raw(c, &["ZSCAN", "big", "0"]);
+    assert_eq!(usage(c), before);
     // COPY and DEBUG DIGEST-VALUE see the whole value.
     let _: i64 = q(c, &["COPY", "big", "big2"]);
     assert_eq!(

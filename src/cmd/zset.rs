@@ -101,29 +101,40 @@ fn store(ks: &mut Locked, db: usize, dst: &[u8], z: ZSetValue, event: &'static s
 }
 
 fn bulk(b: &Bytes) -> Reply {
-    Reply::Bulk(super::strings::share_or_copy(b))
+    Reply::Bulk(out(b))
+}
+
+/// A member taken out of a stored set: a copy when small, so that the stored buffer is never
+/// turned into a shared one (which would allocate and change what MEMORY USAGE counts).
+fn out(m: &Bytes) -> Bytes {
+    super::strings::share_or_copy(m)
 }
 
 /// Members with their scores: `[m, s, m, s]` in RESP2; in RESP3 `[[m, s], ...]` when `nest`
 /// (a flat list otherwise). Without scores, just the members.
-pub fn pairs_reply(items: &[(Bytes, f64)], withscores: bool, nest: bool, proto: Protocol) -> Reply {
+pub fn pairs_reply(
+    items: Vec<(Bytes, f64)>,
+    withscores: bool,
+    nest: bool,
+    proto: Protocol,
+) -> Reply {
     if !withscores {
-        return Reply::Array(items.iter().map(|(m, _)| bulk(m)).collect());
+        return Reply::Array(items.into_iter().map(|(m, _)| Reply::Bulk(m)).collect());
     }
     if nest && proto == Protocol::Resp3 {
         return Reply::Array(
             items
-                .iter()
-                .map(|(m, s)| Reply::Array(vec![bulk(m), Reply::Double(*s)]))
+                .into_iter()
+                .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]))
                 .collect(),
         );
     }
-    let mut out = Vec::with_capacity(items.len() * 2);
+    let mut flat = Vec::with_capacity(items.len() * 2);
     for (m, s) in items {
-        out.push(bulk(m));
-        out.push(Reply::Double(*s));
+        flat.push(Reply::Bulk(m));
+        flat.push(Reply::Double(s));
     }
-    Reply::Array(out)
+    Reply::Array(flat)
 }
 
 /// Reads a whole number the way C's `strtod` does after its leading white space: decimal or
@@ -350,7 +361,7 @@ fn collect_span(
     };
     z.iter_from(first, rev)
         .take(n)
-        .map(|(m, s)| (m.clone(), s))
+        .map(|(m, s)| (out(m), s))
         .collect()
 }
 
@@ -791,7 +802,7 @@ fn range_read(ctx: &mut Ctx, kind: RangeKind, rev: Option<bool>) -> CmdResult<Re
         return Ok(Reply::Array(Vec::new()));
     };
     let items = select_range(z, &req, &range);
-    Ok(pairs_reply(&items, req.withscores, true, proto))
+    Ok(pairs_reply(items, req.withscores, true, proto))
 }
 
 fn cmd_zrange(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -863,7 +874,7 @@ fn op_remove_span(
     let victims: Vec<Bytes> = z
         .iter_from(start, false)
         .take(end - start)
-        .map(|(m, _)| m.clone())
+        .map(|(m, _)| out(m))
         .collect();
     ks.notify(class::ZSET, event, db, key);
     let n = modify(ks, db, key, |z| {
@@ -955,7 +966,7 @@ pub fn op_pop(
     let popped: Vec<(Bytes, f64)> = z
         .iter_from(start, side == Side::Max)
         .take(n)
-        .map(|(m, s)| (m.clone(), s))
+        .map(|(m, s)| (out(m), s))
         .collect();
     ks.notify(class::ZSET, side.event(), db, key);
     modify(ks, db, key, |z| {
@@ -967,26 +978,26 @@ pub fn op_pop(
 }
 
 /// ZPOPMIN/ZPOPMAX's reply: a flat `[m, s, ...]`, nested pairs in RESP3 when a count was given.
-pub fn pop_reply(items: &[(Bytes, f64)], counted: bool, proto: Protocol) -> Reply {
+pub fn pop_reply(items: Vec<(Bytes, f64)>, counted: bool, proto: Protocol) -> Reply {
     pairs_reply(items, true, counted, proto)
 }
 
 /// ZMPOP/BZMPOP's reply: `[key, [[m, s], ...]]` in both protocols.
-pub fn mpop_reply(key: &Bytes, items: &[(Bytes, f64)]) -> Reply {
+pub fn mpop_reply(key: &Bytes, items: Vec<(Bytes, f64)>) -> Reply {
     Reply::Array(vec![
         bulk(key),
         Reply::Array(
             items
-                .iter()
-                .map(|(m, s)| Reply::Array(vec![bulk(m), Reply::Double(*s)]))
+                .into_iter()
+                .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]))
                 .collect(),
         ),
     ])
 }
 
 /// BZPOPMIN/BZPOPMAX's reply for one popped member: `[key, member, score]`.
-pub fn bzpop_reply(key: &Bytes, member: &Bytes, score: f64) -> Reply {
-    Reply::Array(vec![bulk(key), bulk(member), Reply::Double(score)])
+pub fn bzpop_reply(key: &Bytes, member: Bytes, score: f64) -> Reply {
+    Reply::Array(vec![bulk(key), Reply::Bulk(member), Reply::Double(score)])
 }
 
 fn zpop_generic(ctx: &mut Ctx, side: Side) -> CmdResult<Reply> {
@@ -1011,7 +1022,7 @@ fn zpop_generic(ctx: &mut Ctx, side: Side) -> CmdResult<Reply> {
         return Ok(Reply::Array(Vec::new()));
     }
     let items = op_pop(ctx.ks, db, &ctx.args[1], side, count.unwrap_or(1))?.unwrap_or_default();
-    Ok(pop_reply(&items, count.is_some(), proto))
+    Ok(pop_reply(items, count.is_some(), proto))
 }
 
 fn cmd_zpopmin(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -1057,7 +1068,7 @@ fn cmd_zmpop(ctx: &mut Ctx) -> CmdResult<Reply> {
     let db = ctx.db();
     for key in &args[2..where_at] {
         if let Some(items) = op_pop(ctx.ks, db, key, side, count.unwrap_or(1))? {
-            return Ok(mpop_reply(key, &items));
+            return Ok(mpop_reply(key, items));
         }
     }
     Ok(Reply::NilArray)
@@ -1100,20 +1111,20 @@ fn cmd_zrandmember(ctx: &mut Ctx) -> CmdResult<Reply> {
     };
     let len = z.len();
     let mut rng = rand::thread_rng();
-    let pick = |r: usize| z.at(r).map(|(m, s)| (m.clone(), s));
+    let pick = |r: usize| z.at(r).map(|(m, s)| (out(m), s));
     let items: Vec<(Bytes, f64)> = if count < 0 {
         (0..count.unsigned_abs())
             .filter_map(|_| pick(rng.gen_range(0..len)))
             .collect()
     } else if count as u64 >= len as u64 {
-        z.iter().map(|(m, s)| (m.clone(), s)).collect()
+        z.iter().map(|(m, s)| (out(m), s)).collect()
     } else {
         sample(&mut rng, len, count as usize)
             .into_iter()
             .filter_map(pick)
             .collect()
     };
-    Ok(pairs_reply(&items, withscores, true, proto))
+    Ok(pairs_reply(items, withscores, true, proto))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1285,7 +1296,7 @@ fn op_setop(
     card: bool,
     limits: Limits,
 ) -> (ZSetValue, usize) {
-    let mut out = ZSetValue::with_hint(0, 0, limits);
+    let mut result = ZSetValue::with_hint(0, 0, limits);
     let mut inputs: Vec<(Source, f64)> =
         srcs.into_iter().zip(req.weights.iter().copied()).collect();
     if op != SetOp::Diff {
@@ -1295,10 +1306,10 @@ fn op_setop(
     match op {
         SetOp::Inter => {
             let Some(((first, w0), rest)) = inputs.split_first() else {
-                return (out, 0);
+                return (result, 0);
             };
             if first.len() == 0 {
-                return (out, 0);
+                return (result, 0);
             }
             let mut done = false;
             first.for_each(|m, s| {
@@ -1321,7 +1332,7 @@ fn op_setop(
                         done = true;
                     }
                 } else {
-                    out.insert(m, score, limits);
+                    result.insert(m, score, limits);
                 }
             });
         }
@@ -1337,27 +1348,27 @@ fn op_setop(
                     match acc.get_mut(&m[..]) {
                         Some(cur) => aggregate(cur, score, req.agg),
                         None => {
-                            acc.insert(m.clone(), score);
+                            acc.insert(out(m), score);
                         }
                     }
                 });
             }
             for (m, s) in acc {
-                out.insert(&m, s, limits);
+                result.insert(&m, s, limits);
             }
         }
         SetOp::Diff => {
             if let Some(((first, _), rest)) = inputs.split_first() {
                 first.for_each(|m, s| {
                     if !rest.iter().any(|(src, _)| src.score(m).is_some()) {
-                        out.insert(m, s, limits);
+                        result.insert(m, s, limits);
                     }
                 });
             }
         }
     }
-    let n = if card { count } else { out.len() };
-    (out, n)
+    let n = if card { count } else { result.len() };
+    (result, n)
 }
 
 fn setop_read(ctx: &mut Ctx, op: SetOp) -> CmdResult<Reply> {
@@ -1371,8 +1382,8 @@ fn setop_read(ctx: &mut Ctx, op: SetOp) -> CmdResult<Reply> {
         &ctx.args[req.keys_at..req.keys_at + req.numkeys],
     )?;
     let (z, _) = op_setop(srcs, &req, op, false, limits);
-    let items: Vec<(Bytes, f64)> = z.iter().map(|(m, s)| (m.clone(), s)).collect();
-    Ok(pairs_reply(&items, req.withscores, true, proto))
+    let items: Vec<(Bytes, f64)> = z.iter().map(|(m, s)| (out(m), s)).collect();
+    Ok(pairs_reply(items, req.withscores, true, proto))
 }
 
 fn setop_store(ctx: &mut Ctx, op: SetOp, event: &'static str) -> CmdResult<Reply> {

@@ -269,7 +269,7 @@ impl OrderTree {
 
     /// Nodes from rank `start` on, ascending (or descending with `rev`: `start`, `start - 1`, ...).
     pub fn iter_from(&self, start: usize, rev: bool) -> Iter<'_> {
-        let mut stack = Vec::new();
+        let mut stack = Stack::new();
         let mut t = self.root;
         let mut r = start;
         while t != NIL {
@@ -331,10 +331,14 @@ impl OrderTree {
     }
 }
 
+/// The path an [`Iter`] still has to visit: inline up to a depth no balanced tree of 4 billion
+/// nodes exceeds in practice (it spills to the heap beyond).
+type Stack = smallvec::SmallVec<[u32; 64]>;
+
 /// An in-order walk over an [`OrderTree`] (see [`OrderTree::iter_from`]).
 pub struct Iter<'a> {
     tree: &'a OrderTree,
-    stack: Vec<u32>,
+    stack: Stack,
     rev: bool,
 }
 
