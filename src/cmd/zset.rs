@@ -871,15 +871,8 @@ fn op_remove_span(
     if start >= end {
         return Ok(0);
     }
-    let victims: Vec<Bytes> = z
-        .iter_from(start, false)
-        .take(end - start)
-        .map(|(m, _)| out(m))
-        .collect();
     ks.notify(class::ZSET, event, db, key);
-    let n = modify(ks, db, key, |z| {
-        victims.iter().filter(|m| z.remove(m).is_some()).count()
-    });
+    let n = modify(ks, db, key, |z| z.remove_range(start, end));
     Ok(n.unwrap_or(0))
 }
 
@@ -969,10 +962,9 @@ pub fn op_pop(
         .map(|(m, s)| (out(m), s))
         .collect();
     ks.notify(class::ZSET, side.event(), db, key);
-    modify(ks, db, key, |z| {
-        for (m, _) in &popped {
-            z.remove(m);
-        }
+    modify(ks, db, key, |z| match side {
+        Side::Min => z.remove_range(0, n),
+        Side::Max => z.remove_range(z.len() - n, z.len()),
     });
     Ok(Some(popped))
 }

@@ -6,7 +6,8 @@
 //! root node, allocated in one arena `Vec` and linked by `u32` indices, with a free list for the
 //! slots of removed nodes. Subtree sizes make it an order-statistics tree: insertion, removal,
 //! the rank of a key, the node at a rank, and the rank of the first key past a score or lex bound
-//! all cost O(log n) expected; a range of m elements is then walked in O(log n + m) with an
+//! all cost O(log n) expected; a range of m elements is then walked (or cut out: ZREMRANGEBY*,
+//! pops) in O(log n + m) with an
 //! explicit stack. Next to it a hash table of node indices (hashed by member) answers ZSCORE and
 //! finds a member's node in O(1), so that ZADD/ZREM cost O(log n) in all. A member's bytes are
 //! stored once, in its node. Chosen over a skiplist (Redis's) because an arena with indices needs
@@ -132,15 +133,19 @@ impl OrderTree {
     }
 
     /// Returns a detached node's slot to the free list (its member buffer is dropped).
-    fn release(&mut self, i: u32) {
+    pub fn release(&mut self, i: u32) {
         let n = &mut self.nodes[i as usize];
         n.member = Bytes::new();
         n.size = 0;
         n.left = NIL;
         n.right = NIL;
         self.free.push(i);
+    }
+
+    /// Gives the arena back once the tree is empty, so that a drained set holds no memory.
+    /// Call after the last [`release`](Self::release) of an operation.
+    pub fn free_arena_if_empty(&mut self) {
         if self.root == NIL {
-            // Empty: give the arena back so that a drained set holds no memory.
             self.nodes = Vec::new();
             self.free = Vec::new();
         }
@@ -217,10 +222,31 @@ impl OrderTree {
         self.root = self.merge(l, rest);
     }
 
+    /// Unlinks the nodes at ranks `start..end` (`start < end <= len`) and returns them, still
+    /// allocated, in no particular order: O(log n) for the split plus O(end - start) to list.
+    pub fn unlink_range(&mut self, start: usize, end: usize) -> Vec<u32> {
+        let (l, rest) = self.split_at(self.root, start);
+        let (mid, r) = self.split_at(rest, end - start);
+        self.root = self.merge(l, r);
+        let mut out = Vec::with_capacity(end - start);
+        let mut todo = vec![mid];
+        while let Some(t) = todo.pop() {
+            if t == NIL {
+                continue;
+            }
+            out.push(t);
+            let n = &self.nodes[t as usize];
+            todo.push(n.left);
+            todo.push(n.right);
+        }
+        out
+    }
+
     /// Unlinks node `i` and frees its slot.
     pub fn delete(&mut self, i: u32) {
         self.unlink(i);
         self.release(i);
+        self.free_arena_if_empty();
     }
 
     /// Changes the score of node `i`, moving it to its new place.
@@ -502,6 +528,29 @@ impl ZSetValue {
         Some(score)
     }
 
+    /// Removes the members at ranks `start..end` in O(log n + k) for k removed; returns k.
+    pub fn remove_range(&mut self, start: usize, end: usize) -> usize {
+        let end = end.min(self.len());
+        if start >= end {
+            return 0;
+        }
+        let gone = self.tree.unlink_range(start, end);
+        for &i in &gone {
+            let hash = self.hasher.hash_one(&self.tree.member(i)[..]);
+            if let Ok(entry) = self.index.find_entry(hash, |&j| j == i) {
+                entry.remove();
+            }
+        }
+        for &i in &gone {
+            self.tree.release(i);
+        }
+        self.tree.free_arena_if_empty();
+        if self.tree.is_empty() {
+            self.index = HashTable::new();
+        }
+        gone.len()
+    }
+
     /// The 0-based ascending rank of `member` and its score.
     pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
         let i = self.find(member)?;
@@ -608,12 +657,14 @@ mod tests {
     enum Op {
         Insert(u8, i64),
         Remove(u8),
+        RemoveRange(usize, usize),
     }
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             3 => (0u8..40, -5i64..5).prop_map(|(m, s)| Op::Insert(m, s)),
             1 => (0u8..40).prop_map(Op::Remove),
+            1 => (0usize..45, 0usize..45).prop_map(|(a, b)| Op::RemoveRange(a, b)),
         ]
     }
 
@@ -648,6 +699,18 @@ mod tests {
                             model.remove(k);
                         }
                         prop_assert_eq!(z.remove(&name(m)), old.map(|k| k.0 as f64));
+                    }
+                    Op::RemoveRange(a, b) => {
+                        let all: Vec<Key> = model.iter().cloned().collect();
+                        let end = b.min(all.len());
+                        let gone: Vec<Key> = all.get(a..end).map(|s| s.to_vec()).unwrap_or_default();
+                        for k in &gone {
+                            model.remove(k);
+                        }
+                        prop_assert_eq!(z.remove_range(a, b), gone.len());
+                        for k in &gone {
+                            prop_assert!(!z.contains(&k.1));
+                        }
                     }
                 }
                 z.tree.check(z.tree.root);
@@ -721,9 +784,12 @@ mod tests {
             z.insert(format!("m{i}").as_bytes(), i as f64, limits);
         }
         assert!(z.heap_bytes() > 100 * 56);
-        for i in 0..100 {
+        for i in 0..50 {
             z.remove(format!("m{i}").as_bytes());
         }
+        assert_eq!(z.remove_range(10, 1000), 40);
+        assert_eq!(z.at(9).map(|(m, _)| m.clone()), Some(Bytes::from("m59")));
+        assert_eq!(z.remove_range(0, 10), 10);
         assert!(z.is_empty());
         assert_eq!(z.tree.heap_bytes(), 0);
     }
