@@ -5,14 +5,15 @@
 //! random priority that keeps it balanced in expectation) with the size of every subtree in its
 //! root node, allocated in one arena `Vec` and linked by `u32` indices, with a free list for the
 //! slots of removed nodes. Subtree sizes make it an order-statistics tree: insertion, removal,
-//! the rank of a key, the node at a rank, and the rank of the first key past a score or lex bound
-//! all cost O(log n) expected; a range of m elements is then walked (or cut out: ZREMRANGEBY*,
-//! pops) in O(log n + m) with an
-//! explicit stack. Next to it a hash table of node indices (hashed by member) answers ZSCORE and
-//! finds a member's node in O(1), so that ZADD/ZREM cost O(log n) in all. A member's bytes are
-//! stored once, in its node. Chosen over a skiplist (Redis's) because an arena with indices needs
-//! no `unsafe` and no per-node allocation, and over a B-tree because split/merge treaps keep every
-//! operation a few short recursive functions.
+//! the rank of a key, the node at a rank, and the rank of the first key past a score or lex
+//! bound all cost O(log n) expected. A range of m elements is walked with an explicit stack, or
+//! cut out in one split (ZREMRANGEBY*, pops), in O(log n + m). Next to the tree, a hash table of
+//! node indices (hashed by member) answers ZSCORE and finds a member's node in O(1), so ZADD and
+//! ZREM cost O(log n) in all. A member's bytes are stored once, in its node. Chosen over a
+//! skiplist (Redis's) because an arena with indices needs no `unsafe` and no per-node
+//! allocation, and over a B-tree because split/merge treaps keep every operation a few short
+//! functions. Each tree seeds its priorities at random, so no order of insertions a client
+//! picks can unbalance it (the recursion depth is the tree's height, about 2.5 ln n).
 //!
 //! OBJECT ENCODING follows Redis 7.2: `listpack` while there are at most
 //! `zset-max-listpack-entries` (128) members of at most `zset-max-listpack-value` (64) bytes,
