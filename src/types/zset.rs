@@ -13,7 +13,7 @@
 //! skiplist (Redis's) because an arena with indices needs no `unsafe` and no per-node
 //! allocation, and over a B-tree because split/merge treaps keep every operation a few short
 //! functions. Each tree seeds its priorities at random, so no order of insertions a client
-//! picks can unbalance it (the recursion depth is the tree's height, about 2.5 ln n).
+//! picks can unbalance it (the recursion depth is the height, O(log n) with high probability).
 //!
 //! OBJECT ENCODING follows Redis 7.2: `listpack` while there are at most
 //! `zset-max-listpack-entries` (128) members of at most `zset-max-listpack-value` (64) bytes,
