@@ -148,31 +148,29 @@ fn strtod_exact(text: &[u8]) -> Option<(f64, bool)> {
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
+    if body.starts_with(['+', '-']) {
+        return None;
+    }
     let v = if body.len() > 2 && body[..2].eq_ignore_ascii_case("0x") {
         parse_hex_float(&body[2..])?
+    } else if body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity") {
+        let v = if neg {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
+        return Some((v, false));
     } else {
-        let lower = body.to_ascii_lowercase();
-        match lower.as_str() {
-            "inf" | "infinity" => {
-                return Some((
-                    if neg {
-                        f64::NEG_INFINITY
-                    } else {
-                        f64::INFINITY
-                    },
-                    false,
-                ))
-            }
-            "nan" => return Some((f64::NAN, false)),
-            _ if lower.contains(['i', 'n', '_']) || body.starts_with(['+', '-']) => return None,
-            _ => body.parse::<f64>().ok()?,
-        }
+        // Rust's parser takes the same decimal forms as strtod (and inf/nan, handled above).
+        body.parse::<f64>().ok()?
     };
-    let mantissa_nonzero = body.split(['e', 'E', 'p', 'P']).next().is_some_and(|m| {
-        m.bytes()
-            .any(|c| c.is_ascii_hexdigit() && c != b'0' && c != b'x' && c != b'X')
-    });
-    let erange = v.is_infinite() || (v == 0.0 && mantissa_nonzero);
+    let underflow = || {
+        body.split(['e', 'E', 'p', 'P']).next().is_some_and(|m| {
+            m.bytes()
+                .any(|c| c.is_ascii_hexdigit() && c != b'0' && !c.eq_ignore_ascii_case(&b'x'))
+        })
+    };
+    let erange = v.is_infinite() || (v == 0.0 && underflow());
     Some((if neg { -v } else { v }, erange))
 }
 
@@ -543,7 +541,7 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> CmdResult<Reply> {
     let pairs = rest
         .chunks(2)
         .map(|p| Ok((score_arg(&p[0], NOT_FLOAT)?, &p[1])))
-        .collect::<CmdResult<Vec<_>>>()?;
+        .collect::<CmdResult<smallvec::SmallVec<[_; 4]>>>()?;
     let db = ctx.db();
     let limits = ctx.server.zset_limits();
     let res = op_zadd(ctx.ks, db, &args[1], &pairs, f, limits)?;
