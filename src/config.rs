@@ -84,6 +84,8 @@ pub struct Config {
     /// The value types' encoding thresholds (see `types::limits`).
     pub limits: crate::types::limits::Limits,
     pub list_compress_depth: i64,
+    pub zset_max_listpack_entries: u64,
+    pub zset_max_listpack_value: u64,
     /// Bytes, or a percentage of `maxmemory` stored negated (Redis's encoding).
     pub maxmemory_clients: i64,
     pub daemonize: bool,
@@ -124,6 +126,8 @@ impl Default for Config {
                 set_max_listpack_value: 0,
             },
             list_compress_depth: 0,
+            zset_max_listpack_entries: 0,
+            zset_max_listpack_value: 0,
             maxmemory_clients: 0,
             daemonize: false,
             config_file: None,
@@ -524,6 +528,30 @@ pub static OPTIONS: &[OptionSpec] = &[
         get: |c| c.list_compress_depth.to_string(),
         set: |c, v| {
             c.list_compress_depth = parse_i64(v, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    OptionSpec {
+        name: "zset-max-listpack-entries",
+        aliases: &["zset-max-ziplist-entries"],
+        default: "128",
+        mutable: true,
+        doc: "Most members a sorted set has while OBJECT ENCODING reports it as listpack (the storage is always the order tree).",
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_entries = parse_u64(v, 0, i64::MAX as u64)?;
+            Ok(())
+        },
+    },
+    OptionSpec {
+        name: "zset-max-listpack-value",
+        aliases: &["zset-max-ziplist-value"],
+        default: "64",
+        mutable: true,
+        doc: "Longest member (bytes) a sorted set has while OBJECT ENCODING reports it as listpack.",
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_value = parse_u64(v, 0, i64::MAX as u64)?;
             Ok(())
         },
     },

@@ -5,6 +5,7 @@
 //! timeouts, MULTI, disconnects, CLIENT UNBLOCK, INFO and CLIENT LIST); and a model-based
 //! property test of random command sequences.
 
+mod blockhelp;
 mod common;
 mod kvhelp;
 mod raw;
@@ -12,6 +13,7 @@ mod raw;
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use blockhelp::*;
 use common::TestServer;
 use kvhelp::*;
 use proptest::prelude::*;
@@ -354,29 +356,6 @@ fn encoding_copy_rename_digest() {
 }
 
 // ---- blocking ----
-
-fn blocked_clients(c: &mut Connection) -> i64 {
-    info_field(c, "clients", "blocked_clients").parse().unwrap()
-}
-
-/// Waits until `n` clients are blocked.
-#[track_caller]
-fn wait_blocked(c: &mut Connection, n: i64) {
-    assert!(
-        wait_until(Duration::from_secs(10), || blocked_clients(c) == n),
-        "expected {n} blocked clients, INFO says {}",
-        blocked_clients(c)
-    );
-}
-
-/// A raw client that sends `args` and blocks; returned once the server counts it blocked.
-fn block(server: &TestServer, c: &mut Connection, args: &[&str]) -> Raw {
-    let before = blocked_clients(c);
-    let mut r = Raw::connect(server.addr);
-    r.send_cmd(args);
-    wait_blocked(c, before + 1);
-    r
-}
 
 fn pair(key: &str, v: &str) -> Resp {
     Resp::Array(vec![Resp::Bulk(key.into()), Resp::Bulk(v.into())])

@@ -275,3 +275,73 @@ fn memory_usage_of_lists_adds_up_to_the_allocator_count() {
         error * 100.0
     );
 }
+
+/// Sorted sets: 5,000 keys of 40 members (some past the 64-byte listpack limit) and one of
+/// 50,000 members, half of them removed again: the sum of MEMORY USAGE is within 10% of the
+/// growth of the allocator's count.
+#[test]
+fn memory_usage_of_sorted_sets_adds_up() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let before = used_memory(&mut c);
+    let keys = 5_000;
+    for chunk in (0..keys).collect::<Vec<_>>().chunks(500) {
+        let mut pipe = redis::pipe();
+        for i in chunk {
+            let mut cmd = redis::cmd("ZADD");
+            cmd.arg(format!("zset:{i:08}"));
+            for j in 0..40 {
+                let member = if j % 10 == 0 {
+                    format!("{:0>80}", j)
+                } else {
+                    format!("member:{j}")
+                };
+                cmd.arg(j as f64 * 1.5).arg(member);
+            }
+            pipe.add_command(cmd).ignore();
+        }
+        let _: () = pipe.query(&mut c).unwrap();
+    }
+    for chunk in (0..50_000).collect::<Vec<_>>().chunks(1000) {
+        let mut cmd = redis::cmd("ZADD");
+        cmd.arg("big");
+        for j in chunk {
+            cmd.arg(*j).arg(format!("m:{j}"));
+        }
+        let _: i64 = cmd.query(&mut c).unwrap();
+    }
+    let _: i64 = redis::cmd("ZREMRANGEBYRANK")
+        .arg("big")
+        .arg(0)
+        .arg(24_999)
+        .query(&mut c)
+        .unwrap();
+    let after = used_memory(&mut c);
+    let mut reported: i64 = 0;
+    let mut pipe = redis::pipe();
+    for i in 0..keys {
+        pipe.cmd("MEMORY")
+            .arg("USAGE")
+            .arg(format!("zset:{i:08}"))
+            .arg("SAMPLES")
+            .arg(0);
+    }
+    pipe.cmd("MEMORY")
+        .arg("USAGE")
+        .arg("big")
+        .arg("SAMPLES")
+        .arg(0);
+    let sizes: Vec<i64> = pipe.query(&mut c).unwrap();
+    reported += sizes.iter().sum::<i64>();
+    let grown = after - before;
+    let error = (reported - grown).abs() as f64 / grown as f64;
+    eprintln!(
+        "sorted sets: MEMORY USAGE total {reported} bytes, allocator growth {grown} bytes, {:.1}% apart",
+        error * 100.0
+    );
+    assert!(
+        error < 0.10,
+        "MEMORY USAGE sums to {reported} bytes, the allocator grew by {grown} ({:.1}% apart)",
+        error * 100.0
+    );
+}

@@ -50,7 +50,15 @@ fn every_type_round_trips_with_its_encoding() {
         q::<String>(c, &["OBJECT", "ENCODING", "big-list"]),
         "quicklist"
     );
+    let _: i64 = q(
+        c,
+        &["ZADD", "small-zset", "1.5", "a", "-inf", "b", "2", "c"],
+    );
+    let _: i64 = q(c, &["ZADD", "big-zset", "1", &big, "2", "x"]);
+    let _: i64 = q(c, &["ZREM", "big-zset", &big]);
     for key in [
+        "small-zset",
+        "big-zset",
         "small-list",
         "big-list",
         "str",
@@ -86,6 +94,14 @@ fn every_type_round_trips_with_its_encoding() {
         "hashtable"
     );
     assert_eq!(q::<i64>(c, &["PFCOUNT", "hll-copy"]), 3);
+    assert_eq!(
+        q::<Vec<String>>(c, &["ZRANGE", "small-zset-copy", "0", "-1", "WITHSCORES"]),
+        ["b", "-inf", "a", "1.5", "c", "2"]
+    );
+    assert_eq!(
+        q::<String>(c, &["OBJECT", "ENCODING", "big-zset-copy"]),
+        "skiplist"
+    );
     assert_eq!(raw(c, &["DUMP", "missing"]), Value::Nil);
 }
 

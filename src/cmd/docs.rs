@@ -101,7 +101,12 @@ fn key_positions(spec: &CommandSpec) -> String {
         return "all".to_string();
     }
     if spec.keys.movable() {
-        return format!("count at {}, then that many", spec.keys.keynum);
+        let counted = format!("count at {}, then that many", spec.keys.keynum);
+        return if spec.keys.first > 0 {
+            format!("{}, then {counted}", spec.keys.first)
+        } else {
+            counted
+        };
     }
     let KeySpec {
         first, last, step, ..

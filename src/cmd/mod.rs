@@ -24,6 +24,7 @@ pub mod server;
 pub mod set;
 pub mod strings;
 pub mod transactions;
+pub mod zset;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -128,25 +129,41 @@ impl KeySpec {
         self.keynum > 0
     }
 
+    /// A destination key at `first` followed by a numkeys form at `keynum` (ZUNIONSTORE's
+    /// `destination numkeys key [key ...]`).
+    pub const fn dest_and_numkeys(first: i32, keynum: i32) -> KeySpec {
+        KeySpec {
+            first,
+            last: first,
+            step: 1,
+            keynum,
+        }
+    }
+
     /// The argument indices of the keys in `args` (args[0] is the command name). A numkeys
-    /// form whose count is not a positive integer, or exceeds the arguments, has no keys (the
-    /// handler then reports the error, Redis's "invalid key spec").
+    /// form whose count is not a positive integer, or exceeds the arguments, has no keys at all
+    /// (the handler then reports the error, Redis's "invalid key spec").
     pub fn positions(&self, args: &[Bytes]) -> impl Iterator<Item = usize> {
         let argc = args.len();
-        let spec = if self.keynum > 0 {
+        let (fixed, counted) = if self.keynum > 0 {
             let k = self.keynum as usize;
             let n = args
                 .get(k)
                 .and_then(|a| crate::protocol::parse_i64(a))
                 .filter(|&n| n > 0 && (n as u64) < (argc - k) as u64);
             match n {
-                Some(n) => KeySpec::range(k as i32 + 1, k as i32 + n as i32, 1),
-                None => KeySpec::NONE,
+                Some(n) => (
+                    KeySpec::range(self.first, self.last, self.step),
+                    KeySpec::range(k as i32 + 1, k as i32 + n as i32, 1),
+                ),
+                None => (KeySpec::NONE, KeySpec::NONE),
             }
         } else {
-            *self
+            (*self, KeySpec::NONE)
         };
-        spec.range_positions(argc)
+        fixed
+            .range_positions(argc)
+            .chain(counted.range_positions(argc))
     }
 
     fn range_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
@@ -258,6 +275,7 @@ impl CommandSpec {
             "hash" => cats.push("@hash"),
             "set" => cats.push("@set"),
             "list" => cats.push("@list"),
+            "sorted-set" => cats.push("@sortedset"),
             "generic" => cats.push("@keyspace"),
             "connection" => cats.push("@connection"),
             _ => {}
@@ -337,6 +355,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     hash::COMMANDS,
     set::COMMANDS,
     list::COMMANDS,
+    zset::COMMANDS,
     keys::COMMANDS,
     serialize::COMMANDS,
     connection::COMMANDS,

@@ -449,14 +449,7 @@ fn command_info(idx: usize) -> Reply {
     }
     let flag = if spec.has(WRITE) { "RW" } else { "RO" };
     let mut key_specs = Vec::new();
-    if spec.keys.movable() {
-        key_specs.push(key_spec_reply(
-            flag,
-            spec.keys.keynum as i64,
-            "keynum",
-            vec![("keynumidx", 0), ("firstkey", 1), ("keystep", 1)],
-        ));
-    } else if spec.keys.first > 0 {
+    if spec.keys.first > 0 {
         let lastkey = if spec.keys.last < 0 {
             spec.keys.last
         } else {
@@ -471,6 +464,14 @@ fn command_info(idx: usize) -> Reply {
                 ("keystep", spec.keys.step as i64),
                 ("limit", 0),
             ],
+        ));
+    }
+    if spec.keys.movable() {
+        key_specs.push(key_spec_reply(
+            if spec.keys.first > 0 { "RO" } else { flag },
+            spec.keys.keynum as i64,
+            "keynum",
+            vec![("keynumidx", 0), ("firstkey", 1), ("keystep", 1)],
         ));
     }
     let subs: Vec<Reply> = spec
@@ -757,6 +758,14 @@ fn value_digest(value: &Value, has_ttl: bool) -> [u8; 20] {
                 }
             }
             h.update(&acc);
+        }
+        // A sorted set has an order: its members and scores are digested in that order.
+        Value::ZSet(zset) => {
+            for (m, score) in zset.iter() {
+                h.update(&(m.len() as u64).to_le_bytes());
+                h.update(m);
+                h.update(crate::protocol::format_double(score).as_bytes());
+            }
         }
     }
     if has_ttl {

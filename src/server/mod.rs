@@ -63,11 +63,19 @@ pub struct Server {
     lfu_params: AtomicU64,
     /// `list-max-listpack-size`, read by every list write without the config lock.
     list_fill: AtomicI64,
+    /// `zset-max-listpack-entries << 32 | zset-max-listpack-value`, read by every sorted-set
+    /// write without the config lock.
+    zset_limits: AtomicU64,
     /// Unix µs minus monotonic µs since `started`; see [`Server::unix_ms_at`]. Kept in µs so
     /// that truncating both readings to ms cannot put the server's clock behind the wall clock
     /// (a client's `PXAT now+10000` must never read back as a PTTL above 10000).
     wall_offset_us: AtomicI64,
     shutdown: watch::Sender<bool>,
+}
+
+fn zset_limits(c: &Config) -> u64 {
+    (c.zset_max_listpack_entries.min(u32::MAX as u64) << 32)
+        | c.zset_max_listpack_value.min(u32::MAX as u64)
 }
 
 fn lfu_params(c: &Config) -> u64 {
@@ -82,6 +90,7 @@ impl Server {
         let lfu = lfu_params(&config);
         crate::types::limits::install(config.limits);
         let list_fill = config.list_max_listpack_size;
+        let zset = zset_limits(&config);
         Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
@@ -102,6 +111,7 @@ impl Server {
             requires_auth: AtomicBool::new(requires_auth),
             lfu_params: AtomicU64::new(lfu),
             list_fill: AtomicI64::new(list_fill),
+            zset_limits: AtomicU64::new(zset),
             wall_offset_us: AtomicI64::new(unix_us() as i64),
             shutdown: watch::channel(false).0,
         }
@@ -125,7 +135,17 @@ impl Server {
         crate::types::limits::install(c.limits);
         self.list_fill
             .store(c.list_max_listpack_size, Ordering::Relaxed);
+        self.zset_limits.store(zset_limits(&c), Ordering::Relaxed);
         crate::logging::set_level(c.loglevel);
+    }
+
+    /// The sorted-set listpack limits OBJECT ENCODING follows.
+    pub fn zset_limits(&self) -> crate::types::zset::Limits {
+        let v = self.zset_limits.load(Ordering::Relaxed);
+        crate::types::zset::Limits {
+            entries: (v >> 32) as usize,
+            value: (v & u32::MAX as u64) as usize,
+        }
     }
 
     /// Unix milliseconds at the monotonic instant `at`, from the offset cron keeps in step with

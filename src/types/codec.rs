@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{HashValue, ListValue, SetValue, Value};
+use super::{HashValue, ListValue, SetValue, Value, ZSetValue};
 
 /// The format version this code writes (and the only one it reads so far).
 pub const FORMAT_VERSION: u8 = 1;
@@ -54,6 +54,8 @@ pub enum DecodeError {
     TrailingBytes(usize),
     /// A set member or hash field that appears twice.
     Duplicate,
+    /// A sorted-set score that is not a number.
+    NanScore,
 }
 
 impl fmt::Display for DecodeError {
@@ -67,6 +69,7 @@ impl fmt::Display for DecodeError {
             DecodeError::BadVarint => write!(f, "malformed varint"),
             DecodeError::TrailingBytes(n) => write!(f, "{n} bytes after the value"),
             DecodeError::Duplicate => write!(f, "duplicate member"),
+            DecodeError::NanScore => write!(f, "NaN score"),
         }
     }
 }
@@ -102,6 +105,18 @@ pub fn encode(value: &Value, out: &mut Vec<u8>) {
             put_varint(out, set.len() as u64);
             for m in set.iter() {
                 put_bytes(out, m);
+            }
+        }
+        Value::ZSet(z) => {
+            out.push(tag::ZSET);
+            out.push(match z.encoding() {
+                "skiplist" => enc::SKIPLIST,
+                _ => enc::LISTPACK,
+            });
+            put_varint(out, z.len() as u64);
+            for (m, score) in z.iter() {
+                put_bytes(out, m);
+                out.extend_from_slice(&score.to_le_bytes());
             }
         }
         Value::Hash(hash) => {
@@ -162,6 +177,26 @@ pub fn decode(record: &[u8]) -> Result<Value, DecodeError> {
             }
             set.restore_encoding(code == enc::HASHTABLE, code == enc::LISTPACK);
             Value::Set(Arc::new(set))
+        }
+        tag::ZSET => {
+            let code = r.byte()?;
+            if code != enc::LISTPACK && code != enc::SKIPLIST {
+                return Err(DecodeError::UnknownEncoding(code));
+            }
+            // A member takes at least its length byte and the 8-byte score.
+            let n = r.count(9)?;
+            let mut pairs = Vec::with_capacity(n);
+            for _ in 0..n {
+                let member = Bytes::copy_from_slice(r.bytes()?);
+                let score = r.f64()?;
+                if score.is_nan() {
+                    return Err(DecodeError::NanScore);
+                }
+                pairs.push((member, score));
+            }
+            let z = ZSetValue::restore(pairs.into_iter(), code == enc::SKIPLIST)
+                .ok_or(DecodeError::Duplicate)?;
+            Value::ZSet(Arc::new(z))
         }
         tag::HASH => {
             let code = r.byte()?;
@@ -235,6 +270,15 @@ impl<'a> Reader<'a> {
         Ok(n as usize)
     }
 
+    fn f64(&mut self) -> Result<f64, DecodeError> {
+        let (b, rest) = self
+            .0
+            .split_first_chunk::<8>()
+            .ok_or(DecodeError::Truncated)?;
+        self.0 = rest;
+        Ok(f64::from_le_bytes(*b))
+    }
+
     fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let len = self.varint()?;
         if len > self.0.len() as u64 {
@@ -268,6 +312,27 @@ mod tests {
                     Value::List(Arc::new(ListValue::restore(items, quicklist)))
                 }
             ),
+            (
+                proptest::collection::btree_map(
+                    member(),
+                    prop_oneof![
+                        any::<f64>().prop_filter("not NaN", |f| !f.is_nan()),
+                        Just(f64::INFINITY),
+                        Just(-0.0)
+                    ],
+                    1..200,
+                ),
+                any::<bool>(),
+            )
+                .prop_map(|(ms, skiplist)| {
+                    let pairs = ms
+                        .into_iter()
+                        .map(|(m, s)| (Bytes::from(m), s))
+                        .collect::<Vec<_>>();
+                    Value::ZSet(Arc::new(
+                        ZSetValue::restore(pairs.into_iter(), skiplist).expect("distinct"),
+                    ))
+                }),
             proptest::collection::vec(member(), 1..200).prop_map(|ms| {
                 let mut set = SetValue::with_hint(&ms[0], ms.len());
                 for m in &ms {
@@ -349,6 +414,9 @@ mod tests {
             decode(&[1, 2, 0, 1, 1, b'1', 0]),
             Err(DecodeError::TrailingBytes(1))
         );
+        let mut nan = vec![1, 3, 1, 1, 1, b'm'];
+        nan.extend_from_slice(&f64::NAN.to_le_bytes());
+        assert_eq!(decode(&nan), Err(DecodeError::NanScore));
         let eleven = [0xffu8; 11];
         let mut rec = vec![1, 2, 0];
         rec.extend_from_slice(&eleven);

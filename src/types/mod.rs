@@ -10,10 +10,12 @@ pub mod hash;
 pub mod limits;
 pub mod list;
 pub mod set;
+pub mod zset;
 
 pub use hash::HashValue;
 pub use list::ListValue;
 pub use set::SetValue;
+pub use zset::ZSetValue;
 
 /// A key's value. Strings are reference-counted `Bytes`: a reader clones the handle, a writer
 /// that finds the buffer shared copies it first (copy-on-write). Collections sit behind an
@@ -24,6 +26,7 @@ pub enum Value {
     Hash(Arc<HashValue>),
     Set(Arc<SetValue>),
     List(Arc<ListValue>),
+    ZSet(Arc<ZSetValue>),
 }
 
 /// The type names TYPE and SCAN ... TYPE use.
@@ -37,12 +40,14 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::List(_) => "list",
+            Value::ZSet(_) => "zset",
         }
     }
 
     /// The name OBJECT ENCODING reports, following Redis's rules for strings: `int` for a
-    /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above; for hashes and sets see
-    /// [`HashValue::encoding`], [`SetValue::encoding`] and [`ListValue::encoding`].
+    /// canonical 64-bit integer, `embstr` up to 44 bytes, `raw` above; for collections see
+    /// [`HashValue::encoding`], [`SetValue::encoding`], [`ListValue::encoding`] and
+    /// [`ZSetValue::encoding`].
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => {
@@ -57,13 +62,14 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::List(l) => l.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
-    /// True for the types blocking commands wait for (lists; sorted sets later): creating such
+    /// True for the types blocking commands wait for (lists and sorted sets): creating such
     /// a key may serve blocked clients.
     pub fn wakes_blocked(&self) -> bool {
-        matches!(self, Value::List(_))
+        matches!(self, Value::List(_) | Value::ZSet(_))
     }
 
     /// Approximate heap bytes held by the value (for MEMORY USAGE and the memory budget).
@@ -73,6 +79,7 @@ impl Value {
             Value::Hash(h) => h.data_len(),
             Value::Set(s) => s.data_len(),
             Value::List(l) => l.data_len(),
+            Value::ZSet(z) => z.data_len(),
         }
     }
 
@@ -85,6 +92,7 @@ impl Value {
             Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => s.heap_bytes(),
             Value::List(l) => l.heap_bytes(),
+            Value::ZSet(z) => z.heap_bytes(),
         }
     }
 }
