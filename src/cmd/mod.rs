@@ -22,6 +22,7 @@ pub mod list;
 pub mod serialize;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod strings;
 pub mod transactions;
 pub mod zset;
@@ -358,6 +359,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     keys::COMMANDS,
     serialize::COMMANDS,
+    sort::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
     transactions::COMMANDS,

@@ -142,7 +142,7 @@ pub fn pairs_reply(
 /// exponent form, `inf`/`infinity`, `nan`, hexadecimal (`0x1.8p3`). Returns the value and
 /// whether it was out of range (ERANGE: overflow to infinity, or underflow to zero); None when
 /// some of the text is not part of the number.
-fn strtod_exact(text: &[u8]) -> Option<(f64, bool)> {
+pub(super) fn strtod_exact(text: &[u8]) -> Option<(f64, bool)> {
     let s = std::str::from_utf8(text).ok()?;
     let (neg, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
