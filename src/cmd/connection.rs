@@ -14,6 +14,16 @@ use crate::server::clients::{ClientInfo, ReplyMode};
 use crate::server::{unix_ms, Server, REDIS_VERSION};
 
 fn cmd_ping(ctx: &mut Ctx) -> CmdResult<Reply> {
+    // A subscribed RESP2 client gets ["pong", <message or "">], as in Redis.
+    if ctx.client.protocol == Protocol::Resp2 && ctx.client.subscriptions.active() {
+        return match ctx.args.len() {
+            1 | 2 => Ok(Reply::Array(vec![
+                Reply::bulk_static("pong"),
+                Reply::Bulk(ctx.args.get(1).cloned().unwrap_or_default()),
+            ])),
+            _ => Err(CmdError::arity("ping")),
+        };
+    }
     match ctx.args.len() {
         1 => Ok(Reply::status("PONG")),
         2 => Ok(Reply::Bulk(ctx.args[1].clone())),
@@ -150,6 +160,9 @@ fn cmd_reset(ctx: &mut Ctx) -> CmdResult<Reply> {
     client.info.no_evict.store(false, Ordering::Relaxed);
     client.authenticated = !ctx.server.requires_auth();
     super::transactions::reset(client);
+    ctx.server
+        .pubsub
+        .unsubscribe_all(&mut client.subscriptions, &client.info);
     Ok(Reply::status("RESET"))
 }
 
@@ -169,13 +182,23 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         u32::MAX => "NULL".to_string(),
         i => CommandTable::get().full_name(i as usize),
     };
-    let flags = if info.no_evict.load(Ordering::Relaxed) {
-        "e"
-    } else {
-        "N"
-    };
+    let (sub, psub, ssub) = (
+        info.subs.channels.load(Ordering::Relaxed),
+        info.subs.patterns.load(Ordering::Relaxed),
+        info.subs.shard.load(Ordering::Relaxed),
+    );
+    let mut flags = String::new();
+    if sub + psub + ssub > 0 {
+        flags.push('P');
+    }
+    if info.no_evict.load(Ordering::Relaxed) {
+        flags.push('e');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
     format!(
-        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         info.id,
         info.addr,
         info.laddr,
@@ -184,8 +207,12 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         now_ms.saturating_sub(info.last_interaction_ms.load(Ordering::Relaxed)) / 1000,
         flags,
         info.db.load(Ordering::Relaxed),
+        sub,
+        psub,
+        ssub,
         info.query_buf.load(Ordering::Relaxed),
         info.query_buf_free.load(Ordering::Relaxed),
+        info.outbox.pending(),
         cmd,
         info.protocol.load(Ordering::Relaxed),
         lib(&info.lib_name),

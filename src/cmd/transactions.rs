@@ -113,6 +113,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
         }
         server.keyspace.lock(clock, shards)
     };
+    ks.notify_mask = server.notify_mask();
     // Under the locks, so that no write can slip in between the check and the commands.
     let changed = watched
         .iter()
@@ -149,17 +150,21 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
             client
                 .stats
                 .record(*idx, one.elapsed(), lookups, result.is_err());
-            replies.push(match result {
-                Ok(r) => r,
+            match result {
+                // A command that answers more than once (SUBSCRIBE a b) adds each answer.
+                Ok(Reply::Many(many)) => replies.extend(many),
+                Ok(r) => replies.push(r),
                 Err(e) => {
                     server.stats.record_error(&e.0);
-                    e.into()
+                    replies.push(e.into());
                 }
-            });
+            }
         }
         Reply::Array(replies)
     };
+    let events = std::mem::take(&mut ks.events);
     drop(ks);
+    server.publish_events(events);
     client
         .stats
         .record(exec_idx, started.elapsed(), Default::default(), false);

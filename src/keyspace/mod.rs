@@ -315,6 +315,7 @@ impl<'a> Locked<'a> {
         if due {
             dbs.remove(slot, key);
             self.stats.expired += 1;
+            self.notify(class::EXPIRED, "expired", db, key);
         }
         due
     }
@@ -322,6 +323,9 @@ impl<'a> Locked<'a> {
     /// Looks `key` up for reading: expires it if due, records the access and a hit or miss.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         let slot = key_slot(key);
+        if self.notify_mask & class::EXPIRED != 0 {
+            self.expire_if_due(db, slot, key);
+        }
         let clock = self.clock;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let found = match shard.dbs[db].as_deref_mut() {
@@ -403,6 +407,11 @@ impl<'a> Locked<'a> {
     /// about to write. The expiry must be changed through [`Locked::set_expiry`], not here.
     pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let slot = key_slot(key);
+        // The one-lookup path below expires silently; when expirations are reported, look
+        // first (the extra lookup costs only while notifications are on).
+        if self.notify_mask & class::EXPIRED != 0 {
+            self.expire_if_due(db, slot, key);
+        }
         let clock = self.clock;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
@@ -462,13 +471,18 @@ impl<'a> Locked<'a> {
             }
         }
         // An old value that had already expired was logically gone: report no previous entry.
-        match old {
+        let old = match old {
             Some(e) if e.is_expired(now_ms) => {
                 self.stats.expired += 1;
+                self.notify(class::EXPIRED, "expired", db, key);
                 None
             }
             old => old,
+        };
+        if old.is_none() {
+            self.notify(class::NEW, "new", db, key);
         }
+        old
     }
 
     /// Replaces the value of an existing key, keeping its TTL (the encoding goes back to

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use super::pubsub::{Outbox, SubCounts, Subscriptions};
 use super::stats::LocalStats;
 use crate::protocol::Protocol;
 
@@ -31,6 +32,8 @@ pub struct Client {
     pub tx: Option<Transaction>,
     /// Keys under WATCH, with the version each had when watched.
     pub watched: Vec<Watched>,
+    /// Channels, patterns and shard channels subscribed to.
+    pub subscriptions: Subscriptions,
 }
 
 impl Client {
@@ -47,6 +50,7 @@ impl Client {
             stats: LocalStats::default(),
             tx: None,
             watched: Vec::new(),
+            subscriptions: Subscriptions::default(),
         }
     }
 }
@@ -102,6 +106,10 @@ pub struct ClientInfo {
     /// Waiting for a CLIENT PAUSE to end; the idle timeout spares such clients (as in Redis).
     pub blocked: AtomicBool,
     pub killed: AtomicBool,
+    /// Messages pushed to this client (Pub/Sub) from other connections.
+    pub outbox: Outbox,
+    /// Subscription counts (CLIENT LIST).
+    pub subs: SubCounts,
     /// A second handle on the socket, so that a kill can shut it down from another task.
     socket: Mutex<Option<std::net::TcpStream>>,
 }
@@ -131,6 +139,8 @@ impl ClientInfo {
             no_evict: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             killed: AtomicBool::new(false),
+            outbox: Outbox::default(),
+            subs: SubCounts::default(),
             socket: Mutex::new(socket),
         }
     }

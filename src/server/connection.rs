@@ -1,8 +1,11 @@
 //! One client connection: read, parse every complete request, dispatch each, write all replies
 //! at once.
 //!
-//! The loop awaits only the socket: killing a client (CLIENT KILL, idle timeout, shutdown) shuts
-//! its socket down from outside, which the pending read sees as end-of-stream. Malformed input
+//! The loop awaits the socket and the client's inbox of pushed messages (Pub/Sub deliveries from
+//! other connections, see `pubsub.rs`), which it writes as they come, and at the end of every
+//! batch together with the replies. Killing a client (CLIENT KILL, idle timeout, shutdown, an
+//! output buffer over its limit) shuts its socket down from outside, which the pending read sees
+//! as end-of-stream. Malformed input
 //! gets Redis's `-ERR Protocol error: ...` and the connection is closed; a command error is just a
 //! reply.
 
@@ -15,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::clients::{Client, ClientInfo, ReplyMode};
+use super::pubsub::Inbox;
 use super::{unix_ms, Server};
 use crate::cmd::{dispatch, After};
 use crate::error::MAX_CLIENTS;
@@ -113,6 +117,9 @@ async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAdd
     if let Err(e) = run(&server, &mut client, &mut stream).await {
         tracing::debug!("client id={id} addr={addr} closed: {e}");
     }
+    server
+        .pubsub
+        .unsubscribe_all(&mut client.subscriptions, &client.info);
     server.stats.flush(&mut client.stats);
 }
 
@@ -124,6 +131,12 @@ struct Registered<'a> {
 
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
+        // A task that ended in a panic did not drop its subscriptions: do it here.
+        if let Some(info) = self.server.clients.get(self.id) {
+            if info.subs.any() {
+                self.server.pubsub.forget(self.id);
+            }
+        }
         self.server.clients.remove(self.id);
     }
 }
@@ -137,12 +150,26 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
     // re-armed at most once per IDLE_RELEASE, keeps timer work off the per-request path.
     let idle = tokio::time::sleep(IDLE_RELEASE);
     tokio::pin!(idle);
+    let mut inbox = client
+        .info
+        .outbox
+        .take_inbox()
+        .unwrap_or_else(|| tokio::sync::mpsc::unbounded_channel().1);
     loop {
-        if buf.is_empty() && buf.capacity() > 0 {
+        // Between requests, or while subscribed, wait for pushed messages too.
+        if buf.is_empty() || client.subscriptions.active() {
+            let holds_buf = buf.is_empty() && buf.capacity() > 0;
             tokio::select! {
                 biased;
                 ready = stream.readable() => ready?,
-                _ = &mut idle => {
+                Some(msg) = inbox.recv() => {
+                    out.extend_from_slice(&msg);
+                    let taken = msg.len() + take_pushed(&mut inbox, &mut out);
+                    write_out(server, stream, &mut out).await?;
+                    client.info.outbox.written(taken);
+                    continue;
+                }
+                _ = &mut idle, if holds_buf => {
                     let last = client.info.last_interaction_ms.load(Ordering::Relaxed);
                     let idle_ms = unix_ms().saturating_sub(last);
                     if idle_ms >= IDLE_RELEASE.as_millis() as u64 {
@@ -223,16 +250,24 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
             if let After::Sleep(d) = after {
                 tokio::time::sleep(d).await;
             }
+            // Push messages (subscription confirmations) are sent whatever the reply mode.
+            let pushing = reply.is_push();
             match client.reply_mode {
                 // A successful SHUTDOWN closes the connection without a reply, as in Redis.
                 ReplyMode::On if after == After::Shutdown => {}
                 ReplyMode::On => encode(&mut out, reply, client.protocol),
+                ReplyMode::Off if pushing => encode(&mut out, reply, client.protocol),
                 ReplyMode::Off => {}
                 ReplyMode::SkipNext => {
                     // Set by this very command (CLIENT REPLY SKIP): skip the next one.
                     client.reply_mode = ReplyMode::Skipping;
                 }
-                ReplyMode::Skipping => client.reply_mode = ReplyMode::On,
+                ReplyMode::Skipping => {
+                    if pushing {
+                        encode(&mut out, reply, client.protocol);
+                    }
+                    client.reply_mode = ReplyMode::On;
+                }
             }
             if after == After::Shutdown {
                 write_out(server, stream, &mut out).await?;
@@ -277,9 +312,28 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
             // beforeSleep): a client woken by our first write then finds its other replies
             // already there instead of being woken once per write.
             YieldOnce(false).await;
-            write_out(server, stream, &mut out).await?;
+        }
+        // Messages pushed meanwhile (to a busy subscriber, or published by this very batch)
+        // leave after the batch's replies, in the same write.
+        let taken = take_pushed(&mut inbox, &mut out);
+        write_out(server, stream, &mut out).await?;
+        if taken > 0 {
+            client.info.outbox.written(taken);
         }
     }
+}
+
+/// Appends the messages already waiting in the inbox to `out` (up to about [`WRITE_FLUSH`]
+/// bytes, so that a flood of publishes cannot starve the client's own requests); returns their
+/// bytes, for the outbox's accounting once they are written.
+fn take_pushed(inbox: &mut Inbox, out: &mut BytesMut) -> usize {
+    let mut taken = 0;
+    while taken < WRITE_FLUSH {
+        let Ok(msg) = inbox.try_recv() else { break };
+        out.extend_from_slice(&msg);
+        taken += msg.len();
+    }
+    taken
 }
 
 fn note_query_buf(client: &Client, buf: &BytesMut) {

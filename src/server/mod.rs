@@ -8,10 +8,11 @@
 pub mod clients;
 pub mod connection;
 pub mod io_pool;
+pub mod pubsub;
 pub mod stats;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -36,6 +37,8 @@ pub struct Server {
     pub clients: ClientRegistry,
     pub stats: Stats,
     pub pause: Pause,
+    /// Channel, pattern and shard-channel subscribers.
+    pub pubsub: pubsub::PubSub,
     pub started: Instant,
     pub started_unix_ms: u64,
     pub run_id: String,
@@ -58,6 +61,8 @@ pub struct Server {
     requires_auth: AtomicBool,
     /// `lfu-log-factor << 32 | lfu-decay-time`, read on every command without the config lock.
     lfu_params: AtomicU64,
+    /// `notify-keyspace-events`, read on every command without the config lock.
+    notify_flags: AtomicU16,
     /// Unix µs minus monotonic µs since `started`; see [`Server::unix_ms_at`]. Kept in µs so
     /// that truncating both readings to ms cannot put the server's clock behind the wall clock
     /// (a client's `PXAT now+10000` must never read back as a PTTL above 10000).
@@ -75,12 +80,16 @@ impl Server {
         let requires_auth = !config.requirepass.is_empty();
         let port = config.port as u64;
         let lfu = lfu_params(&config);
+        let notify = config.notify_keyspace_events;
+        let pubsub = pubsub::PubSub::default();
+        pubsub.limits.set(config.client_output_buffer_limit[2]);
         Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
             clients: ClientRegistry::default(),
             stats: Stats::new(CommandTable::get().len()),
             pause: Pause::default(),
+            pubsub,
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),
@@ -93,6 +102,7 @@ impl Server {
             io: std::sync::OnceLock::new(),
             requires_auth: AtomicBool::new(requires_auth),
             lfu_params: AtomicU64::new(lfu),
+            notify_flags: AtomicU16::new(notify),
             wall_offset_us: AtomicI64::new(unix_us() as i64),
             shutdown: watch::channel(false).0,
         }
@@ -108,7 +118,27 @@ impl Server {
         self.requires_auth
             .store(!c.requirepass.is_empty(), Ordering::Relaxed);
         self.lfu_params.store(lfu_params(&c), Ordering::Relaxed);
+        self.notify_flags
+            .store(c.notify_keyspace_events, Ordering::Relaxed);
+        self.pubsub.limits.set(c.client_output_buffer_limit[2]);
         crate::logging::set_level(c.loglevel);
+    }
+
+    /// `notify-keyspace-events` as class bits.
+    pub fn notify_flags(&self) -> u16 {
+        self.notify_flags.load(Ordering::Relaxed)
+    }
+
+    /// The event classes a command's keyspace view collects (0 when notifications are off).
+    pub fn notify_mask(&self) -> u16 {
+        crate::keyspace::events::collect_mask(self.notify_flags())
+    }
+
+    /// Publishes the keyspace notifications a command (or the expiry cycle) collected.
+    pub fn publish_events(&self, events: Vec<crate::keyspace::KeyEvent>) {
+        if !events.is_empty() {
+            self.pubsub.notify(self.notify_flags(), events);
+        }
     }
 
     /// Unix milliseconds at the monotonic instant `at`, from the offset cron keeps in step with
@@ -360,7 +390,21 @@ async fn cron(server: Arc<Server>) {
         let expired = if expire {
             tokio::task::spawn_blocking(move || {
                 let now = srv.unix_ms_at(Instant::now());
-                srv.keyspace.expire_cycle(now, 200).len()
+                let removed = srv.keyspace.expire_cycle(now, 200);
+                let n = removed.len();
+                if srv.notify_mask() & crate::keyspace::class::EXPIRED != 0 {
+                    let events = removed
+                        .into_iter()
+                        .map(|(db, key)| crate::keyspace::KeyEvent {
+                            class: crate::keyspace::class::EXPIRED,
+                            event: "expired",
+                            db,
+                            key,
+                        })
+                        .collect();
+                    srv.publish_events(events);
+                }
+                n
             })
             .await
             .unwrap_or(0)
