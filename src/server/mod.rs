@@ -368,7 +368,8 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     })
 }
 
-/// Periodic background work, `hz` times a second: active expiry and idle-client timeouts.
+/// Periodic background work, `hz` times a second: active expiry (and its `expired`
+/// notifications), idle-client timeouts and Pub/Sub output buffer soft limits.
 async fn cron(server: Arc<Server>) {
     let mut last_timeout_check = Instant::now();
     loop {
@@ -417,12 +418,15 @@ async fn cron(server: Arc<Server>) {
                 .expired_keys
                 .fetch_add(expired as u64, Ordering::Relaxed);
         }
-        if timeout > 0 && last_timeout_check.elapsed() >= Duration::from_secs(1) {
+        if last_timeout_check.elapsed() >= Duration::from_secs(1) {
             last_timeout_check = Instant::now();
+            let clients = server.clients.all();
+            server.pubsub.enforce_soft_limits(&clients);
             let now = unix_ms();
-            for c in server.clients.all() {
+            for c in clients.iter().filter(|_| timeout > 0) {
                 let idle = now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed));
-                if idle > timeout * 1000 && !c.blocked.load(Ordering::Relaxed) {
+                // Subscribers are exempt, as in Redis: they wait for messages by design.
+                if idle > timeout * 1000 && !c.blocked.load(Ordering::Relaxed) && !c.subs.any() {
                     tracing::debug!("closing idle client id={}", c.id);
                     c.kill();
                 }

@@ -97,6 +97,19 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// True when the client has stayed over the soft limit for longer than its period (cron
+    /// checks this, so that a subscriber that stopped receiving is still disconnected).
+    pub fn over_soft_limit(&self, limits: &OutputLimits, now_s: u64) -> bool {
+        let (_, soft, soft_secs) = limits.get();
+        let since = self.soft_since.load(Ordering::Relaxed);
+        soft > 0
+            && since != 0
+            && self.pending() as u64 >= soft
+            && now_s.saturating_sub(since) > soft_secs
+    }
+}
+
 /// `client-output-buffer-limit pubsub <hard> <soft> <seconds>`, readable without the config
 /// lock on every delivery.
 #[derive(Default)]
@@ -259,6 +272,16 @@ impl Table {
     }
 }
 
+/// Closes a subscriber over its output buffer limits, with Redis's log line.
+fn disconnect(client: &ClientInfo) {
+    tracing::warn!(
+        "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        client.id,
+        client.addr
+    );
+    client.kill();
+}
+
 /// The server-wide registry.
 #[derive(Default)]
 pub struct PubSub {
@@ -399,6 +422,17 @@ impl PubSub {
         receivers
     }
 
+    /// Disconnects the clients whose undelivered messages stayed over the soft limit for too
+    /// long (cron, once a second).
+    pub fn enforce_soft_limits(&self, clients: &[Arc<ClientInfo>]) {
+        let now_s = super::unix_ms() / 1000;
+        for c in clients {
+            if c.outbox.pending() > 0 && c.outbox.over_soft_limit(&self.limits, now_s) {
+                disconnect(c);
+            }
+        }
+    }
+
     fn deliver(&self, client: &ClientInfo, msg: &mut Encoded) {
         if client.is_killed() {
             return;
@@ -408,12 +442,7 @@ impl PubSub {
             _ => Protocol::Resp2,
         };
         if !client.outbox.push(msg.get(proto), &self.limits) {
-            tracing::warn!(
-                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                client.id,
-                client.addr
-            );
-            client.kill();
+            disconnect(client);
         }
     }
 
