@@ -641,8 +641,7 @@ impl Config {
             let Some(opt) = find_option(name) else {
                 return Err(fail("Bad directive or wrong number of arguments"));
             };
-            if opt.name != "bind" && opt.name != "client-output-buffer-limit" && values.len() != 1
-            {
+            if opt.name != "bind" && opt.name != "client-output-buffer-limit" && values.len() != 1 {
                 return Err(fail("wrong number of arguments"));
             }
             self.set(name, &values.join(" "), false)

@@ -62,6 +62,9 @@ impl Listener {
     }
 }
 
+/// Commands to run, and the (event, key) pairs they must cause in order.
+type Case<'a> = (&'a [&'a [&'a str]], &'a [(&'a str, &'a str)]);
+
 fn ev(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
@@ -80,26 +83,60 @@ fn setup(flags: &str) -> (TestServer, Connection, Listener) {
 #[test]
 fn string_events() {
     let (_s, mut c, mut l) = setup("KEA");
-    let cases: &[(&[&[&str]], &[(&str, &str)])] = &[
+    let cases: &[Case] = &[
         (&[&["SET", "k", "v"]], &[("set", "k")]),
-        (&[&["SET", "k", "v", "EX", "100"]], &[("set", "k"), ("expire", "k")]),
+        (
+            &[&["SET", "k", "v", "EX", "100"]],
+            &[("set", "k"), ("expire", "k")],
+        ),
         (&[&["SET", "k", "v", "KEEPTTL"]], &[("set", "k")]),
         (&[&["SET", "k", "v", "NX"]], &[]),
-        (&[&["SETNX", "k", "v"], &["SETNX", "n", "v"]], &[("set", "n")]),
-        (&[&["SETEX", "k", "10", "v"]], &[("set", "k"), ("expire", "k")]),
-        (&[&["PSETEX", "k", "10000", "v"]], &[("set", "k"), ("expire", "k")]),
-        (&[&["MSET", "a", "1", "b", "2"]], &[("set", "a"), ("set", "b")]),
+        (
+            &[&["SETNX", "k", "v"], &["SETNX", "n", "v"]],
+            &[("set", "n")],
+        ),
+        (
+            &[&["SETEX", "k", "10", "v"]],
+            &[("set", "k"), ("expire", "k")],
+        ),
+        (
+            &[&["PSETEX", "k", "10000", "v"]],
+            &[("set", "k"), ("expire", "k")],
+        ),
+        (
+            &[&["MSET", "a", "1", "b", "2"]],
+            &[("set", "a"), ("set", "b")],
+        ),
         (&[&["MSETNX", "a", "1", "zz", "2"]], &[]),
-        (&[&["APPEND", "a", "x"], &["APPEND", "new", "y"]], &[("append", "a"), ("append", "new")]),
-        (&[&["INCR", "i"], &["DECRBY", "i", "5"]], &[("incrby", "i"), ("incrby", "i")]),
+        (
+            &[&["APPEND", "a", "x"], &["APPEND", "new", "y"]],
+            &[("append", "a"), ("append", "new")],
+        ),
+        (
+            &[&["INCR", "i"], &["DECRBY", "i", "5"]],
+            &[("incrby", "i"), ("incrby", "i")],
+        ),
         (&[&["INCRBYFLOAT", "f", "1.5"]], &[("incrbyfloat", "f")]),
-        (&[&["SETRANGE", "r", "2", "ab"], &["SETRANGE", "r", "0", ""]], &[("setrange", "r")]),
+        (
+            &[&["SETRANGE", "r", "2", "ab"], &["SETRANGE", "r", "0", ""]],
+            &[("setrange", "r")],
+        ),
         (&[&["GETSET", "r", "x"]], &[("set", "r")]),
         (&[&["GETDEL", "r"], &["GETDEL", "r"]], &[("del", "r")]),
         (&[&["GETEX", "a", "EX", "100"]], &[("expire", "a")]),
-        (&[&["GETEX", "a", "PERSIST"], &["GETEX", "a", "PERSIST"]], &[("persist", "a")]),
+        (
+            &[&["GETEX", "a", "PERSIST"], &["GETEX", "a", "PERSIST"]],
+            &[("persist", "a")],
+        ),
         (&[&["GETEX", "a", "PXAT", "1"]], &[("del", "a")]),
-        (&[&["GET", "b"], &["STRLEN", "b"], &["GETRANGE", "b", "0", "1"]], &[]),
+        (
+            &[
+                &["GET", "b"],
+                &["STRLEN", "b"],
+                &["GETRANGE", "b", "0", "1"],
+            ],
+            &[],
+        ),
     ];
     for (cmds, want) in cases {
         assert_eq!(l.events(&mut c, cmds), ev(want), "{cmds:?}");
@@ -109,7 +146,7 @@ fn string_events() {
 #[test]
 fn bit_and_hyperloglog_events() {
     let (_s, mut c, mut l) = setup("KEA");
-    let cases: &[(&[&[&str]], &[(&str, &str)])] = &[
+    let cases: &[Case] = &[
         (&[&["SETBIT", "b", "7", "1"]], &[("setbit", "b")]),
         // Setting a bit to what it already is, within the string, changes nothing.
         (&[&["SETBIT", "b", "7", "1"]], &[]),
@@ -118,10 +155,15 @@ fn bit_and_hyperloglog_events() {
         (&[&["BITOP", "OR", "dest", "b"]], &[("set", "dest")]),
         (&[&["BITOP", "AND", "dest", "nokey"]], &[("del", "dest")]),
         (&[&["BITOP", "AND", "dest", "nokey"]], &[]),
-        (&[&["BITFIELD", "bf", "SET", "u8", "0", "200"]], &[("setbit", "bf")]),
+        (
+            &[&["BITFIELD", "bf", "SET", "u8", "0", "200"]],
+            &[("setbit", "bf")],
+        ),
         (&[&["BITFIELD", "bf", "GET", "u8", "0"]], &[]),
         (
-            &[&["BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "100"]],
+            &[&[
+                "BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "100",
+            ]],
             &[],
         ),
         (&[&["PFADD", "h", "a", "b"]], &[("pfadd", "h")]),
@@ -137,29 +179,62 @@ fn bit_and_hyperloglog_events() {
 #[test]
 fn hash_and_set_events() {
     let (_s, mut c, mut l) = setup("KEA");
-    let cases: &[(&[&[&str]], &[(&str, &str)])] = &[
+    let cases: &[Case] = &[
         (&[&["HSET", "h", "f", "v", "g", "w"]], &[("hset", "h")]),
         (&[&["HMSET", "h", "f", "v"]], &[("hset", "h")]),
-        (&[&["HSETNX", "h", "f", "v"], &["HSETNX", "h", "n", "v"]], &[("hset", "h")]),
+        (
+            &[&["HSETNX", "h", "f", "v"], &["HSETNX", "h", "n", "v"]],
+            &[("hset", "h")],
+        ),
         (&[&["HINCRBY", "h", "i", "2"]], &[("hincrby", "h")]),
-        (&[&["HINCRBYFLOAT", "h", "x", "2.5"]], &[("hincrbyfloat", "h")]),
+        (
+            &[&["HINCRBYFLOAT", "h", "x", "2.5"]],
+            &[("hincrbyfloat", "h")],
+        ),
         (&[&["HDEL", "h", "nope"]], &[]),
         (&[&["HDEL", "h", "f", "g"]], &[("hdel", "h")]),
-        (&[&["HDEL", "h", "n", "i", "x"]], &[("hdel", "h"), ("del", "h")]),
-        (&[&["SADD", "s", "a", "b", "c"], &["SADD", "s", "a"]], &[("sadd", "s")]),
-        (&[&["SREM", "s", "a"], &["SREM", "s", "zz"]], &[("srem", "s")]),
-        (&[&["SMOVE", "s", "t", "b"]], &[("srem", "s"), ("sadd", "t")]),
-        (&[&["SMOVE", "s", "t", "c"]], &[("srem", "s"), ("del", "s"), ("sadd", "t")]),
-        (&[&["SADD", "u", "b"], &["SMOVE", "t", "u", "b"]], &[("sadd", "u"), ("srem", "t")]),
+        (
+            &[&["HDEL", "h", "n", "i", "x"]],
+            &[("hdel", "h"), ("del", "h")],
+        ),
+        (
+            &[&["SADD", "s", "a", "b", "c"], &["SADD", "s", "a"]],
+            &[("sadd", "s")],
+        ),
+        (
+            &[&["SREM", "s", "a"], &["SREM", "s", "zz"]],
+            &[("srem", "s")],
+        ),
+        (
+            &[&["SMOVE", "s", "t", "b"]],
+            &[("srem", "s"), ("sadd", "t")],
+        ),
+        (
+            &[&["SMOVE", "s", "t", "c"]],
+            &[("srem", "s"), ("del", "s"), ("sadd", "t")],
+        ),
+        (
+            &[&["SADD", "u", "b"], &["SMOVE", "t", "u", "b"]],
+            &[("sadd", "u"), ("srem", "t")],
+        ),
         (&[&["SPOP", "t"]], &[("spop", "t"), ("del", "t")]),
-        (&[&["SADD", "p", "1", "2", "3"], &["SPOP", "p", "2"]], &[("sadd", "p"), ("spop", "p")]),
+        (
+            &[&["SADD", "p", "1", "2", "3"], &["SPOP", "p", "2"]],
+            &[("sadd", "p"), ("spop", "p")],
+        ),
         (&[&["SPOP", "p", "5"]], &[("spop", "p"), ("del", "p")]),
-        (&[&["SADD", "x", "1", "2"], &["SADD", "y", "2"]], &[("sadd", "x"), ("sadd", "y")]),
+        (
+            &[&["SADD", "x", "1", "2"], &["SADD", "y", "2"]],
+            &[("sadd", "x"), ("sadd", "y")],
+        ),
         (&[&["SINTERSTORE", "d", "x", "y"]], &[("sinterstore", "d")]),
         (&[&["SUNIONSTORE", "d", "x", "y"]], &[("sunionstore", "d")]),
         (&[&["SDIFFSTORE", "d", "x", "x"]], &[("del", "d")]),
         (&[&["SDIFFSTORE", "d", "x", "x"]], &[]),
-        (&[&["SINTER", "x", "y"], &["SMEMBERS", "x"], &["SCARD", "x"]], &[]),
+        (
+            &[&["SINTER", "x", "y"], &["SMEMBERS", "x"], &["SCARD", "x"]],
+            &[],
+        ),
     ];
     for (cmds, want) in cases {
         assert_eq!(l.events(&mut c, cmds), ev(want), "{cmds:?}");
@@ -171,18 +246,38 @@ fn generic_events() {
     let (_s, mut c, mut l) = setup("KEA");
     let _: () = q(&mut c, &["MSET", "a", "1", "b", "2", "c", "3"]);
     l.drain(&mut c);
-    let cases: &[(&[&[&str]], &[(&str, &str)])] = &[
-        (&[&["DEL", "a", "nokey", "b"]], &[("del", "a"), ("del", "b")]),
-        (&[&["SET", "a", "1"], &["UNLINK", "a"]], &[("set", "a"), ("del", "a")]),
-        (&[&["RENAME", "c", "d"]], &[("rename_from", "c"), ("rename_to", "d")]),
-        (&[&["RENAMENX", "d", "d2"]], &[("rename_from", "d"), ("rename_to", "d2")]),
+    let cases: &[Case] = &[
+        (
+            &[&["DEL", "a", "nokey", "b"]],
+            &[("del", "a"), ("del", "b")],
+        ),
+        (
+            &[&["SET", "a", "1"], &["UNLINK", "a"]],
+            &[("set", "a"), ("del", "a")],
+        ),
+        (
+            &[&["RENAME", "c", "d"]],
+            &[("rename_from", "c"), ("rename_to", "d")],
+        ),
+        (
+            &[&["RENAMENX", "d", "d2"]],
+            &[("rename_from", "d"), ("rename_to", "d2")],
+        ),
         (&[&["COPY", "d2", "e"]], &[("copy_to", "e")]),
         (&[&["EXPIRE", "e", "100"]], &[("expire", "e")]),
         (&[&["EXPIRE", "e", "100", "NX"]], &[]),
         (&[&["PEXPIREAT", "e", "99999999999999"]], &[("expire", "e")]),
         (&[&["PERSIST", "e"], &["PERSIST", "e"]], &[("persist", "e")]),
         (&[&["EXPIRE", "e", "-1"]], &[("del", "e")]),
-        (&[&["EXISTS", "d2"], &["TYPE", "d2"], &["TTL", "d2"], &["TOUCH", "d2"]], &[]),
+        (
+            &[
+                &["EXISTS", "d2"],
+                &["TYPE", "d2"],
+                &["TTL", "d2"],
+                &["TOUCH", "d2"],
+            ],
+            &[],
+        ),
         // FLUSHDB / FLUSHALL do not notify, as in Redis.
         (&[&["FLUSHALL"]], &[]),
     ];
@@ -269,10 +364,23 @@ fn keyspace_and_keyevent_channels_follow_k_and_e() {
 #[test]
 fn new_key_events() {
     let (_s, mut c, mut l) = setup("En");
-    let cases: &[(&[&[&str]], &[(&str, &str)])] = &[
-        (&[&["SET", "foo", "bar"], &["SET", "foo", "baz"], &["SET", "bar", "bar"]], &[("new", "foo"), ("new", "bar")]),
-        (&[&["HSET", "h", "a", "1"], &["HSET", "h", "b", "2"]], &[("new", "h")]),
-        (&[&["SADD", "s", "a"], &["INCR", "i"], &["INCR", "i"]], &[("new", "s"), ("new", "i")]),
+    let cases: &[Case] = &[
+        (
+            &[
+                &["SET", "foo", "bar"],
+                &["SET", "foo", "baz"],
+                &["SET", "bar", "bar"],
+            ],
+            &[("new", "foo"), ("new", "bar")],
+        ),
+        (
+            &[&["HSET", "h", "a", "1"], &["HSET", "h", "b", "2"]],
+            &[("new", "h")],
+        ),
+        (
+            &[&["SADD", "s", "a"], &["INCR", "i"], &["INCR", "i"]],
+            &[("new", "s"), ("new", "i")],
+        ),
         // RENAME and COPY REPLACE replace the destination with a new key, as in Redis.
         (&[&["RENAME", "foo", "bar"]], &[("new", "bar")]),
         (&[&["COPY", "bar", "s", "REPLACE"]], &[("new", "s")]),
@@ -287,14 +395,40 @@ fn expired_events_from_lazy_and_active_expiry() {
     let (_s, mut c, mut l) = setup("Ex");
     // Lazy: with active expiry off, a key stored already expired is removed by the next lookup.
     let _: () = q(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-    let cases: &[(&[&[&str]], &[(&str, &str)])] = &[
-        (&[&["SET", "a", "1", "PXAT", "1"], &["GET", "a"], &["GET", "a"]], &[("expired", "a")]),
-        (&[&["SET", "b", "1", "PXAT", "1"], &["EXISTS", "b"]], &[("expired", "b")]),
-        (&[&["SET", "c", "1", "PXAT", "1"], &["INCR", "c"]], &[("expired", "c")]),
+    let cases: &[Case] = &[
+        (
+            &[
+                &["SET", "a", "1", "PXAT", "1"],
+                &["GET", "a"],
+                &["GET", "a"],
+            ],
+            &[("expired", "a")],
+        ),
+        (
+            &[&["SET", "b", "1", "PXAT", "1"], &["EXISTS", "b"]],
+            &[("expired", "b")],
+        ),
+        (
+            &[&["SET", "c", "1", "PXAT", "1"], &["INCR", "c"]],
+            &[("expired", "c")],
+        ),
         (&[&["HSET", "h", "f", "v"], &["PEXPIREAT", "h", "1"]], &[]),
-        (&[&["SADD", "s", "m"], &["SET", "s", "x", "PXAT", "1"], &["SADD", "s", "n"]], &[("expired", "s")]),
-        (&[&["SET", "d", "1", "PXAT", "1"], &["SET", "d", "2"]], &[("expired", "d")]),
-        (&[&["SET", "e", "1", "PXAT", "1"], &["DEL", "e"]], &[("expired", "e")]),
+        (
+            &[
+                &["SADD", "s", "m"],
+                &["SET", "s", "x", "PXAT", "1"],
+                &["SADD", "s", "n"],
+            ],
+            &[("expired", "s")],
+        ),
+        (
+            &[&["SET", "d", "1", "PXAT", "1"], &["SET", "d", "2"]],
+            &[("expired", "d")],
+        ),
+        (
+            &[&["SET", "e", "1", "PXAT", "1"], &["DEL", "e"]],
+            &[("expired", "e")],
+        ),
     ];
     for (cmds, want) in cases {
         assert_eq!(l.events(&mut c, cmds), ev(want), "{cmds:?}");
@@ -307,7 +441,9 @@ fn expired_events_from_lazy_and_active_expiry() {
         (m[2].text(), m[3].text()),
         ("__keyevent@0__:expired".to_string(), "active".to_string())
     );
-    let expired: i64 = info_field(&mut c, "stats", "expired_keys").parse().unwrap_or(0);
+    let expired: i64 = info_field(&mut c, "stats", "expired_keys")
+        .parse()
+        .unwrap_or(0);
     assert!(expired >= 7, "expired_keys {expired}");
 }
 

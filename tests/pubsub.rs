@@ -45,7 +45,12 @@ fn message(resp3: bool, channel: &str, payload: &str) -> Resp {
 fn pmessage(resp3: bool, pattern: &str, channel: &str, payload: &str) -> Resp {
     msg(
         resp3,
-        vec![bulk("pmessage"), bulk(pattern), bulk(channel), bulk(payload)],
+        vec![
+            bulk("pmessage"),
+            bulk(pattern),
+            bulk(channel),
+            bulk(payload),
+        ],
     )
 }
 
@@ -156,10 +161,7 @@ fn many_subscribers_on_separate_connections() {
     let mut publisher = server.client();
     for n in 0..50 {
         let payload = format!("m{n}");
-        assert_eq!(
-            q::<i64>(&mut publisher, &["PUBLISH", "news", &payload]),
-            20
-        );
+        assert_eq!(q::<i64>(&mut publisher, &["PUBLISH", "news", &payload]), 20);
     }
     for (i, c) in subs.iter_mut().enumerate() {
         for n in 0..50 {
@@ -172,9 +174,7 @@ fn many_subscribers_on_separate_connections() {
     );
     // Closing a subscriber drops its subscriptions.
     drop(subs.pop());
-    eventually(|| {
-        q::<i64>(&mut publisher, &["PUBLISH", "news", "after"]) == 19
-    });
+    eventually(|| q::<i64>(&mut publisher, &["PUBLISH", "news", "after"]) == 19);
 }
 
 /// Polls `f` until it holds (the server notices a closed connection asynchronously).
@@ -262,10 +262,7 @@ fn shard_channels_are_their_own_namespace() {
     assert_eq!(chans, ["s1", "s2"].iter().map(|s| s.to_string()).collect());
     let chans: Vec<String> = q(&mut publisher, &["PUBSUB", "SHARDCHANNELS", "*2"]);
     assert_eq!(chans, vec!["s2"]);
-    let numsub: Vec<redis::Value> = q(
-        &mut publisher,
-        &["PUBSUB", "SHARDNUMSUB", "s1", "nope"],
-    );
+    let numsub: Vec<redis::Value> = q(&mut publisher, &["PUBSUB", "SHARDNUMSUB", "s1", "nope"]);
     assert_eq!(
         numsub,
         vec![
@@ -294,18 +291,12 @@ fn resp2_subscribed_mode_allows_only_a_few_commands() {
         c.cmd(&["CLIENT", "LIST"]).err(),
         "ERR Can't execute 'client|list': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
     );
-    assert_eq!(
-        c.cmd(&["PING"]),
-        Resp::Array(vec![bulk("pong"), bulk("")])
-    );
+    assert_eq!(c.cmd(&["PING"]), Resp::Array(vec![bulk("pong"), bulk("")]));
     assert_eq!(
         c.cmd(&["PING", "hey"]),
         Resp::Array(vec![bulk("pong"), bulk("hey")])
     );
-    assert_eq!(
-        c.cmd_wire(&["PING"]),
-        "*2\r\n$4\r\npong\r\n$0\r\n\r\n"
-    );
+    assert_eq!(c.cmd_wire(&["PING"]), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
     // Unknown commands and arity errors come first, as in Redis.
     assert_eq!(
         c.cmd(&["NOSUCH"]).err(),
@@ -433,7 +424,10 @@ fn pubsub_introspection() {
         help[0],
         "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     );
-    assert_eq!(help.last().map(String::as_str), Some("    Print this help."));
+    assert_eq!(
+        help.last().map(String::as_str),
+        Some("    Print this help.")
+    );
     assert_eq!(info_field(&mut c, "stats", "pubsub_channels"), "3");
     assert_eq!(info_field(&mut c, "stats", "pubsub_patterns"), "2");
     assert_eq!(info_field(&mut c, "stats", "pubsubshard_channels"), "0");
@@ -468,7 +462,12 @@ fn slow_subscriber_is_disconnected_at_the_output_limit() {
     let mut c = server.client();
     let _: () = q(
         &mut c,
-        &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 0 0"],
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 1mb 0 0",
+        ],
     );
     assert_eq!(
         q::<Vec<String>>(&mut c, &["CONFIG", "GET", "client-output-buffer-limit"])[1],
@@ -489,16 +488,20 @@ fn slow_subscriber_is_disconnected_at_the_output_limit() {
         }
     }
     assert_eq!(receivers, 0, "the slow subscriber was never disconnected");
-    eventually(|| {
-        !q::<String>(&mut c, &["CLIENT", "LIST"]).contains("name=slow")
-    });
+    eventually(|| !q::<String>(&mut c, &["CLIENT", "LIST"]).contains("name=slow"));
     assert!(server
         .log()
         .contains("scheduled to be closed ASAP for overcoming of output buffer limits"));
     // Errors in the option are Redis's.
     for (value, why) in [
-        ("pubsub 1mb 1mb", "Wrong number of arguments in buffer limit configuration."),
-        ("master 1mb 1mb 1", "Invalid client class specified in buffer limit configuration."),
+        (
+            "pubsub 1mb 1mb",
+            "Wrong number of arguments in buffer limit configuration.",
+        ),
+        (
+            "master 1mb 1mb 1",
+            "Invalid client class specified in buffer limit configuration.",
+        ),
         (
             "pubsub 1mb 1mb 60s",
             "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
@@ -538,7 +541,10 @@ fn op() -> impl Strategy<Value = Op> {
     let client = 0..3usize;
     let chans = proptest::collection::vec(0u8..5, 0..4);
     prop_oneof![
-        (client.clone(), chans.clone().prop_filter("non-empty", |v| !v.is_empty()))
+        (
+            client.clone(),
+            chans.clone().prop_filter("non-empty", |v| !v.is_empty())
+        )
             .prop_map(|(c, v)| Op::Sub(c, v)),
         (client.clone(), chans).prop_map(|(c, v)| Op::Unsub(c, v)),
         client.clone().prop_map(Op::UnsubAll),

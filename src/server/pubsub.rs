@@ -66,7 +66,10 @@ impl Outbox {
 
     /// The connection wrote `n` bytes it had taken from the inbox.
     pub fn written(&self, n: usize) {
-        let left = self.pending.fetch_sub(n, Ordering::Relaxed).saturating_sub(n);
+        let left = self
+            .pending
+            .fetch_sub(n, Ordering::Relaxed)
+            .saturating_sub(n);
         if left == 0 {
             self.soft_since.store(0, Ordering::Relaxed);
         }
