@@ -110,3 +110,34 @@ pub struct KeyEvent {
     pub db: usize,
     pub key: Bytes,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_round_trip_as_redis_prints_them() {
+        assert_eq!(
+            parse_flags("KEA").map(flags_to_string).as_deref(),
+            Some("AKE")
+        );
+        assert_eq!(
+            parse_flags("zE$").map(flags_to_string).as_deref(),
+            Some("$zE")
+        );
+        assert_eq!(
+            parse_flags("mK").map(flags_to_string).as_deref(),
+            Some("Km")
+        );
+        assert_eq!(parse_flags("").map(flags_to_string).as_deref(), Some(""));
+        assert_eq!(parse_flags("A?"), None);
+    }
+
+    #[test]
+    fn nothing_is_collected_without_k_or_e() {
+        assert_eq!(collect_mask(parse_flags("A").unwrap_or(0)), 0);
+        assert_eq!(collect_mask(parse_flags("Kg").unwrap_or(0)), class::GENERIC);
+        let all = collect_mask(parse_flags("EAnm").unwrap_or(0));
+        assert_eq!(all, class::CLASSES);
+    }
+}

@@ -500,3 +500,39 @@ impl PubSub {
         self.shard.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbox_counts_pending_bytes_and_enforces_the_hard_limit() {
+        let limits = OutputLimits::default();
+        limits.set((100, 0, 0));
+        let outbox = Outbox::default();
+        let mut inbox = outbox.take_inbox().expect("inbox");
+        assert!(outbox.take_inbox().is_none());
+        assert!(outbox.push(Bytes::from(vec![b'x'; 60]), &limits));
+        assert_eq!(outbox.pending(), 60);
+        // The second message takes it to 120 bytes, over the hard limit.
+        assert!(!outbox.push(Bytes::from(vec![b'y'; 60]), &limits));
+        assert_eq!(inbox.try_recv().map(|m| m.len()), Ok(60));
+        outbox.written(120);
+        assert_eq!(outbox.pending(), 0);
+    }
+
+    #[test]
+    fn soft_limit_waits_for_its_period() {
+        let limits = OutputLimits::default();
+        limits.set((0, 10, 5));
+        let outbox = Outbox::default();
+        assert!(outbox.push(Bytes::from_static(b"0123456789ab"), &limits));
+        let now = outbox.soft_since.load(Ordering::Relaxed);
+        assert!(now > 0);
+        assert!(!outbox.over_soft_limit(&limits, now));
+        assert!(!outbox.over_soft_limit(&limits, now + 5));
+        assert!(outbox.over_soft_limit(&limits, now + 7));
+        outbox.written(12);
+        assert!(!outbox.over_soft_limit(&limits, now + 7));
+    }
+}
