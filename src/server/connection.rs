@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -150,19 +150,19 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
     // re-armed at most once per IDLE_RELEASE, keeps timer work off the per-request path.
     let idle = tokio::time::sleep(IDLE_RELEASE);
     tokio::pin!(idle);
-    let mut inbox = client
-        .info
-        .outbox
-        .take_inbox()
-        .unwrap_or_else(|| tokio::sync::mpsc::unbounded_channel().1);
+    // Pushed messages, once the client has subscribed to something.
+    let mut inbox: Option<Inbox> = None;
     loop {
         // Between requests, or while subscribed, wait for pushed messages too.
         if buf.is_empty() || client.subscriptions.active() {
+            if inbox.is_none() && client.subscriptions.active() {
+                inbox = client.info.outbox.take_inbox();
+            }
             let holds_buf = buf.is_empty() && buf.capacity() > 0;
             tokio::select! {
                 biased;
                 ready = stream.readable() => ready?,
-                Some(msg) = inbox.recv() => {
+                Some(msg) = next_pushed(&mut inbox) => {
                     out.extend_from_slice(&msg);
                     let taken = msg.len() + take_pushed(&mut inbox, &mut out);
                     write_out(server, stream, &mut out).await?;
@@ -323,10 +323,21 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
     }
 }
 
+/// The next pushed message; never resolves for a client without an inbox.
+async fn next_pushed(inbox: &mut Option<Inbox>) -> Option<Bytes> {
+    match inbox {
+        Some(inbox) => inbox.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Appends the messages already waiting in the inbox to `out` (up to about [`WRITE_FLUSH`]
 /// bytes, so that a flood of publishes cannot starve the client's own requests); returns their
 /// bytes, for the outbox's accounting once they are written.
-fn take_pushed(inbox: &mut Inbox, out: &mut BytesMut) -> usize {
+fn take_pushed(inbox: &mut Option<Inbox>, out: &mut BytesMut) -> usize {
+    let Some(inbox) = inbox else {
+        return 0;
+    };
     let mut taken = 0;
     while taken < WRITE_FLUSH {
         let Ok(msg) = inbox.try_recv() else { break };

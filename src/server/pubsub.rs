@@ -2,7 +2,7 @@
 //! and delivery of published messages (keyspace notifications included) to them.
 //!
 //! Every connection has an [`Outbox`]: the sending half of an unbounded channel of encoded
-//! messages, shared through its [`ClientInfo`]. PUBLISH, from any I/O thread, looks the
+//! messages (created on its first subscription), shared through its [`ClientInfo`]. PUBLISH, from any I/O thread, looks the
 //! channel up under a read lock, encodes the message once per protocol and queues it in each
 //! subscriber's outbox; the subscriber's connection loop wakes on it and writes everything queued
 //! in one go. Each outbox counts the bytes queued and not yet written, and a subscriber beyond
@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 use hashbrown::HashSet;
@@ -27,9 +27,11 @@ use crate::glob;
 use crate::keyspace::{class, KeyEvent};
 use crate::protocol::{encode, Protocol, Reply};
 
-/// The sending half of a connection's queue of pushed messages.
+/// A connection's queue of pushed messages, opened on its first subscription (so that the
+/// many connections that never subscribe hold no channel).
+#[derive(Default)]
 pub struct Outbox {
-    tx: mpsc::UnboundedSender<Bytes>,
+    tx: OnceLock<mpsc::UnboundedSender<Bytes>>,
     /// The receiving half, until the connection's loop takes it.
     rx: Mutex<Option<Inbox>>,
     /// Bytes queued and not yet written to the socket (the output buffer CLIENT LIST reports).
@@ -41,20 +43,17 @@ pub struct Outbox {
 /// The receiving half, read by the connection loop.
 pub type Inbox = mpsc::UnboundedReceiver<Bytes>;
 
-impl Default for Outbox {
-    fn default() -> Outbox {
-        let (tx, rx) = mpsc::unbounded_channel();
-        Outbox {
-            tx,
-            rx: Mutex::new(Some(rx)),
-            pending: AtomicUsize::new(0),
-            soft_since: AtomicU64::new(0),
-        }
-    }
-}
-
 impl Outbox {
-    /// The receiving half, once (the connection loop takes it when it starts).
+    /// Creates the queue if it does not exist yet (a client's first subscription).
+    fn open(&self) {
+        self.tx.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            *self.rx.lock() = Some(rx);
+            tx
+        });
+    }
+
+    /// The receiving half, once it exists and only once (the connection loop takes it).
     pub fn take_inbox(&self) -> Option<Inbox> {
         self.rx.lock().take()
     }
@@ -78,6 +77,10 @@ impl Outbox {
     /// Queues `msg`; false when the client went over its output limits (the caller then
     /// disconnects it) or is gone.
     fn push(&self, msg: Bytes, limits: &OutputLimits) -> bool {
+        // Never the case for a subscriber: subscribing opens the queue.
+        let Some(tx) = self.tx.get() else {
+            return true;
+        };
         let used = self.pending.fetch_add(msg.len(), Ordering::Relaxed) + msg.len();
         let (hard, soft, soft_secs) = limits.get();
         if hard > 0 && used as u64 >= hard {
@@ -96,7 +99,7 @@ impl Outbox {
         } else {
             self.soft_since.store(0, Ordering::Relaxed);
         }
-        self.tx.send(msg).is_ok()
+        tx.send(msg).is_ok()
     }
 }
 
@@ -345,6 +348,7 @@ impl PubSub {
         if !subs.set_mut(kind).insert(name.clone()) {
             return false;
         }
+        client.outbox.open();
         self.table(kind).add(name, client);
         client.subs.store(subs);
         true
@@ -510,6 +514,8 @@ mod tests {
         let limits = OutputLimits::default();
         limits.set((100, 0, 0));
         let outbox = Outbox::default();
+        assert!(outbox.take_inbox().is_none());
+        outbox.open();
         let mut inbox = outbox.take_inbox().expect("inbox");
         assert!(outbox.take_inbox().is_none());
         assert!(outbox.push(Bytes::from(vec![b'x'; 60]), &limits));
@@ -526,6 +532,7 @@ mod tests {
         let limits = OutputLimits::default();
         limits.set((0, 10, 5));
         let outbox = Outbox::default();
+        outbox.open();
         assert!(outbox.push(Bytes::from_static(b"0123456789ab"), &limits));
         let now = outbox.soft_since.load(Ordering::Relaxed);
         assert!(now > 0);
