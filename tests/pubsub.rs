@@ -515,6 +515,30 @@ fn slow_subscriber_is_disconnected_at_the_output_limit() {
 }
 
 #[test]
+fn client_list_and_kill_by_type_pubsub() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let mut sub = Raw::connect(server.addr);
+    sub.cmd(&["CLIENT", "SETNAME", "subscriber"]);
+    sub.cmd(&["PSUBSCRIBE", "*"]);
+    let subs: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    assert_eq!(subs.lines().count(), 1);
+    assert!(subs.contains("name=subscriber"), "{subs}");
+    let normal: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "normal"]);
+    assert!(!normal.contains("name=subscriber"), "{normal}");
+    assert_eq!(
+        q::<i64>(
+            &mut c,
+            &["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]
+        ),
+        0
+    );
+    assert_eq!(q::<i64>(&mut c, &["CLIENT", "KILL", "TYPE", "pubsub"]), 1);
+    assert!(sub.is_closed());
+    eventually(|| q::<i64>(&mut c, &["PUBSUB", "NUMPAT"]) == 0);
+}
+
+#[test]
 fn subscribers_are_spared_by_the_idle_timeout() {
     let server = TestServer::start(&["--timeout", "1"]);
     let mut sub = Raw::connect(server.addr);

@@ -243,13 +243,16 @@ fn cmd_client_getname(ctx: &mut Ctx) -> CmdResult<Reply> {
 
 fn cmd_client_list(ctx: &mut Ctx) -> CmdResult<Reply> {
     let mut ids: Option<Vec<u64>> = None;
+    // TYPE normal or pubsub: whether the listed clients are subscribers.
+    let mut pubsub: Option<bool> = None;
     let mut c = Cursor::new(ctx.args, 2);
     while !c.is_empty() {
         if c.eat("TYPE") {
             let t = c.next_upper()?;
             match t.as_str() {
-                "NORMAL" => {}
-                "MASTER" | "REPLICA" | "SLAVE" | "PUBSUB" => ids = Some(Vec::new()),
+                "NORMAL" => pubsub = Some(false),
+                "PUBSUB" => pubsub = Some(true),
+                "MASTER" | "REPLICA" | "SLAVE" => ids = Some(Vec::new()),
                 _ => {
                     return Err(CmdError(format!(
                         "ERR Unknown client type '{}'",
@@ -278,7 +281,10 @@ fn cmd_client_list(ctx: &mut Ctx) -> CmdResult<Reply> {
     let mut text = String::new();
     for info in ctx.server.clients.all() {
         // A killed client is gone for good, even while its task winds down.
-        if info.is_killed() || ids.as_ref().is_some_and(|ids| !ids.contains(&info.id)) {
+        if info.is_killed()
+            || ids.as_ref().is_some_and(|ids| !ids.contains(&info.id))
+            || pubsub.is_some_and(|p| p != info.subs.any())
+        {
             continue;
         }
         text.push_str(&client_line(&info, now));
@@ -362,7 +368,11 @@ fn cmd_client_kill(ctx: &mut Ctx) -> CmdResult<Reply> {
             && laddr
                 .as_ref()
                 .is_none_or(|a| target.laddr.to_string() == *a)
-            && ctype.as_ref().is_none_or(|t| t == "normal")
+            && ctype.as_ref().is_none_or(|t| match t.as_str() {
+                "normal" => !target.subs.any(),
+                "pubsub" => target.subs.any(),
+                _ => false,
+            })
             && maxage
                 .is_none_or(|age| (now.saturating_sub(target.created_ms) / 1000) as i64 >= age);
         if !matches {
