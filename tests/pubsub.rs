@@ -345,6 +345,31 @@ fn resp3_subscriber_runs_any_command_with_pushes_in_between() {
         ])
     );
     assert_eq!(c.read(), message(true, "ch", "a"));
+    // SSUBSCRIBE is refused inside EXEC, as in Redis.
+    c.cmd(&["MULTI"]);
+    c.cmd(&["SSUBSCRIBE", "sh"]);
+    assert_eq!(
+        c.cmd(&["EXEC"]).items()[0].err(),
+        "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client"
+    );
+}
+
+#[test]
+fn several_confirmations_inside_exec_count_as_one_reply_like_redis() {
+    let server = TestServer::start(&[]);
+    let mut c = Raw::connect(server.addr);
+    c.cmd(&["MULTI"]);
+    c.cmd(&["SUBSCRIBE", "a", "b"]);
+    c.cmd(&["PING"]);
+    // The array counts the two commands; SUBSCRIBE's two confirmations fill the first slot
+    // and the second is left over (redis#12207), byte for byte as Redis 7.2 sends it.
+    c.send_cmd(&["EXEC"]);
+    // Read as replies: the array (with both confirmations as its two elements), then PING's.
+    let wire = c.read_wire() + &c.read_wire();
+    assert_eq!(
+        wire,
+        "*2\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+    );
 }
 
 #[test]

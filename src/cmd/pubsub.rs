@@ -111,6 +111,13 @@ fn cmd_psubscribe(ctx: &mut Ctx) -> CmdResult<Reply> {
 }
 
 fn cmd_ssubscribe(ctx: &mut Ctx) -> CmdResult<Reply> {
+    // Inside EXEC, as in Redis (SUBSCRIBE and PSUBSCRIBE are let through there for backward
+    // compatibility; SSUBSCRIBE is not).
+    if ctx.client.deny_blocking {
+        return Err(CmdError::new(
+            "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client",
+        ));
+    }
     subscribe(ctx, Kind::Shard)
 }
 

@@ -123,6 +123,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
         Reply::NilArray
     } else {
         let mut replies = Vec::with_capacity(tx.queued.len());
+        client.deny_blocking = true;
         for (idx, args) in &tx.queued {
             let spec = table.spec(*idx);
             let before = ks.stats;
@@ -150,16 +151,18 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
             client
                 .stats
                 .record(*idx, one.elapsed(), lookups, result.is_err());
-            match result {
-                // A command that answers more than once (SUBSCRIBE a b) adds each answer.
-                Ok(Reply::Many(many)) => replies.extend(many),
-                Ok(r) => replies.push(r),
+            // A command that answers more than once (SUBSCRIBE a b) sends all its answers in
+            // its one slot of the array, which then counts commands, not replies: Redis's own
+            // (known, redis#12207) behaviour.
+            replies.push(match result {
+                Ok(r) => r,
                 Err(e) => {
                     server.stats.record_error(&e.0);
-                    replies.push(e.into());
+                    e.into()
                 }
-            }
+            });
         }
+        client.deny_blocking = false;
         Reply::Array(replies)
     };
     let events = std::mem::take(&mut ks.events);

@@ -34,6 +34,9 @@ pub struct Client {
     pub watched: Vec<Watched>,
     /// Channels, patterns and shard channels subscribed to.
     pub subscriptions: Subscriptions,
+    /// Running EXEC's queued commands, which must each answer exactly once (Redis's
+    /// CLIENT_DENY_BLOCKING: SSUBSCRIBE is refused there).
+    pub deny_blocking: bool,
 }
 
 impl Client {
@@ -51,6 +54,7 @@ impl Client {
             tx: None,
             watched: Vec::new(),
             subscriptions: Subscriptions::default(),
+            deny_blocking: false,
         }
     }
 }
