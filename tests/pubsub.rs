@@ -329,10 +329,21 @@ fn resp3_subscriber_runs_any_command_with_pushes_in_between() {
     // The push arrives on its own, and the next reply after it.
     assert_eq!(c.read(), message(true, "ch", "one"));
     assert_eq!(c.cmd(&["GET", "k"]), bulk("v"));
-    // Publishing to itself: the reply first, then the message.
-    c.send_cmd(&["PUBLISH", "ch", "self"]);
+    // Publishing to itself: the reply first, then the message, before the next command's
+    // reply even in one pipeline (as Redis does).
+    let pipeline: Vec<u8> = [
+        raw::multibulk(&[b"PUBLISH", b"ch", b"self"]),
+        raw::multibulk(&[b"UNSUBSCRIBE", b"ch"]),
+        raw::multibulk(&[b"PUBLISH", b"ch", b"late"]),
+        raw::multibulk(&[b"SUBSCRIBE", b"ch"]),
+    ]
+    .concat();
+    c.send(&pipeline);
     assert_eq!(c.read(), Resp::Int(1));
     assert_eq!(c.read(), message(true, "ch", "self"));
+    assert_eq!(c.read(), conf(true, "unsubscribe", Some("ch"), 0));
+    assert_eq!(c.read(), Resp::Int(0));
+    assert_eq!(c.read(), conf(true, "subscribe", Some("ch"), 1));
     // Inside MULTI the messages follow EXEC's reply.
     c.cmd(&["MULTI"]);
     c.cmd(&["PUBLISH", "ch", "a"]);

@@ -1,9 +1,9 @@
 //! One client connection: read, parse every complete request, dispatch each, write all replies
 //! at once.
 //!
-//! The loop awaits the socket and the client's inbox of pushed messages (Pub/Sub deliveries from
-//! other connections, see `pubsub.rs`), which it writes as they come, and at the end of every
-//! batch together with the replies. Killing a client (CLIENT KILL, idle timeout, shutdown, an
+//! The loop awaits the socket and the client's inbox of pushed messages (Pub/Sub deliveries, see
+//! `pubsub.rs`), which it writes as they come; during a batch, messages waiting there follow the
+//! reply of the command after which they were found. Killing a client (CLIENT KILL, idle timeout, shutdown, an
 //! output buffer over its limit) shuts its socket down from outside, which the pending read sees
 //! as end-of-stream. Malformed input
 //! gets Redis's `-ERR Protocol error: ...` and the connection is closed; a command error is just a
@@ -155,18 +155,16 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
     loop {
         // Between requests, or while subscribed, wait for pushed messages too.
         if buf.is_empty() || client.subscriptions.active() {
-            if inbox.is_none() && client.subscriptions.active() {
-                inbox = client.info.outbox.take_inbox();
-            }
+            take_inbox(client, &mut inbox);
             let holds_buf = buf.is_empty() && buf.capacity() > 0;
             tokio::select! {
                 biased;
                 ready = stream.readable() => ready?,
                 Some(msg) = next_pushed(&mut inbox) => {
                     out.extend_from_slice(&msg);
-                    let taken = msg.len() + take_pushed(&mut inbox, &mut out);
+                    client.info.outbox.delivered(msg.len());
+                    take_pushed(client, &mut inbox, &mut out);
                     write_out(server, stream, &mut out).await?;
-                    client.info.outbox.written(taken);
                     continue;
                 }
                 _ = &mut idle, if holds_buf => {
@@ -269,6 +267,9 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
                     client.reply_mode = ReplyMode::On;
                 }
             }
+            // Messages pushed meanwhile follow the reply (one this command published to its
+            // own client comes right after it, as in Redis).
+            take_pushed(client, &mut inbox, &mut out);
             if after == After::Shutdown {
                 write_out(server, stream, &mut out).await?;
                 server.shutdown();
@@ -312,14 +313,15 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
             // beforeSleep): a client woken by our first write then finds its other replies
             // already there instead of being woken once per write.
             YieldOnce(false).await;
+            write_out(server, stream, &mut out).await?;
         }
-        // Messages pushed meanwhile (to a busy subscriber, or published by this very batch)
-        // leave after the batch's replies, in the same write.
-        let taken = take_pushed(&mut inbox, &mut out);
-        write_out(server, stream, &mut out).await?;
-        if taken > 0 {
-            client.info.outbox.written(taken);
-        }
+    }
+}
+
+/// Takes the client's inbox once its first subscription has created it.
+fn take_inbox(client: &Client, inbox: &mut Option<Inbox>) {
+    if inbox.is_none() && client.subscriptions.opened() {
+        *inbox = client.info.outbox.take_inbox();
     }
 }
 
@@ -331,12 +333,14 @@ async fn next_pushed(inbox: &mut Option<Inbox>) -> Option<Bytes> {
     }
 }
 
-/// Appends the messages already waiting in the inbox to `out` (up to about [`WRITE_FLUSH`]
-/// bytes, so that a flood of publishes cannot starve the client's own requests); returns their
-/// bytes, for the outbox's accounting once they are written.
-fn take_pushed(inbox: &mut Option<Inbox>, out: &mut BytesMut) -> usize {
+/// Moves the messages already waiting in the client's inbox to `out` (up to about
+/// [`WRITE_FLUSH`] bytes, so that a flood of publishes cannot starve the client's own
+/// requests). From there they count against no limit: `out` is bounded by the loop, and a
+/// socket that stops draining leaves later messages in the inbox, where they do count.
+fn take_pushed(client: &Client, inbox: &mut Option<Inbox>, out: &mut BytesMut) {
+    take_inbox(client, inbox);
     let Some(inbox) = inbox else {
-        return 0;
+        return;
     };
     let mut taken = 0;
     while taken < WRITE_FLUSH {
@@ -344,7 +348,9 @@ fn take_pushed(inbox: &mut Option<Inbox>, out: &mut BytesMut) -> usize {
         out.extend_from_slice(&msg);
         taken += msg.len();
     }
-    taken
+    if taken > 0 {
+        client.info.outbox.delivered(taken);
+    }
 }
 
 fn note_query_buf(client: &Client, buf: &BytesMut) {

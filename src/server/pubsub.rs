@@ -2,12 +2,13 @@
 //! and delivery of published messages (keyspace notifications included) to them.
 //!
 //! Every connection has an [`Outbox`]: the sending half of an unbounded channel of encoded
-//! messages (created on its first subscription), shared through its [`ClientInfo`]. PUBLISH, from any I/O thread, looks the
-//! channel up under a read lock, encodes the message once per protocol and queues it in each
-//! subscriber's outbox; the subscriber's connection loop wakes on it and writes everything queued
-//! in one go. Each outbox counts the bytes queued and not yet written, and a subscriber beyond
-//! `client-output-buffer-limit pubsub` (the hard limit, or the soft limit for longer than its
-//! period) is disconnected instead of letting a slow reader grow memory without bound.
+//! messages (created on its first subscription), shared through its [`ClientInfo`]. PUBLISH,
+//! from any I/O thread, looks the channel up under a read lock, encodes the message once per
+//! protocol and queues it in each subscriber's outbox; the subscriber's connection loop wakes on
+//! it and writes everything queued in one go. Each outbox counts the bytes queued and not yet
+//! taken by the connection, and a subscriber beyond `client-output-buffer-limit pubsub` (the
+//! hard limit, or the soft limit for longer than its period) is disconnected instead of letting
+//! a slow reader grow memory without bound.
 //!
 //! The per-client side (which channels a connection is subscribed to) lives in the connection's
 //! own [`Subscriptions`]; the registry maps each name to its subscribers in subscription order,
@@ -34,7 +35,7 @@ pub struct Outbox {
     tx: OnceLock<mpsc::UnboundedSender<Bytes>>,
     /// The receiving half, until the connection's loop takes it.
     rx: Mutex<Option<Inbox>>,
-    /// Bytes queued and not yet written to the socket (the output buffer CLIENT LIST reports).
+    /// Bytes queued and not yet taken by the connection (CLIENT LIST's `omem`).
     pending: AtomicUsize,
     /// Unix seconds when `pending` first went over the soft limit; 0 while under it.
     soft_since: AtomicU64,
@@ -58,13 +59,13 @@ impl Outbox {
         self.rx.lock().take()
     }
 
-    /// Bytes queued for the client and not yet written.
+    /// Bytes queued for the client and not yet taken by its connection.
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Relaxed)
     }
 
-    /// The connection wrote `n` bytes it had taken from the inbox.
-    pub fn written(&self, n: usize) {
+    /// The connection moved `n` bytes from the inbox to its output buffer.
+    pub fn delivered(&self, n: usize) {
         let left = self
             .pending
             .fetch_sub(n, Ordering::Relaxed)
@@ -166,6 +167,8 @@ pub struct Subscriptions {
     channels: HashSet<Bytes>,
     patterns: HashSet<Bytes>,
     shard: HashSet<Bytes>,
+    /// The client has subscribed at least once, so its outbox exists.
+    opened: bool,
 }
 
 impl Subscriptions {
@@ -197,6 +200,12 @@ impl Subscriptions {
     /// True while subscribed to anything (RESP2's subscribed mode).
     pub fn active(&self) -> bool {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
+    }
+
+    /// True once the client has subscribed to anything (its outbox then exists, and may hold
+    /// messages even after it unsubscribed).
+    pub fn opened(&self) -> bool {
+        self.opened
     }
 
     /// Every name subscribed to with `kind`.
@@ -349,6 +358,7 @@ impl PubSub {
             return false;
         }
         client.outbox.open();
+        subs.opened = true;
         self.table(kind).add(name, client);
         client.subs.store(subs);
         true
@@ -523,7 +533,7 @@ mod tests {
         // The second message takes it to 120 bytes, over the hard limit.
         assert!(!outbox.push(Bytes::from(vec![b'y'; 60]), &limits));
         assert_eq!(inbox.try_recv().map(|m| m.len()), Ok(60));
-        outbox.written(120);
+        outbox.delivered(120);
         assert_eq!(outbox.pending(), 0);
     }
 
@@ -539,7 +549,7 @@ mod tests {
         assert!(!outbox.over_soft_limit(&limits, now));
         assert!(!outbox.over_soft_limit(&limits, now + 5));
         assert!(outbox.over_soft_limit(&limits, now + 7));
-        outbox.written(12);
+        outbox.delivered(12);
         assert!(!outbox.over_soft_limit(&limits, now + 7));
     }
 }
