@@ -89,6 +89,11 @@ pub struct Config {
     /// Bytes, or a percentage of `maxmemory` stored negated (Redis's encoding).
     pub maxmemory_clients: i64,
     pub daemonize: bool,
+    /// `notify-keyspace-events` as class bits (see [`crate::keyspace::events`]).
+    pub notify_keyspace_events: u16,
+    /// `client-output-buffer-limit`: (hard bytes, soft bytes, soft seconds) for the normal,
+    /// replica and pubsub classes.
+    pub client_output_buffer_limit: [(u64, u64, u64); 3],
     /// The file the configuration was read from, for CONFIG REWRITE.
     pub config_file: Option<PathBuf>,
 }
@@ -130,6 +135,8 @@ impl Default for Config {
             zset_max_listpack_value: 0,
             maxmemory_clients: 0,
             daemonize: false,
+            notify_keyspace_events: 0,
+            client_output_buffer_limit: [(0, 0, 0); 3],
             config_file: None,
         };
         for opt in OPTIONS {
@@ -236,6 +243,45 @@ fn parse_memory_or_percent(v: &str, max_percent: i64) -> Result<i64, String> {
         Ok(n) if n <= i64::MAX as u64 => Ok(n as i64),
         _ => Err("argument must be a memory or percent value".into()),
     }
+}
+
+/// The client classes of `client-output-buffer-limit`, in the order CONFIG GET lists them.
+const OBUF_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+
+/// Parses `client-output-buffer-limit`: groups of `<class> <hard> <soft> <seconds>`; only the
+/// classes named change, and an error in any group changes nothing (as in Redis).
+fn set_obuf_limits(c: &mut Config, v: &str) -> Result<(), String> {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    if words.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut limits = c.client_output_buffer_limit;
+    for group in words.chunks(4) {
+        let class = match group[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => 2,
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        let hard = parse_memory(group[1]).map_err(|_| bad())?;
+        let soft = parse_memory(group[2]).map_err(|_| bad())?;
+        let secs: u64 = group[3].parse().map_err(|_| bad())?;
+        limits[class] = (hard, soft, secs);
+    }
+    c.client_output_buffer_limit = limits;
+    Ok(())
+}
+
+fn get_obuf_limits(c: &Config) -> String {
+    OBUF_CLASSES
+        .iter()
+        .zip(c.client_output_buffer_limit)
+        .map(|(name, (hard, soft, secs))| format!("{name} {hard} {soft} {secs}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 macro_rules! opt {
@@ -497,6 +543,24 @@ pub static OPTIONS: &[OptionSpec] = &[
         |c| c.save.clone(),
         |c, v| c.save = v.to_string()
     ),
+    opt!(
+        "notify-keyspace-events",
+        "",
+        true,
+        "Keyspace notifications to publish, in Redis's letters: K (keyspace channel), E (keyevent channel) and the classes g $ l s h z x e t m d n, A for g$lshzxetd. Empty: none.",
+        |c| crate::keyspace::events::flags_to_string(c.notify_keyspace_events),
+        |c, v| c.notify_keyspace_events = crate::keyspace::events::parse_flags(v)
+            .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
+    ),
+    OptionSpec {
+        name: "client-output-buffer-limit",
+        aliases: &[],
+        default: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+        mutable: true,
+        doc: "Output buffer limits per client class: <class> <hard> <soft> <soft-seconds>. A Pub/Sub subscriber whose undelivered messages reach the hard limit, or stay over the soft limit for longer than soft-seconds, is disconnected.",
+        get: get_obuf_limits,
+        set: set_obuf_limits,
+    },
     OptionSpec {
         name: "list-max-listpack-size",
         aliases: &["list-max-ziplist-size"],
@@ -656,7 +720,7 @@ impl Config {
             let Some(opt) = find_option(name) else {
                 return Err(fail("Bad directive or wrong number of arguments"));
             };
-            if opt.name != "bind" && values.len() != 1 {
+            if opt.name != "bind" && opt.name != "client-output-buffer-limit" && values.len() != 1 {
                 return Err(fail("wrong number of arguments"));
             }
             self.set(name, &values.join(" "), false)

@@ -17,6 +17,7 @@ use crate::error::{
     CmdError, CmdResult, BITFIELD_OVERFLOW, BITFIELD_RO_WRITE, BITFIELD_TYPE, BITOP_NOT_ARGS,
     BIT_ARG, BIT_OFFSET, BIT_VALUE,
 };
+use crate::keyspace::class;
 use crate::protocol::{parse_i64, Reply};
 use crate::types::Value;
 
@@ -51,13 +52,11 @@ fn cmd_setbit(ctx: &mut Ctx) -> CmdResult<Reply> {
     }
     let db = ctx.db();
     let key = &ctx.args[1];
-    let exists = match ctx.ks.peek(db, key) {
-        Some(e) => {
-            as_str(e)?;
-            true
-        }
-        None => false,
+    let old_len = match ctx.ks.peek(db, key) {
+        Some(e) => Some(as_str(e)?.len()),
+        None => None,
     };
+    let exists = old_len.is_some();
     let need = (offset >> 3) as usize + 1;
     let write = |buf: &mut BytesMut| {
         if buf.len() < need {
@@ -73,6 +72,10 @@ fn cmd_setbit(ctx: &mut Ctx) -> CmdResult<Reply> {
         ctx.ks.set(db, key, Value::Str(buf.freeze()), 0);
         old
     };
+    // Redis reports a new key, a longer string or a flipped bit, not a bit set to itself.
+    if old_len.is_none_or(|len| len < need) || old != (on == 1) {
+        ctx.ks.notify(class::STRING, "setbit", db, key);
+    }
     Ok(Reply::Int(old as i64))
 }
 
@@ -230,8 +233,9 @@ fn cmd_bitop(ctx: &mut Ctx) -> CmdResult<Reply> {
     let dest = &ctx.args[2];
     if len > 0 {
         ctx.ks.set(db, dest, Value::Str(Bytes::from(result)), 0);
-    } else {
-        ctx.ks.remove(db, dest);
+        ctx.ks.notify(class::STRING, "set", db, dest);
+    } else if ctx.ks.remove(db, dest).is_some() {
+        ctx.ks.notify(class::GENERIC, "del", db, dest);
     }
     Ok(Reply::Int(len as i64))
 }
@@ -491,6 +495,14 @@ fn bitfield(ctx: &mut Ctx, read_only: bool) -> CmdResult<Reply> {
         ctx.ks.set(db, key, Value::Str(buf.freeze()), 0);
         replies
     };
+    // A SET or INCRBY that did not fail on overflow changed the string.
+    let changed = fields
+        .iter()
+        .zip(&replies)
+        .any(|(f, r): (&Field, &Reply)| f.op != FieldOp::Get && *r != Reply::Nil);
+    if changed {
+        ctx.ks.notify(class::STRING, "setbit", db, key);
+    }
     Ok(Reply::Array(replies))
 }
 

@@ -14,6 +14,16 @@ use crate::server::clients::{ClientInfo, ReplyMode};
 use crate::server::{unix_ms, Server, REDIS_VERSION};
 
 fn cmd_ping(ctx: &mut Ctx) -> CmdResult<Reply> {
+    // A subscribed RESP2 client gets ["pong", <message or "">], as in Redis.
+    if ctx.client.protocol == Protocol::Resp2 && ctx.client.subscriptions.active() {
+        return match ctx.args.len() {
+            1 | 2 => Ok(Reply::Array(vec![
+                Reply::bulk_static("pong"),
+                Reply::Bulk(ctx.args.get(1).cloned().unwrap_or_default()),
+            ])),
+            _ => Err(CmdError::arity("ping")),
+        };
+    }
     match ctx.args.len() {
         1 => Ok(Reply::status("PONG")),
         2 => Ok(Reply::Bulk(ctx.args[1].clone())),
@@ -150,6 +160,9 @@ fn cmd_reset(ctx: &mut Ctx) -> CmdResult<Reply> {
     client.info.no_evict.store(false, Ordering::Relaxed);
     client.authenticated = !ctx.server.requires_auth();
     super::transactions::reset(client);
+    ctx.server
+        .pubsub
+        .unsubscribe_all(&mut client.subscriptions, &client.info);
     Ok(Reply::status("RESET"))
 }
 
@@ -169,8 +182,17 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         u32::MAX => "NULL".to_string(),
         i => CommandTable::get().full_name(i as usize),
     };
-    // Redis's letters in its order: b (blocked: on keys, or by a client pause), e (no-evict).
+    let (sub, psub, ssub) = (
+        info.subs.channels.load(Ordering::Relaxed),
+        info.subs.patterns.load(Ordering::Relaxed),
+        info.subs.shard.load(Ordering::Relaxed),
+    );
+    // Redis's letters in its order: P (subscriber), b (blocked: on keys, or by a client pause),
+    // e (no-evict).
     let mut flags = String::new();
+    if sub + psub + ssub > 0 {
+        flags.push('P');
+    }
     if info.blocked.load(Ordering::Relaxed) {
         flags.push('b');
     }
@@ -181,7 +203,7 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         flags.push('N');
     }
     format!(
-        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         info.id,
         info.addr,
         info.laddr,
@@ -190,8 +212,12 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         now_ms.saturating_sub(info.last_interaction_ms.load(Ordering::Relaxed)) / 1000,
         flags,
         info.db.load(Ordering::Relaxed),
+        sub,
+        psub,
+        ssub,
         info.query_buf.load(Ordering::Relaxed),
         info.query_buf_free.load(Ordering::Relaxed),
+        info.outbox.pending(),
         cmd,
         info.protocol.load(Ordering::Relaxed),
         lib(&info.lib_name),
@@ -222,13 +248,16 @@ fn cmd_client_getname(ctx: &mut Ctx) -> CmdResult<Reply> {
 
 fn cmd_client_list(ctx: &mut Ctx) -> CmdResult<Reply> {
     let mut ids: Option<Vec<u64>> = None;
+    // TYPE normal or pubsub: whether the listed clients are subscribers.
+    let mut pubsub: Option<bool> = None;
     let mut c = Cursor::new(ctx.args, 2);
     while !c.is_empty() {
         if c.eat("TYPE") {
             let t = c.next_upper()?;
             match t.as_str() {
-                "NORMAL" => {}
-                "MASTER" | "REPLICA" | "SLAVE" | "PUBSUB" => ids = Some(Vec::new()),
+                "NORMAL" => pubsub = Some(false),
+                "PUBSUB" => pubsub = Some(true),
+                "MASTER" | "REPLICA" | "SLAVE" => ids = Some(Vec::new()),
                 _ => {
                     return Err(CmdError(format!(
                         "ERR Unknown client type '{}'",
@@ -257,7 +286,10 @@ fn cmd_client_list(ctx: &mut Ctx) -> CmdResult<Reply> {
     let mut text = String::new();
     for info in ctx.server.clients.all() {
         // A killed client is gone for good, even while its task winds down.
-        if info.is_killed() || ids.as_ref().is_some_and(|ids| !ids.contains(&info.id)) {
+        if info.is_killed()
+            || ids.as_ref().is_some_and(|ids| !ids.contains(&info.id))
+            || pubsub.is_some_and(|p| p != info.subs.any())
+        {
             continue;
         }
         text.push_str(&client_line(&info, now));
@@ -341,7 +373,11 @@ fn cmd_client_kill(ctx: &mut Ctx) -> CmdResult<Reply> {
             && laddr
                 .as_ref()
                 .is_none_or(|a| target.laddr.to_string() == *a)
-            && ctype.as_ref().is_none_or(|t| t == "normal")
+            && ctype.as_ref().is_none_or(|t| match t.as_str() {
+                "normal" => !target.subs.any(),
+                "pubsub" => target.subs.any(),
+                _ => false,
+            })
             && maxage
                 .is_none_or(|age| (now.saturating_sub(target.created_ms) / 1000) as i64 >= age);
         if !matches {

@@ -19,7 +19,7 @@ use super::strings::longdouble::{self, Ld, LongDouble};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, NAN_OR_INF, NOT_FLOAT, OVERFLOW};
 use crate::glob;
-use crate::keyspace::{Entry, Locked};
+use crate::keyspace::{class, Entry, Locked};
 use crate::protocol::{Protocol, Reply};
 use crate::types::{HashValue, Value};
 
@@ -52,14 +52,24 @@ fn peek<'a>(ks: &'a mut Locked, db: usize, key: &[u8]) -> CmdResult<Option<&'a H
 }
 
 /// Applies `f` to the hash at `key`, creating it when missing, and removes the key if `f`
-/// leaves it empty. The caller has checked the type (WRONGTYPE) already.
-fn write<R>(ks: &mut Locked, db: usize, key: &[u8], f: impl FnOnce(&mut HashValue) -> R) -> R {
+/// leaves it empty. The caller has checked the type (WRONGTYPE) already. Reports `event`, then
+/// `del` if the key went, as Redis does.
+fn write<R>(
+    ks: &mut Locked,
+    db: usize,
+    key: &[u8],
+    event: &'static str,
+    f: impl FnOnce(&mut HashValue) -> R,
+) -> R {
     if let Some(entry) = ks.get_mut(db, key) {
         if let Value::Hash(h) = &mut entry.value {
             let hash = Arc::make_mut(h);
             let r = f(hash);
-            if hash.is_empty() {
+            let emptied = hash.is_empty();
+            ks.notify(class::HASH, event, db, key);
+            if emptied {
                 ks.remove(db, key);
+                ks.notify(class::GENERIC, "del", db, key);
             }
             return r;
         }
@@ -68,6 +78,7 @@ fn write<R>(ks: &mut Locked, db: usize, key: &[u8], f: impl FnOnce(&mut HashValu
     let r = f(&mut hash);
     if !hash.is_empty() {
         ks.set(db, key, Value::Hash(Arc::new(hash)), 0);
+        ks.notify(class::HASH, event, db, key);
     }
     r
 }
@@ -90,7 +101,7 @@ fn hset(ctx: &mut Ctx) -> CmdResult<usize> {
     let key = &ctx.args[1];
     peek(ctx.ks, db, key)?;
     let pairs = &ctx.args[2..];
-    Ok(write(ctx.ks, db, key, |h| {
+    Ok(write(ctx.ks, db, key, "hset", |h| {
         pairs.chunks(2).filter(|p| h.insert(&p[0], &p[1])).count()
     }))
 }
@@ -110,7 +121,7 @@ fn cmd_hsetnx(ctx: &mut Ctx) -> CmdResult<Reply> {
     if peek(ctx.ks, db, key)?.is_some_and(|h| h.contains(field)) {
         return Ok(Reply::Int(0));
     }
-    write(ctx.ks, db, key, |h| h.insert(field, value));
+    write(ctx.ks, db, key, "hset", |h| h.insert(field, value));
     Ok(Reply::Int(1))
 }
 
@@ -144,7 +155,7 @@ fn cmd_hdel(ctx: &mut Ctx) -> CmdResult<Reply> {
     if !fields.iter().any(|f| hash.contains(f)) {
         return Ok(Reply::Int(0));
     }
-    let n = write(ctx.ks, db, key, |h| {
+    let n = write(ctx.ks, db, key, "hdel", |h| {
         fields.iter().filter(|f| h.remove(f)).count()
     });
     Ok(Reply::Int(n as i64))
@@ -214,7 +225,7 @@ fn cmd_hincrby(ctx: &mut Ctx) -> CmdResult<Reply> {
         .checked_add(by)
         .ok_or_else(|| CmdError::new(OVERFLOW))?;
     let text = itoa::Buffer::new().format(new).as_bytes().to_vec();
-    write(ctx.ks, db, key, |h| h.insert(field, &text));
+    write(ctx.ks, db, key, "hincrby", |h| h.insert(field, &text));
     Ok(Reply::Int(new))
 }
 
@@ -231,7 +242,9 @@ fn cmd_hincrbyfloat(ctx: &mut Ctx) -> CmdResult<Reply> {
         None => Ld::Finite(LongDouble::ZERO),
     };
     let text = longdouble::incr_by_float(current, by).ok_or_else(|| CmdError::new(NAN_OR_INF))?;
-    write(ctx.ks, db, key, |h| h.insert(field, text.as_bytes()));
+    write(ctx.ks, db, key, "hincrbyfloat", |h| {
+        h.insert(field, text.as_bytes())
+    });
     Ok(Reply::Bulk(Bytes::from(text)))
 }
 

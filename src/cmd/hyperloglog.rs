@@ -26,7 +26,7 @@ use bytes::{Bytes, BytesMut};
 use super::strings::{as_str, edit_str};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, HLL_CORRUPT, HLL_WRONGTYPE};
-use crate::keyspace::Locked;
+use crate::keyspace::{class, Locked};
 use crate::protocol::Reply;
 use crate::types::Value;
 
@@ -296,6 +296,7 @@ pub fn op_pfadd(ks: &mut Locked, db: usize, key: &[u8], elements: &[Bytes]) -> C
                 *r = (*r).max(v);
             }
             ks.set(db, key, Value::Str(Bytes::from(encode(&regs))), 0);
+            ks.notify(class::STRING, "pfadd", db, key);
             return Ok(true);
         }
         Some(e) => {
@@ -310,6 +311,7 @@ pub fn op_pfadd(ks: &mut Locked, db: usize, key: &[u8], elements: &[Bytes]) -> C
         return Ok(false);
     }
     edit_str(ks, db, key, |buf| apply(buf, &pending))?;
+    ks.notify(class::STRING, "pfadd", db, key);
     Ok(true)
 }
 
@@ -345,6 +347,7 @@ pub fn op_pfmerge(ks: &mut Locked, db: usize, dest: &[u8], sources: &[Bytes]) ->
     } else {
         ks.set(db, dest, value, 0);
     }
+    ks.notify(class::STRING, "pfadd", db, dest);
     Ok(())
 }
 

@@ -6,17 +6,20 @@ use super::args::{int, int32, is, Cursor};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{printable, CmdError, CmdResult, DB_INDEX, NO_SUCH_KEY, SAME_OBJECT};
 use crate::glob;
-use crate::keyspace::{Entry, Locked, StrEncoding};
+use crate::keyspace::{class, Entry, Locked, StrEncoding};
 use crate::protocol::Reply;
 use crate::types::{Value, TYPE_NAMES};
 
 fn cmd_del(ctx: &mut Ctx) -> CmdResult<Reply> {
     let db = ctx.db();
-    let removed = ctx.args[1..]
-        .iter()
-        .filter(|k| ctx.ks.remove(db, k).is_some())
-        .count();
-    Ok(Reply::Int(removed as i64))
+    let mut removed = 0;
+    for key in &ctx.args[1..] {
+        if ctx.ks.remove(db, key).is_some() {
+            ctx.ks.notify(class::GENERIC, "del", db, key);
+            removed += 1;
+        }
+    }
+    Ok(Reply::Int(removed))
 }
 
 fn cmd_exists(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -62,8 +65,12 @@ pub fn op_rename(ks: &mut Locked, db: usize, src: &[u8], dst: &[u8], nx: bool) -
     let entry = ks
         .remove(db, src)
         .ok_or_else(|| CmdError::new(NO_SUCH_KEY))?;
-    // The value moves with its TTL, access clock and encoding.
+    // The value moves with its TTL, access clock and encoding. Like Redis, drop a key already
+    // at `dst` first, so that `dst` is reported as a new key.
+    ks.remove(db, dst);
     ks.set_entry(db, dst, entry);
+    ks.notify(class::GENERIC, "rename_from", db, src);
+    ks.notify(class::GENERIC, "rename_to", db, dst);
     Ok(true)
 }
 
@@ -263,6 +270,8 @@ fn cmd_move(ctx: &mut Ctx) -> CmdResult<Reply> {
         return Ok(Reply::Int(0));
     };
     ctx.ks.set_entry(dst, key, entry);
+    ctx.ks.notify(class::GENERIC, "move_from", src, key);
+    ctx.ks.notify(class::GENERIC, "move_to", dst, key);
     Ok(Reply::Int(1))
 }
 
@@ -299,7 +308,10 @@ fn cmd_copy(ctx: &mut Ctx) -> CmdResult<Reply> {
     if ctx.ks.contains(dst_db, dst) && !replace {
         return Ok(Reply::Int(0));
     }
+    // REPLACE deletes the old key first, so the copy is reported as a new key (as in Redis).
+    ctx.ks.remove(dst_db, dst);
     ctx.ks.set_entry(dst_db, dst, copy);
+    ctx.ks.notify(class::GENERIC, "copy_to", dst_db, dst);
     Ok(Reply::Int(1))
 }
 
@@ -375,8 +387,10 @@ fn expire_generic(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult<Repl
     }
     if at <= now {
         ctx.ks.remove(db, key);
+        ctx.ks.notify(class::GENERIC, "del", db, key);
     } else {
         ctx.ks.set_expiry(db, key, at as u64);
+        ctx.ks.notify(class::GENERIC, "expire", db, key);
     }
     Ok(Reply::Int(1))
 }
@@ -453,6 +467,7 @@ fn cmd_persist(ctx: &mut Ctx) -> CmdResult<Reply> {
     match ctx.ks.peek(db, key) {
         Some(e) if e.expires_at() != 0 => {
             ctx.ks.set_expiry(db, key, 0);
+            ctx.ks.notify(class::GENERIC, "persist", db, key);
             Ok(Reply::Int(1))
         }
         _ => Ok(Reply::Int(0)),

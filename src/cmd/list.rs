@@ -835,7 +835,7 @@ mod tests {
             lfu_decay_time: 1,
         };
         let mut ks = server.keyspace.lock_all(clock);
-        ks.notify_mask = u16::MAX;
+        ks.notify_mask = !crate::keyspace::class::NEW;
         let el = |s: &str| Bytes::copy_from_slice(s.as_bytes());
         op_push(
             &server,

@@ -19,6 +19,7 @@ pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod serialize;
 pub mod server;
 pub mod set;
@@ -279,6 +280,7 @@ impl CommandSpec {
             "sorted-set" => cats.push("@sortedset"),
             "generic" => cats.push("@keyspace"),
             "connection" => cats.push("@connection"),
+            "pubsub" => cats.push("@pubsub"),
             _ => {}
         }
         cats.push(if self.has(flags::FAST) {
@@ -363,6 +365,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     server::COMMANDS,
     transactions::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 impl CommandTable {
@@ -543,6 +546,15 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         server.stats.record_rejected(idx, NOAUTH);
         return (Reply::error(NOAUTH), After::Nothing);
     }
+    if client.protocol == crate::protocol::Protocol::Resp2
+        && client.subscriptions.active()
+        && !(table.parent[idx].is_none() && pubsub::allowed_when_subscribed(spec))
+    {
+        abort_transaction(client);
+        let e = pubsub::only_subscribe_commands(&table.full_name(idx));
+        server.stats.record_rejected(idx, &e);
+        return (Reply::Error(e), After::Nothing);
+    }
     let queue = client.tx.is_some()
         && !(table.parent[idx].is_none() && transactions::runs_inside_multi(spec));
     if let Some(tx) = client.tx.as_mut().filter(|_| queue) {
@@ -581,6 +593,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         server.keyspace.lock(clock, shards)
     };
     ks.track_ready = server.blocking.is_active();
+    ks.notify_mask = server.notify_mask();
     let mut ctx = Ctx {
         server,
         client,
@@ -595,7 +608,9 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         crate::server::blocking::serve_ready(server, &mut ks);
     }
     let lookups = ks.stats;
+    let events = std::mem::take(&mut ks.events);
     drop(ks);
+    server.publish_events(events);
     let elapsed = started.elapsed();
     client.stats.record(idx, elapsed, lookups, result.is_err());
     if let Err(e) = &result {

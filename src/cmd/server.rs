@@ -180,7 +180,7 @@ fn section_stats(s: &Server, out: &mut String) {
     let st = &s.stats;
     let _ = write!(
         out,
-        "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\n",
+        "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_error_replies:{}\r\n",
         st.total_connections.load(Relaxed),
         st.total_commands.load(Relaxed),
         st.net_input_bytes.load(Relaxed),
@@ -189,6 +189,9 @@ fn section_stats(s: &Server, out: &mut String) {
         st.expired_keys.load(Relaxed),
         st.keyspace_hits.load(Relaxed),
         st.keyspace_misses.load(Relaxed),
+        s.pubsub.channel_count(),
+        s.pubsub.pattern_count(),
+        s.pubsub.shard_channel_count(),
         st.total_error_replies.load(Relaxed),
     );
 }

@@ -20,7 +20,7 @@ use super::keys::parse_cursor;
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::glob;
-use crate::keyspace::{Entry, Locked};
+use crate::keyspace::{class, Entry, Locked};
 use crate::protocol::Reply;
 use crate::types::{SetValue, Value};
 
@@ -55,11 +55,13 @@ fn peek<'a>(ks: &'a mut Locked, db: usize, key: &[u8]) -> CmdResult<Option<&'a A
 }
 
 /// Applies `f` to the set at `key`, creating it with `create` when missing, and removes the
-/// key if `f` leaves it empty. The caller has checked the type (WRONGTYPE) already.
+/// key if `f` leaves it empty. The caller has checked the type (WRONGTYPE) already. Reports
+/// `event` (when given) and then `del` if the key went, as Redis does.
 fn write<R>(
     ks: &mut Locked,
     db: usize,
     key: &[u8],
+    event: Option<&'static str>,
     create: impl FnOnce() -> SetValue,
     f: impl FnOnce(&mut SetValue) -> R,
 ) -> R {
@@ -67,8 +69,13 @@ fn write<R>(
         if let Value::Set(s) = &mut entry.value {
             let set = Arc::make_mut(s);
             let r = f(set);
-            if set.is_empty() {
+            let emptied = set.is_empty();
+            if let Some(event) = event {
+                ks.notify(class::SET, event, db, key);
+            }
+            if emptied {
                 ks.remove(db, key);
+                ks.notify(class::GENERIC, "del", db, key);
             }
             return r;
         }
@@ -77,6 +84,9 @@ fn write<R>(
     let r = f(&mut set);
     if !set.is_empty() {
         ks.set(db, key, Value::Set(Arc::new(set)), 0);
+        if let Some(event) = event {
+            ks.notify(class::SET, event, db, key);
+        }
     }
     r
 }
@@ -97,6 +107,7 @@ fn cmd_sadd(ctx: &mut Ctx) -> CmdResult<Reply> {
         ctx.ks,
         db,
         key,
+        Some("sadd"),
         || SetValue::with_hint(&members[0], members.len()),
         |s| {
             s.reserve_hint(members.len());
@@ -117,7 +128,7 @@ fn cmd_srem(ctx: &mut Ctx) -> CmdResult<Reply> {
     if !members.iter().any(|m| set.contains(m)) {
         return Ok(Reply::Int(0));
     }
-    let n = write(ctx.ks, db, key, SetValue::new, |s| {
+    let n = write(ctx.ks, db, key, Some("srem"), SetValue::new, |s| {
         members.iter().filter(|m| s.remove(m)).count()
     });
     Ok(Reply::Int(n as i64))
@@ -201,7 +212,7 @@ fn cmd_spop(ctx: &mut Ctx) -> CmdResult<Reply> {
     // Redis pops most of a set by building a new one from the members that stay (when fewer
     // than a fifth of `count` remain), which resets the reported encoding.
     let rebuild = count.is_some() && (len - want) * SPOP_MOVE_STRATEGY_MUL <= want;
-    let popped = write(ctx.ks, db, key, SetValue::new, |s| {
+    let popped = write(ctx.ks, db, key, Some("spop"), SetValue::new, |s| {
         for m in &picked {
             s.remove(m);
         }
@@ -275,14 +286,20 @@ fn cmd_smove(ctx: &mut Ctx) -> CmdResult<Reply> {
     if src == dst || !in_src {
         return Ok(Reply::Int(in_src as i64));
     }
-    write(ctx.ks, db, src, SetValue::new, |s| s.remove(member));
-    write(
+    write(ctx.ks, db, src, Some("srem"), SetValue::new, |s| {
+        s.remove(member)
+    });
+    let added = write(
         ctx.ks,
         db,
         dst,
+        None,
         || SetValue::with_hint(member, 1),
         |s| s.insert(member),
     );
+    if added {
+        ctx.ks.notify(class::SET, "sadd", db, dst);
+    }
     Ok(Reply::Int(1))
 }
 
@@ -350,12 +367,14 @@ fn read_combined(ctx: &mut Ctx, op: Op) -> CmdResult<Reply> {
 
 /// The STORE forms: the result replaces `destination` (whatever it held, TTL included), or
 /// deletes it when empty; the reply is the result's size.
-fn store_combined(ctx: &mut Ctx, op: Op) -> CmdResult<Reply> {
+fn store_combined(ctx: &mut Ctx, op: Op, event: &'static str) -> CmdResult<Reply> {
     let members = combine(ctx, &ctx.args[2..], op)?;
     let db = ctx.db();
     let dst = &ctx.args[1];
     if members.is_empty() {
-        ctx.ks.remove(db, dst);
+        if ctx.ks.remove(db, dst).is_some() {
+            ctx.ks.notify(class::GENERIC, "del", db, dst);
+        }
         return Ok(Reply::Int(0));
     }
     let mut set = SetValue::new();
@@ -364,6 +383,7 @@ fn store_combined(ctx: &mut Ctx, op: Op) -> CmdResult<Reply> {
     }
     let n = set.len();
     ctx.ks.set(db, dst, Value::Set(Arc::new(set)), 0);
+    ctx.ks.notify(class::SET, event, db, dst);
     Ok(Reply::Int(n as i64))
 }
 
@@ -380,15 +400,15 @@ fn cmd_sdiff(ctx: &mut Ctx) -> CmdResult<Reply> {
 }
 
 fn cmd_sinterstore(ctx: &mut Ctx) -> CmdResult<Reply> {
-    store_combined(ctx, Op::Inter)
+    store_combined(ctx, Op::Inter, "sinterstore")
 }
 
 fn cmd_sunionstore(ctx: &mut Ctx) -> CmdResult<Reply> {
-    store_combined(ctx, Op::Union)
+    store_combined(ctx, Op::Union, "sunionstore")
 }
 
 fn cmd_sdiffstore(ctx: &mut Ctx) -> CmdResult<Reply> {
-    store_combined(ctx, Op::Diff)
+    store_combined(ctx, Op::Diff, "sdiffstore")
 }
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]: the size of the intersection, counting

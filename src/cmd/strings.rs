@@ -10,7 +10,7 @@ pub mod longdouble;
 use super::args::{int, is};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, NAN_OR_INF, NOT_FLOAT, OVERFLOW, STRING_TOO_LONG};
-use crate::keyspace::{Entry, Locked, StrEncoding};
+use crate::keyspace::{class, Entry, Locked, StrEncoding};
 use crate::protocol::Reply;
 use crate::types::Value;
 use longdouble::{Ld, LongDouble};
@@ -172,6 +172,10 @@ fn cmd_set(ctx: &mut Ctx) -> CmdResult<Reply> {
         // access (or active expiry) removes it.
         ctx.ks.set(db, key, value, at.unwrap_or(0));
     }
+    ctx.ks.notify(class::STRING, "set", db, key);
+    if at.is_some() {
+        ctx.ks.notify(class::GENERIC, "expire", db, key);
+    }
     Ok(if o.get { bulk_or_nil(old) } else { Reply::Ok })
 }
 
@@ -186,6 +190,7 @@ fn cmd_setnx(ctx: &mut Ctx) -> CmdResult<Reply> {
         Value::Str(Bytes::copy_from_slice(&ctx.args[2])),
         0,
     );
+    ctx.ks.notify(class::STRING, "set", db, &ctx.args[1]);
     Ok(Reply::Int(1))
 }
 
@@ -198,6 +203,8 @@ fn setex(ctx: &mut Ctx, unit: Unit, name: &str) -> CmdResult<Reply> {
         Value::Str(Bytes::copy_from_slice(&ctx.args[3])),
         at,
     );
+    ctx.ks.notify(class::STRING, "set", db, &ctx.args[1]);
+    ctx.ks.notify(class::GENERIC, "expire", db, &ctx.args[1]);
     Ok(Reply::Ok)
 }
 
@@ -242,6 +249,7 @@ fn cmd_mset(ctx: &mut Ctx) -> CmdResult<Reply> {
             Value::Str(Bytes::copy_from_slice(&pair[1])),
             0,
         );
+        ctx.ks.notify(class::STRING, "set", db, &pair[0]);
     }
     Ok(Reply::Ok)
 }
@@ -259,6 +267,7 @@ fn cmd_msetnx(ctx: &mut Ctx) -> CmdResult<Reply> {
             Value::Str(Bytes::copy_from_slice(&pair[1])),
             0,
         );
+        ctx.ks.notify(class::STRING, "set", db, &pair[0]);
     }
     Ok(Reply::Int(1))
 }
@@ -272,6 +281,7 @@ fn cmd_getset(ctx: &mut Ctx) -> CmdResult<Reply> {
         Value::Str(Bytes::copy_from_slice(&ctx.args[2])),
         0,
     );
+    ctx.ks.notify(class::STRING, "set", db, &ctx.args[1]);
     Ok(bulk_or_nil(old))
 }
 
@@ -280,6 +290,7 @@ fn cmd_getdel(ctx: &mut Ctx) -> CmdResult<Reply> {
     let old = op_get(ctx.ks, db, &ctx.args[1])?;
     if old.is_some() {
         ctx.ks.remove(db, &ctx.args[1]);
+        ctx.ks.notify(class::GENERIC, "del", db, &ctx.args[1]);
     }
     Ok(bulk_or_nil(old))
 }
@@ -300,13 +311,16 @@ fn cmd_getex(ctx: &mut Ctx) -> CmdResult<Reply> {
                 // An EXAT/PXAT in the past deletes the key (a deletion, not an expiry: INFO's
                 // expired_keys does not count it).
                 ctx.ks.remove(db, key);
+                ctx.ks.notify(class::GENERIC, "del", db, key);
             } else {
                 ctx.ks.set_expiry(db, key, at);
+                ctx.ks.notify(class::GENERIC, "expire", db, key);
             }
         }
         // PERSIST (set_expiry is a no-op write on a key without TTL, so check first).
         None if o.persist && ctx.ks.peek(db, key).is_some_and(|e| e.expires_at() != 0) => {
             ctx.ks.set_expiry(db, key, 0);
+            ctx.ks.notify(class::GENERIC, "persist", db, key);
         }
         None => {}
     }
@@ -361,14 +375,16 @@ fn cmd_append(ctx: &mut Ctx) -> CmdResult<Reply> {
         buf.extend_from_slice(tail);
         Ok(buf.len())
     })?;
-    match appended {
-        Some(len) => Ok(Reply::Int(len as i64)),
+    let len = match appended {
+        Some(len) => len,
         None => {
             ctx.ks
                 .set(db, key, Value::Str(Bytes::copy_from_slice(tail)), 0);
-            Ok(Reply::Int(tail.len() as i64))
+            tail.len()
         }
-    }
+    };
+    ctx.ks.notify(class::STRING, "append", db, key);
+    Ok(Reply::Int(len as i64))
 }
 
 fn cmd_strlen(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -396,6 +412,7 @@ pub fn op_incr_by(ks: &mut Locked, db: usize, key: &[u8], by: i64) -> CmdResult<
     } else {
         ks.set(db, key, value, 0);
     }
+    ks.notify(class::STRING, "incrby", db, key);
     Ok(new)
 }
 
@@ -450,6 +467,7 @@ fn cmd_incrbyfloat(ctx: &mut Ctx) -> CmdResult<Reply> {
         entry.str_enc = StrEncoding::NoInt;
         ctx.ks.set_entry(db, key, entry);
     }
+    ctx.ks.notify(class::STRING, "incrbyfloat", db, key);
     Ok(Reply::Bulk(text))
 }
 
@@ -516,6 +534,7 @@ fn cmd_setrange(ctx: &mut Ctx) -> CmdResult<Reply> {
     };
     if current_len.is_some() {
         let len = edit_str(ctx.ks, db, key, write)?.unwrap_or(0);
+        ctx.ks.notify(class::STRING, "setrange", db, key);
         return Ok(Reply::Int(len as i64));
     }
     let mut buf = BytesMut::new();
@@ -524,6 +543,7 @@ fn cmd_setrange(ctx: &mut Ctx) -> CmdResult<Reply> {
     let mut entry = Entry::new(Value::Str(buf.freeze()), 0, ctx.ks.clock.now_s());
     entry.str_enc = StrEncoding::Raw;
     ctx.ks.set_entry(db, key, entry);
+    ctx.ks.notify(class::STRING, "setrange", db, key);
     Ok(Reply::Int(len as i64))
 }
 

@@ -114,6 +114,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
         server.keyspace.lock(clock, shards)
     };
     ks.track_ready = server.blocking.is_active();
+    ks.notify_mask = server.notify_mask();
     // Under the locks, so that no write can slip in between the check and the commands.
     let changed = watched
         .iter()
@@ -124,7 +125,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
     } else {
         let mut replies = Vec::with_capacity(tx.queued.len());
         // Blocking commands answer at once inside a transaction.
-        client.no_block = true;
+        client.deny_blocking = true;
         for (idx, args) in &tx.queued {
             let spec = table.spec(*idx);
             let before = ks.stats;
@@ -152,6 +153,9 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
             client
                 .stats
                 .record(*idx, one.elapsed(), lookups, result.is_err());
+            // A command that answers more than once (SUBSCRIBE a b) sends all its answers in
+            // its one slot of the array, which then counts commands, not replies: Redis's own
+            // (known, redis#12207) behaviour.
             replies.push(match result {
                 Ok(r) => r,
                 Err(e) => {
@@ -160,13 +164,15 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
                 }
             });
         }
-        client.no_block = false;
+        client.deny_blocking = false;
         Reply::Array(replies)
     };
     if !ks.ready.is_empty() {
         crate::server::blocking::serve_ready(server, &mut ks);
     }
+    let events = std::mem::take(&mut ks.events);
     drop(ks);
+    server.publish_events(events);
     client
         .stats
         .record(exec_idx, started.elapsed(), Default::default(), false);

@@ -1780,7 +1780,7 @@ mod tests {
             lfu_log_factor: 10,
             lfu_decay_time: 1,
         });
-        ks.notify_mask = u16::MAX;
+        ks.notify_mask = !crate::keyspace::class::NEW;
         let limits = Limits::default();
         let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
         let pairs = [(1.0, &a), (2.0, &b)];

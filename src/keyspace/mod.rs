@@ -415,6 +415,7 @@ impl<'a> Locked<'a> {
         if due {
             dbs.remove(slot, key);
             self.stats.expired += 1;
+            self.notify(class::EXPIRED, "expired", db, key);
         }
         due
     }
@@ -422,6 +423,9 @@ impl<'a> Locked<'a> {
     /// Looks `key` up for reading: expires it if due, records the access and a hit or miss.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         let slot = key_slot(key);
+        if self.notify_mask & class::EXPIRED != 0 {
+            self.expire_if_due(db, slot, key);
+        }
         let clock = self.clock;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let found = match shard.dbs[db].as_deref_mut() {
@@ -503,6 +507,11 @@ impl<'a> Locked<'a> {
     /// about to write. The expiry must be changed through [`Locked::set_expiry`], not here.
     pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let slot = key_slot(key);
+        // The one-lookup path below expires silently; when expirations are reported, look
+        // first (the extra lookup costs only while notifications are on).
+        if self.notify_mask & class::EXPIRED != 0 {
+            self.expire_if_due(db, slot, key);
+        }
         let clock = self.clock;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
@@ -591,16 +600,22 @@ impl<'a> Locked<'a> {
                 dbs.expires.insert((expires_at, stored_key));
             }
         }
+        // Creating a key a client WATCHes while it is missing (an expired old value counts as
+        // missing) must fail that client's EXEC.
+        if old.as_ref().is_none_or(|e| e.is_expired(now_ms)) && !shard.watched_missing.is_empty() {
+            shard.note_created(db, key);
+        }
         // An old value that had already expired was logically gone: report no previous entry.
         let old = match old {
             Some(e) if e.is_expired(now_ms) => {
                 self.stats.expired += 1;
+                self.notify(class::EXPIRED, "expired", db, key);
                 None
             }
             old => old,
         };
-        if old.is_none() && !shard.watched_missing.is_empty() {
-            shard.note_created(db, key);
+        if old.is_none() {
+            self.notify(class::NEW, "new", db, key);
         }
         if wakes && old.as_ref().is_none_or(|e| e.value.type_name() != new_type) {
             self.ready.push((db, Bytes::copy_from_slice(key)));

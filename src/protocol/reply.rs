@@ -61,6 +61,9 @@ pub enum Reply {
     BigNumber(Bytes),
     /// A reply preceded by RESP3 attributes (`|`); RESP2 clients get the reply alone.
     Attributed(Vec<(Reply, Reply)>, Box<Reply>),
+    /// Several replies sent one after another: a command that answers more than once, as
+    /// SUBSCRIBE does with one confirmation per channel.
+    Many(Vec<Reply>),
 }
 
 impl Reply {
@@ -89,6 +92,16 @@ impl Reply {
 
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_))
+    }
+
+    /// True for out-of-band push messages (or a sequence of them), which Redis sends even
+    /// when the client turned its replies off (CLIENT REPLY OFF).
+    pub fn is_push(&self) -> bool {
+        match self {
+            Reply::Push(_) => true,
+            Reply::Many(items) => !items.is_empty() && items.iter().all(Reply::is_push),
+            _ => false,
+        }
     }
 
     /// An array of bulk strings.
@@ -126,6 +139,11 @@ pub fn encode(out: &mut BytesMut, reply: Reply, proto: Protocol) {
             out.extend_from_slice(b"\r\n");
         }
         (Reply::Array(items), _) => encode_aggregate(out, b'*', items, proto),
+        (Reply::Many(items), _) => {
+            for item in items {
+                encode(out, item, proto);
+            }
+        }
         (Reply::Set(items), Protocol::Resp3) => encode_aggregate(out, b'~', items, proto),
         (Reply::Push(items), Protocol::Resp3) => encode_aggregate(out, b'>', items, proto),
         (Reply::Set(items) | Reply::Push(items), Protocol::Resp2) => {
@@ -279,6 +297,7 @@ fn to_resp2(reply: Reply) -> Frame2 {
         | Reply::Map(_)
         | Reply::Set(_)
         | Reply::Push(_)
+        | Reply::Many(_)
         | Reply::Attributed(..) => Frame2::Null,
     }
 }
@@ -329,6 +348,7 @@ fn to_resp3(reply: Reply) -> Frame3 {
         | Reply::Map(_)
         | Reply::Set(_)
         | Reply::Push(_)
+        | Reply::Many(_)
         | Reply::Attributed(..) => Frame3::Null,
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use super::pubsub::{Outbox, SubCounts, Subscriptions};
 use super::stats::LocalStats;
 use crate::protocol::Protocol;
 
@@ -31,8 +32,11 @@ pub struct Client {
     pub tx: Option<Transaction>,
     /// Keys under WATCH, with the version each had when watched.
     pub watched: Vec<Watched>,
-    /// Commands may not block (inside EXEC): a blocking command answers as if it timed out.
-    pub no_block: bool,
+    /// Channels, patterns and shard channels subscribed to.
+    pub subscriptions: Subscriptions,
+    /// Running EXEC's queued commands, which must each answer exactly once (Redis's
+    /// CLIENT_DENY_BLOCKING: SSUBSCRIBE is refused there).
+    pub deny_blocking: bool,
 }
 
 impl Client {
@@ -49,7 +53,8 @@ impl Client {
             stats: LocalStats::default(),
             tx: None,
             watched: Vec::new(),
-            no_block: false,
+            subscriptions: Subscriptions::default(),
+            deny_blocking: false,
         }
     }
 }
@@ -106,6 +111,10 @@ pub struct ClientInfo {
     /// Waiting for a CLIENT PAUSE to end; the idle timeout spares such clients (as in Redis).
     pub blocked: AtomicBool,
     pub killed: AtomicBool,
+    /// Messages pushed to this client (Pub/Sub) from other connections.
+    pub outbox: Outbox,
+    /// Subscription counts (CLIENT LIST).
+    pub subs: SubCounts,
     /// A second handle on the socket, so that a kill can shut it down from another task.
     socket: Mutex<Option<std::net::TcpStream>>,
 }
@@ -135,6 +144,8 @@ impl ClientInfo {
             no_evict: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             killed: AtomicBool::new(false),
+            outbox: Outbox::default(),
+            subs: SubCounts::default(),
             socket: Mutex::new(socket),
         }
     }

@@ -1,10 +1,13 @@
 //! One client connection: read, parse every complete request, dispatch each, write all replies
 //! at once.
 //!
-//! The loop awaits only the socket: killing a client (CLIENT KILL, idle timeout, shutdown) shuts
-//! its socket down from outside, which the pending read sees as end-of-stream. The exception is
-//! a command that blocked on keys (`After::Block`): then the task awaits the reply channel, the
-//! timeout and the socket together (see `wait_blocked` and src/server/blocking.rs). Malformed input
+//! The loop awaits the socket and the client's inbox of pushed messages (Pub/Sub deliveries, see
+//! `pubsub.rs`), which it writes as they come; during a batch, messages waiting there follow the
+//! reply of the command after which they were found. Killing a client (CLIENT KILL, idle
+//! timeout, shutdown, an output buffer over its limit) shuts its socket down from outside, which
+//! the pending read sees as end-of-stream. A command that blocked on keys (`After::Block`) makes
+//! the task await the reply channel, the timeout and the socket together instead (see
+//! `wait_blocked` and src/server/blocking.rs). Malformed input
 //! gets Redis's `-ERR Protocol error: ...` and the connection is closed; a command error is just a
 //! reply.
 
@@ -12,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -20,6 +23,7 @@ use tokio::sync::oneshot;
 
 use super::blocking::{Blocked, Wake, UNBLOCKED};
 use super::clients::{Client, ClientInfo, ReplyMode};
+use super::pubsub::Inbox;
 use super::{unix_ms, Server};
 use crate::cmd::{dispatch, After};
 use crate::error::MAX_CLIENTS;
@@ -118,6 +122,9 @@ async fn serve(server: Arc<Server>, stream: TcpStream, addr: std::net::SocketAdd
     if let Err(e) = run(&server, &mut client, &mut stream).await {
         tracing::debug!("client id={id} addr={addr} closed: {e}");
     }
+    server
+        .pubsub
+        .unsubscribe_all(&mut client.subscriptions, &client.info);
     server.stats.flush(&mut client.stats);
 }
 
@@ -129,6 +136,12 @@ struct Registered<'a> {
 
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
+        // A task that ended in a panic did not drop its subscriptions: do it here.
+        if let Some(info) = self.server.clients.get(self.id) {
+            if info.subs.any() {
+                self.server.pubsub.forget(self.id);
+            }
+        }
         self.server.clients.remove(self.id);
     }
 }
@@ -142,12 +155,24 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
     // re-armed at most once per IDLE_RELEASE, keeps timer work off the per-request path.
     let idle = tokio::time::sleep(IDLE_RELEASE);
     tokio::pin!(idle);
+    // Pushed messages, once the client has subscribed to something.
+    let mut inbox: Option<Inbox> = None;
     loop {
-        if buf.is_empty() && buf.capacity() > 0 {
+        // Between requests, or while subscribed, wait for pushed messages too.
+        if buf.is_empty() || client.subscriptions.active() {
+            take_inbox(client, &mut inbox);
+            let holds_buf = buf.is_empty() && buf.capacity() > 0;
             tokio::select! {
                 biased;
                 ready = stream.readable() => ready?,
-                _ = &mut idle => {
+                Some(msg) = next_pushed(&mut inbox) => {
+                    out.extend_from_slice(&msg);
+                    client.info.outbox.delivered(msg.len());
+                    take_pushed(client, &mut inbox, &mut out);
+                    write_out(server, stream, &mut out).await?;
+                    continue;
+                }
+                _ = &mut idle, if holds_buf => {
                     let last = client.info.last_interaction_ms.load(Ordering::Relaxed);
                     let idle_ms = unix_ms().saturating_sub(last);
                     if idle_ms >= IDLE_RELEASE.as_millis() as u64 {
@@ -238,17 +263,28 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
             if let After::Sleep(d) = after {
                 tokio::time::sleep(d).await;
             }
+            // Push messages (subscription confirmations) are sent whatever the reply mode.
+            let pushing = reply.is_push();
             match client.reply_mode {
                 // A successful SHUTDOWN closes the connection without a reply, as in Redis.
                 ReplyMode::On if matches!(after, After::Shutdown) => {}
                 ReplyMode::On => encode(&mut out, reply, client.protocol),
+                ReplyMode::Off if pushing => encode(&mut out, reply, client.protocol),
                 ReplyMode::Off => {}
                 ReplyMode::SkipNext => {
                     // Set by this very command (CLIENT REPLY SKIP): skip the next one.
                     client.reply_mode = ReplyMode::Skipping;
                 }
-                ReplyMode::Skipping => client.reply_mode = ReplyMode::On,
+                ReplyMode::Skipping => {
+                    if pushing {
+                        encode(&mut out, reply, client.protocol);
+                    }
+                    client.reply_mode = ReplyMode::On;
+                }
             }
+            // Messages pushed meanwhile follow the reply (one this command published to its
+            // own client comes right after it, as in Redis).
+            take_pushed(client, &mut inbox, &mut out);
             if matches!(after, After::Shutdown) {
                 write_out(server, stream, &mut out).await?;
                 server.shutdown();
@@ -388,6 +424,41 @@ fn wake_reply(woken: Option<Wake>) -> Reply {
         Some(Wake::Unblock { error: true }) => Reply::error(UNBLOCKED),
         // The timeout reply of every list and sorted set blocking command.
         Some(Wake::Unblock { error: false }) | None => Reply::NilArray,
+    }
+}
+
+/// Takes the client's inbox once its first subscription has created it.
+fn take_inbox(client: &Client, inbox: &mut Option<Inbox>) {
+    if inbox.is_none() && client.subscriptions.opened() {
+        *inbox = client.info.outbox.take_inbox();
+    }
+}
+
+/// The next pushed message; never resolves for a client without an inbox.
+async fn next_pushed(inbox: &mut Option<Inbox>) -> Option<Bytes> {
+    match inbox {
+        Some(inbox) => inbox.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Moves the messages already waiting in the client's inbox to `out` (up to about
+/// [`WRITE_FLUSH`] bytes, so that a flood of publishes cannot starve the client's own
+/// requests). From there they count against no limit: `out` is bounded by the loop, and a
+/// socket that stops draining leaves later messages in the inbox, where they do count.
+fn take_pushed(client: &Client, inbox: &mut Option<Inbox>, out: &mut BytesMut) {
+    take_inbox(client, inbox);
+    let Some(inbox) = inbox else {
+        return;
+    };
+    let mut taken = 0;
+    while taken < WRITE_FLUSH {
+        let Ok(msg) = inbox.try_recv() else { break };
+        out.extend_from_slice(&msg);
+        taken += msg.len();
+    }
+    if taken > 0 {
+        client.info.outbox.delivered(taken);
     }
 }
 

@@ -9,10 +9,11 @@ pub mod blocking;
 pub mod clients;
 pub mod connection;
 pub mod io_pool;
+pub mod pubsub;
 pub mod stats;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -39,6 +40,8 @@ pub struct Server {
     pub pause: Pause,
     /// Clients blocked on keys (BLPOP and friends).
     pub blocking: blocking::Blocking,
+    /// Channel, pattern and shard-channel subscribers.
+    pub pubsub: pubsub::PubSub,
     pub started: Instant,
     pub started_unix_ms: u64,
     pub run_id: String,
@@ -66,6 +69,8 @@ pub struct Server {
     /// `zset-max-listpack-entries << 32 | zset-max-listpack-value`, read by every sorted-set
     /// write without the config lock.
     zset_limits: AtomicU64,
+    /// `notify-keyspace-events`, read on every command without the config lock.
+    notify_flags: AtomicU16,
     /// Unix µs minus monotonic µs since `started`; see [`Server::unix_ms_at`]. Kept in µs so
     /// that truncating both readings to ms cannot put the server's clock behind the wall clock
     /// (a client's `PXAT now+10000` must never read back as a PTTL above 10000).
@@ -91,6 +96,9 @@ impl Server {
         crate::types::limits::install(config.limits);
         let list_fill = config.list_max_listpack_size;
         let zset = zset_limits(&config);
+        let notify = config.notify_keyspace_events;
+        let pubsub = pubsub::PubSub::default();
+        pubsub.limits.set(config.client_output_buffer_limit[2]);
         Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
@@ -98,6 +106,7 @@ impl Server {
             stats: Stats::new(CommandTable::get().len()),
             pause: Pause::default(),
             blocking: blocking::Blocking::default(),
+            pubsub,
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),
@@ -112,6 +121,7 @@ impl Server {
             lfu_params: AtomicU64::new(lfu),
             list_fill: AtomicI64::new(list_fill),
             zset_limits: AtomicU64::new(zset),
+            notify_flags: AtomicU16::new(notify),
             wall_offset_us: AtomicI64::new(unix_us() as i64),
             shutdown: watch::channel(false).0,
         }
@@ -136,6 +146,9 @@ impl Server {
         self.list_fill
             .store(c.list_max_listpack_size, Ordering::Relaxed);
         self.zset_limits.store(zset_limits(&c), Ordering::Relaxed);
+        self.notify_flags
+            .store(c.notify_keyspace_events, Ordering::Relaxed);
+        self.pubsub.limits.set(c.client_output_buffer_limit[2]);
         crate::logging::set_level(c.loglevel);
     }
 
@@ -145,6 +158,23 @@ impl Server {
         crate::types::zset::Limits {
             entries: (v >> 32) as usize,
             value: (v & u32::MAX as u64) as usize,
+        }
+    }
+
+    /// `notify-keyspace-events` as class bits.
+    pub fn notify_flags(&self) -> u16 {
+        self.notify_flags.load(Ordering::Relaxed)
+    }
+
+    /// The event classes a command's keyspace view collects (0 when notifications are off).
+    pub fn notify_mask(&self) -> u16 {
+        crate::keyspace::events::collect_mask(self.notify_flags())
+    }
+
+    /// Publishes the keyspace notifications a command (or the expiry cycle) collected.
+    pub fn publish_events(&self, events: Vec<crate::keyspace::KeyEvent>) {
+        if !events.is_empty() {
+            self.pubsub.notify(self.notify_flags(), events);
         }
     }
 
@@ -375,7 +405,8 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     })
 }
 
-/// Periodic background work, `hz` times a second: active expiry and idle-client timeouts.
+/// Periodic background work, `hz` times a second: active expiry (and its `expired`
+/// notifications), idle-client timeouts and Pub/Sub output buffer soft limits.
 async fn cron(server: Arc<Server>) {
     let mut last_timeout_check = Instant::now();
     loop {
@@ -394,28 +425,40 @@ async fn cron(server: Arc<Server>) {
         let srv = server.clone();
         // Expiry takes shard locks; keep it off the async workers' critical path.
         let expire = server.active_expire.load(Ordering::Relaxed) && !server.pause.in_force();
-        let expired = if expire {
-            tokio::task::spawn_blocking(move || {
+        if expire {
+            let _ = tokio::task::spawn_blocking(move || {
                 let now = srv.unix_ms_at(Instant::now());
-                srv.keyspace.expire_cycle(now, 200).len()
+                let removed = srv.keyspace.expire_cycle(now, 200);
+                let n = removed.len();
+                // Counted before the events go out: a client that sees an `expired` event and
+                // then asks INFO finds the key counted.
+                srv.stats
+                    .expired_keys
+                    .fetch_add(n as u64, Ordering::Relaxed);
+                if srv.notify_mask() & crate::keyspace::class::EXPIRED != 0 {
+                    let events = removed
+                        .into_iter()
+                        .map(|(db, key)| crate::keyspace::KeyEvent {
+                            class: crate::keyspace::class::EXPIRED,
+                            event: "expired",
+                            db,
+                            key,
+                        })
+                        .collect();
+                    srv.publish_events(events);
+                }
             })
-            .await
-            .unwrap_or(0)
-        } else {
-            0
-        };
-        if expired > 0 {
-            server
-                .stats
-                .expired_keys
-                .fetch_add(expired as u64, Ordering::Relaxed);
+            .await;
         }
-        if timeout > 0 && last_timeout_check.elapsed() >= Duration::from_secs(1) {
+        if last_timeout_check.elapsed() >= Duration::from_secs(1) {
             last_timeout_check = Instant::now();
+            let clients = server.clients.all();
+            server.pubsub.enforce_soft_limits(&clients);
             let now = unix_ms();
-            for c in server.clients.all() {
+            for c in clients.iter().filter(|_| timeout > 0) {
                 let idle = now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed));
-                if idle > timeout * 1000 && !c.blocked.load(Ordering::Relaxed) {
+                // Subscribers are exempt, as in Redis: they wait for messages by design.
+                if idle > timeout * 1000 && !c.blocked.load(Ordering::Relaxed) && !c.subs.any() {
                     tracing::debug!("closing idle client id={}", c.id);
                     c.kill();
                 }
