@@ -943,16 +943,6 @@ fn cmd_memory_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
     ))
 }
 
-fn cmd_function_flush(ctx: &mut Ctx) -> CmdResult<Reply> {
-    match ctx.args.get(2) {
-        None => Ok(Reply::Ok),
-        Some(a) if (is(a, "ASYNC") || is(a, "SYNC")) && ctx.args.len() == 3 => Ok(Reply::Ok),
-        Some(_) => Err(CmdError::new(
-            "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
-        )),
-    }
-}
-
 /// This family's commands: [`keyless_command!`](super::keyless_command) with the group fixed.
 macro_rules! cmd {
     ($($spec:tt)*) => {
@@ -1076,15 +1066,6 @@ const MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[cmd!(
-    "flush",
-    -2,
-    WRITE | NOSCRIPT,
-    "7.0.0",
-    "Deletes all libraries and functions (the function library is empty until scripting lands).",
-    cmd_function_flush
-)];
-
 pub const COMMANDS: &[CommandSpec] = &[
     cmd!(
         "info",
@@ -1144,14 +1125,5 @@ pub const COMMANDS: &[CommandSpec] = &[
         "A container for memory diagnostics commands.",
         super::container,
         MEMORY_SUBCOMMANDS
-    ),
-    cmd!(
-        "function",
-        -2,
-        0,
-        "7.0.0",
-        "A container for function commands.",
-        super::container,
-        FUNCTION_SUBCOMMANDS
     ),
 ];

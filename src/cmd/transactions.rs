@@ -123,38 +123,16 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
     } else {
         let mut replies = Vec::with_capacity(tx.queued.len());
         for (idx, args) in &tx.queued {
-            let spec = table.spec(*idx);
-            let before = ks.stats;
-            let one = std::time::Instant::now();
-            let mut ctx = Ctx {
-                server,
-                client,
-                args,
-                ks: &mut ks,
-                spec,
-                after: After::Nothing,
-            };
-            let result = (spec.handler)(&mut ctx);
-            if let After::Sleep(d) = ctx.after {
+            let (result, one_after) = super::run_on_view(server, client, &mut ks, *idx, args);
+            if let After::Sleep(d) = one_after {
                 after = match after {
                     After::Sleep(total) => After::Sleep(total + d),
                     _ => After::Sleep(d),
                 };
             }
-            let lookups = crate::keyspace::LookupStats {
-                hits: ks.stats.hits - before.hits,
-                misses: ks.stats.misses - before.misses,
-                expired: ks.stats.expired - before.expired,
-            };
-            client
-                .stats
-                .record(*idx, one.elapsed(), lookups, result.is_err());
             replies.push(match result {
                 Ok(r) => r,
-                Err(e) => {
-                    server.stats.record_error(&e.0);
-                    e.into()
-                }
+                Err(e) => e.into(),
             });
         }
         Reply::Array(replies)

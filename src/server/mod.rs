@@ -36,6 +36,8 @@ pub struct Server {
     pub clients: ClientRegistry,
     pub stats: Stats,
     pub pause: Pause,
+    /// Lua scripts and functions, and the gate that makes a script atomic.
+    pub scripting: crate::scripting::Scripting,
     pub started: Instant,
     pub started_unix_ms: u64,
     pub run_id: String,
@@ -81,6 +83,7 @@ impl Server {
             clients: ClientRegistry::default(),
             stats: Stats::new(CommandTable::get().len()),
             pause: Pause::default(),
+            scripting: crate::scripting::Scripting::new(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),
