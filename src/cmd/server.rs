@@ -166,6 +166,29 @@ fn section_memory(s: &Server, out: &mut String) {
         c.maxmemory_policy,
         if used > 0 { rss as f64 / used as f64 } else { 0.0 },
     );
+    section_memory_scripts(s, out);
+}
+
+/// The scripting part of `# Memory`, with Redis 7.2's field names.
+fn section_memory_scripts(s: &Server, out: &mut String) {
+    let sc = &s.scripting;
+    let vm_eval = sc.eval.try_lock().map_or(0, |e| e.lua_memory());
+    let (vm_functions, libs, funcs, functions_bytes) =
+        sc.functions.try_lock().map_or((0, 0, 0, 0), |f| {
+            let code: usize = f.libraries.values().map(|l| l.code.len()).sum();
+            (f.lua_memory(), f.libraries.len(), f.functions_len(), code)
+        });
+    let scripts_eval = sc.scripts_memory.load(Relaxed) as usize;
+    let scripts = scripts_eval + functions_bytes;
+    let _ = write!(
+        out,
+        "used_memory_lua:{vm_eval}\r\nused_memory_vm_eval:{vm_eval}\r\nused_memory_lua_human:{}\r\nused_memory_scripts_eval:{scripts_eval}\r\nnumber_of_cached_scripts:{}\r\nnumber_of_functions:{funcs}\r\nnumber_of_libraries:{libs}\r\nused_memory_vm_functions:{vm_functions}\r\nused_memory_vm_total:{}\r\nused_memory_vm_total_human:{}\r\nused_memory_functions:{functions_bytes}\r\nused_memory_scripts:{scripts}\r\nused_memory_scripts_human:{}\r\n",
+        human_bytes(vm_eval as u64),
+        sc.cached_scripts.load(Relaxed),
+        vm_eval + vm_functions,
+        human_bytes((vm_eval + vm_functions) as u64),
+        human_bytes(scripts as u64),
+    );
 }
 
 fn section_persistence(out: &mut String) {

@@ -149,7 +149,15 @@ fn trim_fraction(s: &str) -> &str {
 /// The Lua code that builds the sandbox. It receives the table of builtins to keep and
 /// returns the function that makes read-only proxies and the error function for them.
 const SANDBOX: &str = r#"
-local B = ...
+local B, check_kill = ...
+local raw_pcall, raw_xpcall = pcall, xpcall
+-- A killed script must not survive by catching the kill error: both pcalls re-raise it.
+local function after_pcall(...)
+  check_kill()
+  return ...
+end
+B.pcall = function(...) return after_pcall(raw_pcall(...)) end
+B.xpcall = function(...) return after_pcall(raw_xpcall(...)) end
 local raw_setmetatable, raw_rawset, raw_error, raw_tostring = setmetatable, rawset, error, tostring
 local protected = raw_setmetatable({}, {__mode = 'k'})
 local function readonly()
@@ -277,10 +285,17 @@ impl Vm {
         let resp3 = Arc::new(AtomicBool::new(false));
         let redis = redis_api(&lua, resp3.clone())?;
         base.raw_set("redis", redis.clone())?;
+        let kill_flag = control.clone();
+        let check_kill = lua.create_function(move |_, ()| {
+            if kill_flag.kill.load(Ordering::Acquire) {
+                return Err(script_err(KILLED));
+            }
+            Ok(())
+        })?;
         let (protect, env_over): (Function, Function) = lua
             .load(SANDBOX)
             .set_name("=sandbox")
-            .call(base.clone())?;
+            .call((base.clone(), check_kill))?;
         let xpcall_with_args: Function = lua
             .load("local xpcall = ... return function(f, h, k, a) return xpcall(function() return f(k, a) end, h) end")
             .set_name("=fcall")

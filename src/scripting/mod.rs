@@ -76,20 +76,18 @@ impl Control {
         self.is_function.load(Ordering::Relaxed)
     }
 
-    /// Asks the running script to stop: None when it was asked, or the error to reply.
+    /// Asks the running script to stop (FUNCTION KILL when `function`, else SCRIPT KILL); Err is
+    /// the error to reply.
     pub fn request_kill(&self, function: bool) -> Result<(), &'static str> {
         if self.running().is_none() {
             return Err(NOTBUSY);
         }
-        if function != self.is_function() {
-            return Err(if function {
-                "NOTBUSY No scripts in execution right now."
-            } else {
-                "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-            });
-        }
         if self.wrote.load(Ordering::Acquire) {
             return Err(UNKILLABLE);
+        }
+        // SCRIPT KILL cannot stop a function, nor FUNCTION KILL an EVAL script.
+        if function != self.is_function() {
+            return Err(if function { BUSY_SCRIPT } else { BUSY_FUNCTION });
         }
         self.kill.store(true, Ordering::Release);
         Ok(())
