@@ -90,7 +90,7 @@ fn load_errors() {
         ("#!lua name=a name=b\n", "ERR Invalid metadata value, name argument was given multiple times"),
         ("#!python name=a\n", "ERR Engine 'python' not found"),
         ("#!lua name=a\nlocal x = 1", "ERR No functions registered"),
-        ("#!lua name=a\nredis.call('ping')", "ERR Error registering functions: user_function:2: attempt to call field 'call' (a nil value)"),
+        ("#!lua name=a\nredis.call('ping')", "ERR Error registering functions: user_function:2: Script attempted to access nonexistent global variable 'call'"),
     ];
     for (code, want) in cases {
         assert_eq!(err(c, &["FUNCTION", "LOAD", code]), want, "{code}");
@@ -113,16 +113,23 @@ fn load_errors() {
         err(c, &["FUNCTION", "LOAD", "#!lua name=two\nredis.register_function('f', function() return 2 end)"]),
         "ERR Function f already exists"
     );
-    // register_function is only available while loading.
+    // register_function is only available while loading: functions do not see it.
     let _: () = q(
         c,
         &["FUNCTION", "LOAD", "#!lua name=three\nredis.register_function('g', function() redis.register_function('h', function() end) end)"],
     );
     let e = err(c, &["FCALL", "g", "0"]);
     assert!(
-        e.starts_with("ERR redis.register_function can only be called on FUNCTION LOAD command script: g, on @user_function:2."),
+        e.starts_with("ERR user_function:2: attempt to call field 'register_function' (a nil value) script: g, on @user_function:2."),
         "{e}"
     );
+    // ...and library code sees only the load API.
+    assert_eq!(
+        err(c, &["FUNCTION", "LOAD", "#!lua name=five\nmath.random()"]),
+        "ERR Error registering functions: user_function:2: Script attempted to access nonexistent global variable 'math'"
+    );
+    let e = err(c, &["FUNCTION", "LOAD", "#!lua name=five\nlocal a = 1\nwhile 1 do a = a + 1 end"]);
+    assert!(e.contains("FUNCTION LOAD timeout"), "{e}");
     // Functions get keys and args as arguments, not as globals.
     let _: () = q(
         c,

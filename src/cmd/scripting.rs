@@ -87,8 +87,12 @@ pub async fn run_detached(
 }
 
 /// Splits `<numkeys> key... arg...` starting at `args[at]` into keys and arguments.
-fn keys_and_args(args: &[Bytes], at: usize) -> CmdResult<(&[Bytes], &[Bytes])> {
-    let n = parse_i64(&args[at]).ok_or_else(CmdError::not_integer)?;
+fn keys_and_args(
+    args: &[Bytes],
+    at: usize,
+    not_integer: fn() -> CmdError,
+) -> CmdResult<(&[Bytes], &[Bytes])> {
+    let n = parse_i64(&args[at]).ok_or_else(not_integer)?;
     if n < 0 {
         return Err(CmdError::new("ERR Number of keys can't be negative"));
     }
@@ -103,7 +107,7 @@ fn keys_and_args(args: &[Bytes], at: usize) -> CmdResult<(&[Bytes], &[Bytes])> {
 
 fn eval_generic(ctx: &mut Ctx, by_sha: bool, readonly: bool) -> CmdResult<Reply> {
     let args = ctx.args;
-    let (keys, argv) = keys_and_args(args, 2)?;
+    let (keys, argv) = keys_and_args(args, 2, CmdError::not_integer)?;
     let server = ctx.server;
     let mut engine = server.scripting.eval.lock();
     let sha = if by_sha {
@@ -145,13 +149,15 @@ fn cmd_evalsha_ro(ctx: &mut Ctx) -> CmdResult<Reply> {
 
 fn fcall_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult<Reply> {
     let args = ctx.args;
-    let (keys, argv) = keys_and_args(args, 2)?;
     let server = ctx.server;
     let engine = server.scripting.functions.lock();
     let name = String::from_utf8_lossy(&args[1]).into_owned();
     let Some(f) = engine.function(&name) else {
         return Err(CmdError::new("ERR Function not found"));
     };
+    let (keys, argv) = keys_and_args(args, 2, || {
+        CmdError::new("ERR Bad number of keys provided")
+    })?;
     if readonly && !f.flags.no_writes {
         return Err(CmdError::new(RO_WITH_WRITE_FLAG));
     }
@@ -265,7 +271,18 @@ fn cmd_function_delete(ctx: &mut Ctx) -> CmdResult<Reply> {
     }
 }
 
+/// Redis's error for a FUNCTION subcommand given too many arguments.
+fn subcommand_syntax(ctx: &Ctx) -> CmdError {
+    CmdError(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+        String::from_utf8_lossy(&ctx.args[1])
+    ))
+}
+
 fn cmd_function_flush(ctx: &mut Ctx) -> CmdResult<Reply> {
+    if ctx.args.len() > 3 {
+        return Err(subcommand_syntax(ctx));
+    }
     flush_mode(ctx, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option")?;
     ctx.server.scripting.functions.lock().flush();
     Ok(Reply::Ok)
@@ -369,6 +386,9 @@ fn cmd_function_restore(ctx: &mut Ctx) -> CmdResult<Reply> {
         Replace,
         Flush,
     }
+    if ctx.args.len() > 4 {
+        return Err(subcommand_syntax(ctx));
+    }
     let policy = match ctx.args.get(3) {
         None => Policy::Append,
         Some(a) if ctx.args.len() == 4 && is(a, "APPEND") => Policy::Append,
@@ -399,9 +419,9 @@ fn cmd_function_restore(ctx: &mut Ctx) -> CmdResult<Reply> {
             for f in lib.functions.keys() {
                 let taken_elsewhere = engine
                     .index
-                    .get(f)
-                    .is_some_and(|owner| policy == Policy::Append || *owner != lib.name);
-                if taken_elsewhere || !seen.insert(f.clone()) {
+                    .get(&f.to_lowercase())
+                    .is_some_and(|(owner, _)| policy == Policy::Append || *owner != lib.name);
+                if taken_elsewhere || !seen.insert(f.to_lowercase()) {
                     return Err(CmdError(format!("ERR Function {f} already exists")));
                 }
             }

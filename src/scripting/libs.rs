@@ -2,7 +2,10 @@
 //! integers) and `cjson` (encode/decode through serde_json). `cmsgpack` and `struct` are not
 //! provided: scripts that use them get the nonexistent-global error.
 
+use std::sync::Arc;
+
 use mlua::{Lua, MultiValue, Table, Value};
+use parking_lot::Mutex;
 
 use super::lua::fmt_number;
 
@@ -129,43 +132,112 @@ pub fn bit(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// The `cjson` library: encode, decode and `null`.
+/// cjson's settings (changed by `cjson.encode_max_depth()` and friends, per interpreter).
+#[derive(Clone, Copy)]
+struct CjsonConfig {
+    encode_max_depth: usize,
+    decode_max_depth: usize,
+    encode_invalid_numbers: bool,
+}
+
+/// The `cjson` library: encode, decode, `null` and the settings functions.
 pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
+    let config = Arc::new(Mutex::new(CjsonConfig {
+        encode_max_depth: 1000,
+        decode_max_depth: 1000,
+        encode_invalid_numbers: false,
+    }));
     let t = lua.create_table()?;
+    let cfg = config.clone();
     t.raw_set(
         "encode",
-        lua.create_function(|_, v: Value| {
+        lua.create_function(move |_, v: Value| {
             let mut out = String::new();
-            encode(&v, &mut out, 0)?;
+            let c = *cfg.lock();
+            encode(&v, &mut out, 0, &c)?;
             Ok(out)
         })?,
     )?;
+    let cfg = config.clone();
     t.raw_set(
         "decode",
-        lua.create_function(|lua, s: mlua::String| {
+        lua.create_function(move |lua, s: mlua::String| {
             let json: serde_json::Value = serde_json::from_slice(&s.as_bytes()).map_err(|e| {
                 mlua::Error::RuntimeError(format!("Expected value but found invalid token: {e}"))
             })?;
+            let max = cfg.lock().decode_max_depth;
+            if json_depth(&json) > max {
+                return Err(mlua::Error::RuntimeError(format!(
+                    "Found too many nested data structures ({}) at character 1",
+                    max + 1
+                )));
+            }
             decode(lua, json)
         })?,
     )?;
     t.raw_set("null", Value::NULL)?;
+    let cfg = config.clone();
+    t.raw_set(
+        "encode_max_depth",
+        lua.create_function(move |_, v: Option<f64>| {
+            let mut c = cfg.lock();
+            if let Some(v) = v {
+                c.encode_max_depth = v.max(1.0) as usize;
+            }
+            Ok(c.encode_max_depth as f64)
+        })?,
+    )?;
+    let cfg = config.clone();
+    t.raw_set(
+        "decode_max_depth",
+        lua.create_function(move |_, v: Option<f64>| {
+            let mut c = cfg.lock();
+            if let Some(v) = v {
+                c.decode_max_depth = v.max(1.0) as usize;
+            }
+            Ok(c.decode_max_depth as f64)
+        })?,
+    )?;
+    let cfg = config.clone();
+    t.raw_set(
+        "encode_invalid_numbers",
+        lua.create_function(move |_, v: Option<bool>| {
+            let mut c = cfg.lock();
+            if let Some(v) = v {
+                c.encode_invalid_numbers = v;
+            }
+            Ok(c.encode_invalid_numbers)
+        })?,
+    )?;
+    // Settings Thermocline accepts and ignores (its encoder keeps no buffer, never encodes
+    // sparse arrays and always uses 14 significant digits).
+    for name in [
+        "encode_keep_buffer",
+        "encode_sparse_array",
+        "encode_number_precision",
+        "decode_invalid_numbers",
+    ] {
+        t.raw_set(name, lua.create_function(|_, _: MultiValue| Ok(true))?)?;
+    }
     Ok(t)
 }
 
-fn encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
-    if depth > 1000 {
-        return Err(mlua::Error::RuntimeError(
-            "Cannot serialise, excessive nesting (1001)".into(),
-        ));
+fn json_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        serde_json::Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
     }
+}
+
+fn encode(v: &Value, out: &mut String, depth: usize, cfg: &CjsonConfig) -> mlua::Result<()> {
     match v {
         Value::Nil => out.push_str("null"),
         Value::LightUserData(p) if p.0.is_null() => out.push_str("null"),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Integer(i) => out.push_str(&i.to_string()),
         Value::Number(n) => {
-            if !n.is_finite() {
+            if !n.is_finite() && !cfg.encode_invalid_numbers {
                 return Err(mlua::Error::RuntimeError(
                     "Cannot serialise number: must not be NaN or Inf".into(),
                 ));
@@ -177,6 +249,12 @@ fn encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
             out.push_str(&serde_json::Value::String(text).to_string());
         }
         Value::Table(t) => {
+            if depth + 1 > cfg.encode_max_depth {
+                return Err(mlua::Error::RuntimeError(format!(
+                    "Cannot serialise, excessive nesting ({})",
+                    depth + 1
+                )));
+            }
             // An array when the keys are exactly 1..n (n > 0), as cjson decides.
             let mut max = 0usize;
             let mut count = 0usize;
@@ -198,7 +276,7 @@ fn encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
                     if i > 1 {
                         out.push(',');
                     }
-                    encode(&t.raw_get::<Value>(i)?, out, depth + 1)?;
+                    encode(&t.raw_get::<Value>(i)?, out, depth + 1, cfg)?;
                 }
                 out.push(']');
             } else {
@@ -223,7 +301,7 @@ fn encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
                     firstk = false;
                     out.push_str(&serde_json::Value::String(key).to_string());
                     out.push(':');
-                    encode(&v, out, depth + 1)?;
+                    encode(&v, out, depth + 1, cfg)?;
                 }
                 out.push('}');
             }

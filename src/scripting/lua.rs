@@ -30,6 +30,8 @@ use crate::server::clients::Client;
 
 /// How often (in VM instructions) the hook looks at the kill flag.
 const HOOK_EVERY: u32 = 1000;
+/// How long library code may run in FUNCTION LOAD (as Redis's 500 ms).
+const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 /// Replies nested deeper than this are cut (Lua's C stack is limited).
 const MAX_DEPTH: usize = 200;
 
@@ -178,6 +180,26 @@ B.rawset = function(t, k, v)
   if protected[t] then raw_error('Attempt to modify a readonly table', 2) end
   return raw_rawset(t, k, v)
 end
+-- Precompiled (binary) chunks are refused, as in Redis: load them and get nil.
+local raw_loadstring, raw_type, raw_concat = loadstring, type, table.concat
+local function is_binary(s) return raw_type(s) == 'string' and s:byte(1) == 27 end
+B.loadstring = function(s, name)
+  if is_binary(s) then return nil, 'binary chunks are not allowed' end
+  return raw_loadstring(s, name)
+end
+B.load = function(src, name)
+  if raw_type(src) == 'function' then
+    local parts = {}
+    while true do
+      local piece = src()
+      if piece == nil or piece == '' then break end
+      parts[#parts + 1] = piece
+    end
+    src = raw_concat(parts)
+  end
+  if is_binary(src) then return nil, 'binary chunks are not allowed' end
+  return raw_loadstring(src, name)
+end
 local raw_setfenv = setfenv
 B.setfenv = function(f, env)
   if f == 0 then raw_error('Attempt to modify a readonly table', 2) end
@@ -202,7 +224,24 @@ local function env_over(base)
   protected[e] = true
   return e, mt
 end
-return protect, env_over
+-- A read-only table over `real` whose missing fields raise the nonexistent-global error
+-- (the globals and `redis` table library code sees while loading).
+local function strict(real)
+  local p = raw_setmetatable({}, {
+    __index = function(_, k)
+      local v = rawget(real, k)
+      if v == nil then
+        raw_error("Script attempted to access nonexistent global variable '" .. raw_tostring(k) .. "'", 2)
+      end
+      return v
+    end,
+    __newindex = readonly,
+    __metatable = guard,
+  })
+  protected[p] = true
+  return p
+end
+return protect, env_over, strict
 "#;
 
 /// The builtins Redis keeps (everything else of the base library is removed).
@@ -249,10 +288,10 @@ pub struct Vm {
     /// Calls `f(keys, args)` under xpcall (functions take their keys and args as arguments).
     xpcall_with_args: Function,
     handler: Function,
-    /// Makes a read-only proxy of a table.
-    protect: Function,
     /// Makes an empty read-only environment over a table: (env, its metatable).
     env_over: Function,
+    /// Makes a read-only proxy whose missing fields raise the nonexistent-global error.
+    strict: Function,
     control: Arc<Control>,
     /// redis.setresp(3) was called in this run.
     resp3: Arc<AtomicBool>,
@@ -292,7 +331,7 @@ impl Vm {
             }
             Ok(())
         })?;
-        let (protect, env_over): (Function, Function) = lua
+        let (_protect, env_over, strict): (Function, Function, Function) = lua
             .load(SANDBOX)
             .set_name("=sandbox")
             .call((base.clone(), check_kill))?;
@@ -308,8 +347,8 @@ impl Vm {
             xpcall,
             xpcall_with_args,
             handler,
-            protect,
             env_over,
+            strict,
             control,
             resp3,
         })
@@ -386,7 +425,11 @@ impl Vm {
             };
             let resp3 = self.resp3.load(Ordering::Relaxed);
             Ok(if ok {
-                Ok(lua_to_reply(&value, resp3, 0))
+                // An error reply the script returned counts as the command's error.
+                match lua_to_reply(&value, resp3, 0) {
+                    Reply::Error(text) => Err(CmdError(text)),
+                    reply => Ok(reply),
+                }
             } else {
                 Err(CmdError(error_reply_text(&value, name)))
             })
@@ -712,7 +755,8 @@ pub fn lua_to_reply(v: &Value, resp3: bool, depth: usize) -> Reply {
 fn table_to_reply(t: &Table, resp3: bool, depth: usize) -> Reply {
     let field = |k: &str| t.raw_get::<Value>(k).unwrap_or(Value::Nil);
     if let Value::String(s) = field("err") {
-        return Reply::Error(s.to_string_lossy().replace(['\r', '\n'], " "));
+        let text = s.to_string_lossy().replace(['\r', '\n'], " ");
+        return Reply::Error(if text.is_empty() { "ERR".into() } else { text });
     }
     if let Value::String(s) = field("ok") {
         let text = s.to_string_lossy().replace(['\r', '\n'], " ");
@@ -945,8 +989,13 @@ pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     let Some(end) = body.iter().position(|&b| b == b'\n') else {
         return Err("Invalid script shebang".into());
     };
-    let line = String::from_utf8_lossy(&body[..end]);
-    let mut parts = line.split_ascii_whitespace();
+    let words = crate::protocol::split_args(&body[..end])
+        .ok_or_else(|| "Invalid engine in script shebang".to_string())?;
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    let mut parts = words.iter().map(String::as_str);
     let engine = parts.next().unwrap_or("");
     if engine.is_empty() {
         return Err("Invalid engine in script shebang".into());
@@ -1072,10 +1121,13 @@ pub struct Library {
 pub struct FunctionEngine {
     vm: Vm,
     pub libraries: BTreeMap<String, Library>,
-    /// Function name -> library name.
-    pub index: HashMap<String, String>,
+    /// Lower-cased function name -> (library name, function name): FCALL's lookup is
+    /// case-insensitive, as in Redis.
+    pub index: HashMap<String, (String, String)>,
     /// The `redis` table library code sees while loading (register_function, log...).
     load_redis: Table,
+    /// The functions registered by the library being loaded (None outside FUNCTION LOAD).
+    registering: Arc<parking_lot::Mutex<Option<BTreeMap<String, FunctionDef>>>>,
 }
 
 /// The metadata of a library's shebang line: `#!lua name=<name>`.
@@ -1086,8 +1138,15 @@ pub fn parse_library_metadata(code: &[u8]) -> Result<String, String> {
     let Some(end) = code.iter().position(|&b| b == b'\n') else {
         return Err("Invalid library metadata".into());
     };
-    let line = String::from_utf8_lossy(&code[..end]);
-    let mut parts = line.split_ascii_whitespace();
+    // Split as Redis's sdssplitargs does (quotes allowed: `name="foo"`).
+    let words = crate::protocol::split_args(&code[..end])
+        .filter(|w| !w.is_empty())
+        .ok_or_else(|| "Invalid library metadata".to_string())?;
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    let mut parts = words.iter().map(String::as_str);
     let engine = parts.next().unwrap_or("#!");
     let engine = engine.trim_start_matches("#!");
     let mut name = None;
@@ -1126,16 +1185,6 @@ impl FunctionEngine {
     pub fn new(control: Arc<Control>) -> FunctionEngine {
         let vm = Vm::new(control).unwrap_or_else(|e| panic!("cannot start the Lua engine: {e}"));
         let load_redis = vm.lua.create_table().unwrap_or_else(|e| panic!("{e}"));
-        let _ = vm.redis.raw_set(
-            "register_function",
-            vm.lua
-                .create_function(|_, _: MultiValue| -> mlua::Result<()> {
-                    Err(script_err(
-                        "ERR redis.register_function can only be called on FUNCTION LOAD command",
-                    ))
-                })
-                .unwrap_or_else(|e| panic!("{e}")),
-        );
         for k in [
             "log",
             "LOG_DEBUG",
@@ -1144,17 +1193,38 @@ impl FunctionEngine {
             "LOG_WARNING",
             "REDIS_VERSION",
             "REDIS_VERSION_NUM",
-            "setresp",
         ] {
             if let Ok(v) = vm.redis.raw_get::<Value>(k) {
                 let _ = load_redis.raw_set(k, v);
             }
         }
+        let registering: Arc<parking_lot::Mutex<Option<BTreeMap<String, FunctionDef>>>> =
+            Arc::default();
+        let reg = registering.clone();
+        let register = vm
+            .lua
+            .create_function(move |_, args: MultiValue| {
+                let mut guard = reg.lock();
+                let Some(r) = guard.as_mut() else {
+                    return Err(script_err(
+                        "ERR redis.register_function can only be called on FUNCTION LOAD command",
+                    ));
+                };
+                let def = register_args(args)?;
+                if r.contains_key(&def.name) {
+                    return Err(script_err("ERR Function already exists in the library"));
+                }
+                r.insert(def.name.clone(), def);
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _ = load_redis.raw_set("register_function", register);
         FunctionEngine {
             vm,
             libraries: BTreeMap::new(),
             index: HashMap::new(),
             load_redis,
+            registering,
         }
     }
 
@@ -1175,39 +1245,35 @@ impl FunctionEngine {
         let internal = |e: mlua::Error| CmdError(format!("ERR {e}"));
         // Library code sees a `redis` with register_function; its functions later see the full
         // runtime globals through the same environment.
-        let load_base = lua.create_table().map_err(internal)?;
+        let load_globals = lua.create_table().map_err(internal)?;
         let redis_proxy: Table = self
             .vm
-            .protect
+            .strict
             .call(self.load_redis.clone())
             .map_err(internal)?;
-        load_base.raw_set("redis", redis_proxy).map_err(internal)?;
-        let lb_meta = lua.create_table().map_err(internal)?;
-        lb_meta.raw_set("__index", self.vm.base.clone()).map_err(internal)?;
-        load_base.set_metatable(Some(lb_meta));
+        load_globals.raw_set("redis", redis_proxy).map_err(internal)?;
+        let load_base: Table = self.vm.strict.call(load_globals).map_err(internal)?;
         let (env, env_meta): (Table, Table) =
             self.vm.env_over.call(load_base).map_err(internal)?;
         let func = self
             .vm
             .compile(&code[body_start..], "user_function", Some(env))
             .map_err(|e| CmdError(format!("ERR Error compiling function: {e}")))?;
-        let registered: RefCell<BTreeMap<String, FunctionDef>> = RefCell::new(BTreeMap::new());
-        let outcome = lua.scope(|scope| {
-            let register = scope.create_function(|_, args: MultiValue| {
-                let def = register_args(args)?;
-                let mut r = registered.borrow_mut();
-                if r.contains_key(&def.name) {
-                    return Err(script_err("ERR Function already exists in the library"));
+        let started = std::time::Instant::now();
+        lua.set_hook(
+            HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+            move |_, _| {
+                if started.elapsed() > LOAD_TIMEOUT {
+                    return Err(script_err("ERR FUNCTION LOAD timeout"));
                 }
-                r.insert(def.name.clone(), def);
-                Ok(())
-            })?;
-            self.load_redis.raw_set("register_function", register)?;
-            let (ok, value): (bool, Value) =
-                self.vm.xpcall.call((func, self.vm.handler.clone()))?;
-            Ok((ok, value))
-        });
-        let _ = self.load_redis.raw_set("register_function", Value::Nil);
+                Ok(VmState::Continue)
+            },
+        );
+        *self.registering.lock() = Some(BTreeMap::new());
+        let outcome: mlua::Result<(bool, Value)> =
+            self.vm.xpcall.call((func, self.vm.handler.clone()));
+        lua.remove_hook();
+        let registered = self.registering.lock().take().unwrap_or_default();
         let _ = env_meta.raw_set("__index", self.vm.base.clone());
         match outcome {
             Ok((true, _)) => {}
@@ -1230,7 +1296,7 @@ impl FunctionEngine {
                 )))
             }
         }
-        let functions = registered.into_inner();
+        let functions = registered;
         if functions.is_empty() {
             return Err(CmdError::new("ERR No functions registered"));
         }
@@ -1250,7 +1316,7 @@ impl FunctionEngine {
             )));
         }
         for f in lib.functions.keys() {
-            if let Some(owner) = self.index.get(f) {
+            if let Some((owner, _)) = self.index.get(&f.to_lowercase()) {
                 if *owner != lib.name {
                     return Err(CmdError(format!("ERR Function {f} already exists")));
                 }
@@ -1258,7 +1324,8 @@ impl FunctionEngine {
         }
         self.remove(&lib.name.clone());
         for f in lib.functions.keys() {
-            self.index.insert(f.clone(), lib.name.clone());
+            self.index
+                .insert(f.to_lowercase(), (lib.name.clone(), f.clone()));
         }
         self.libraries.insert(lib.name.clone(), lib);
         Ok(())
@@ -1269,7 +1336,7 @@ impl FunctionEngine {
         match self.libraries.remove(name) {
             Some(lib) => {
                 for f in lib.functions.keys() {
-                    self.index.remove(f);
+                    self.index.remove(&f.to_lowercase());
                 }
                 true
             }
@@ -1284,7 +1351,7 @@ impl FunctionEngine {
     }
 
     pub fn function(&self, name: &str) -> Option<&FunctionDef> {
-        let lib = self.index.get(name)?;
+        let (lib, name) = self.index.get(&name.to_lowercase())?;
         self.libraries.get(lib)?.functions.get(name)
     }
 
@@ -1302,7 +1369,7 @@ impl FunctionEngine {
         };
         let readonly = readonly || f.flags.no_writes;
         self.vm
-            .run(ctx, &f.callback, keys, argv, false, name, readonly)
+            .run(ctx, &f.callback, keys, argv, false, &f.name, readonly)
     }
 }
 
@@ -1363,7 +1430,8 @@ fn register_args(args: MultiValue) -> mlua::Result<FunctionDef> {
         _ => return Err(err("wrong number of arguments to redis.register_function")),
     };
     if !valid_name(&name) {
-        return Err(err("Function names can only contain letters, numbers, or underscores(_) and must be at least one character long"));
+        // Redis's text for function names too.
+        return Err(err("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"));
     }
     let mut parsed = ScriptFlags::default();
     if let Some(flags) = flags {
