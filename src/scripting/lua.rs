@@ -747,7 +747,8 @@ pub fn lua_to_reply(v: &Value, resp3: bool, depth: usize) -> Reply {
         }
         Value::Integer(i) => Reply::Int(*i as i64),
         Value::Number(n) => Reply::Int(*n as i64),
-        Value::Table(t) if depth < MAX_DEPTH => table_to_reply(t, resp3, depth),
+        Value::Table(_) if depth >= MAX_DEPTH => Reply::Error("ERR reached lua stack limit".into()),
+        Value::Table(t) => table_to_reply(t, resp3, depth),
         _ => Reply::Nil,
     }
 }
