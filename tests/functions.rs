@@ -29,11 +29,11 @@ fn load_call_list_delete() {
         err(c, &["FUNCTION", "LOAD", LIB]),
         "ERR Library 'mylib' already exists"
     );
-    assert_eq!(q::<String>(c, &["FUNCTION", "LOAD", "REPLACE", LIB]), "mylib");
     assert_eq!(
-        raw(c, &["FCALL", "setit", "1", "k", "v"]),
-        Value::Okay
+        q::<String>(c, &["FUNCTION", "LOAD", "REPLACE", LIB]),
+        "mylib"
     );
+    assert_eq!(raw(c, &["FCALL", "setit", "1", "k", "v"]), Value::Okay);
     assert_eq!(raw(c, &["FCALL", "getit", "1", "k"]), bulk("v"));
     assert_eq!(raw(c, &["FCALL_RO", "getit", "1", "k"]), bulk("v"));
     assert_eq!(
@@ -51,7 +51,10 @@ fn load_call_list_delete() {
     for needle in ["mylib", "LUA", "setit", "getit", "reads a key", "no-writes"] {
         assert!(text.contains(needle), "{needle} missing from {text}");
     }
-    assert!(!text.contains("register_function"), "no code without WITHCODE");
+    assert!(
+        !text.contains("register_function"),
+        "no code without WITHCODE"
+    );
     let with_code = format!("{:?}", raw(c, &["FUNCTION", "LIST", "WITHCODE"]));
     assert!(with_code.contains("register_function"));
     assert_eq!(
@@ -65,9 +68,15 @@ fn load_call_list_delete() {
     assert_eq!(info_field(c, "memory", "number_of_functions"), "2");
     assert_eq!(info_field(c, "memory", "number_of_libraries"), "1");
     // Delete and flush.
-    assert_eq!(err(c, &["FUNCTION", "DELETE", "nolib"]), "ERR Library not found");
+    assert_eq!(
+        err(c, &["FUNCTION", "DELETE", "nolib"]),
+        "ERR Library not found"
+    );
     let _: () = q(c, &["FUNCTION", "DELETE", "mylib"]);
-    assert_eq!(err(c, &["FCALL", "getit", "1", "k"]), "ERR Function not found");
+    assert_eq!(
+        err(c, &["FCALL", "getit", "1", "k"]),
+        "ERR Function not found"
+    );
     let _: () = q(c, &["FUNCTION", "LOAD", LIB]);
     let _: () = q(c, &["FUNCTION", "FLUSH", "SYNC"]);
     assert_eq!(raw(c, &["FUNCTION", "LIST"]), Value::Array(vec![]));
@@ -96,21 +105,45 @@ fn load_errors() {
         assert_eq!(err(c, &["FUNCTION", "LOAD", code]), want, "{code}");
     }
     let e = err(c, &["FUNCTION", "LOAD", "#!lua name=a\nreturn x ="]);
-    assert!(e.starts_with("ERR Error compiling function: user_function:2:"), "{e}");
+    assert!(
+        e.starts_with("ERR Error compiling function: user_function:2:"),
+        "{e}"
+    );
     let e = err(
         c,
-        &["FUNCTION", "LOAD", "#!lua name=a\nredis.register_function('f', function() return 1 end, 'x')"],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=a\nredis.register_function('f', function() return 1 end, 'x')",
+        ],
     );
-    assert!(e.contains("wrong number of arguments to redis.register_function"), "{e}");
+    assert!(
+        e.contains("wrong number of arguments to redis.register_function"),
+        "{e}"
+    );
     let e = err(
         c,
         &["FUNCTION", "LOAD", "#!lua name=a\nredis.register_function{function_name='f', callback=function() return 1 end, flags={'bad'}}"],
     );
     assert!(e.contains("unknown flag given"), "{e}");
     // A function name already taken by another library.
-    let _: () = q(c, &["FUNCTION", "LOAD", "#!lua name=one\nredis.register_function('f', function() return 1 end)"]);
+    let _: () = q(
+        c,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=one\nredis.register_function('f', function() return 1 end)",
+        ],
+    );
     assert_eq!(
-        err(c, &["FUNCTION", "LOAD", "#!lua name=two\nredis.register_function('f', function() return 2 end)"]),
+        err(
+            c,
+            &[
+                "FUNCTION",
+                "LOAD",
+                "#!lua name=two\nredis.register_function('f', function() return 2 end)"
+            ]
+        ),
         "ERR Function f already exists"
     );
     // register_function is only available while loading: functions do not see it.
@@ -128,7 +161,14 @@ fn load_errors() {
         err(c, &["FUNCTION", "LOAD", "#!lua name=five\nmath.random()"]),
         "ERR Error registering functions: user_function:2: Script attempted to access nonexistent global variable 'math'"
     );
-    let e = err(c, &["FUNCTION", "LOAD", "#!lua name=five\nlocal a = 1\nwhile 1 do a = a + 1 end"]);
+    let e = err(
+        c,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=five\nlocal a = 1\nwhile 1 do a = a + 1 end",
+        ],
+    );
     assert!(e.contains("FUNCTION LOAD timeout"), "{e}");
     // Functions get keys and args as arguments, not as globals.
     let _: () = q(
@@ -140,7 +180,10 @@ fn load_errors() {
         Value::Array(vec![bulk("a"), bulk("b")])
     );
     let e = err(c, &["FCALL", "g2", "0"]);
-    assert!(e.contains("Script attempted to access nonexistent global variable 'KEYS'"), "{e}");
+    assert!(
+        e.contains("Script attempted to access nonexistent global variable 'KEYS'"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -195,7 +238,10 @@ fn stats_and_kill() {
         "NOTBUSY No scripts in execution right now."
     );
     let stats = format!("{:?}", raw(&mut c, &["FUNCTION", "STATS"]));
-    assert!(stats.contains("libraries_count") && stats.to_lowercase().contains("int(1)"), "{stats}");
+    assert!(
+        stats.contains("libraries_count") && stats.to_lowercase().contains("int(1)"),
+        "{stats}"
+    );
     let mut runner = server.client();
     let script = std::thread::spawn(move || err(&mut runner, &["FCALL", "spin", "0"]));
     assert!(wait_until(Duration::from_secs(10), || {
@@ -206,7 +252,10 @@ fn stats_and_kill() {
         }
     }));
     let stats = format!("{:?}", raw(&mut c, &["FUNCTION", "STATS"]));
-    assert!(stats.contains("running_script") && stats.contains("spin"), "{stats}");
+    assert!(
+        stats.contains("running_script") && stats.contains("spin"),
+        "{stats}"
+    );
     assert_eq!(
         err(&mut c, &["SCRIPT", "KILL"]),
         "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
@@ -214,7 +263,9 @@ fn stats_and_kill() {
     let _: () = q(&mut c, &["FUNCTION", "KILL"]);
     let killed = script.join().expect("function thread");
     assert!(
-        killed.starts_with("ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2."),
+        killed.starts_with(
+            "ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2."
+        ),
         "{killed}"
     );
     assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");

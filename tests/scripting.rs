@@ -39,7 +39,14 @@ fn basic_replies_and_conversions() {
         "ERR this is an error"
     );
     assert_eq!(
-        err(c, &["EVAL", "return redis.error_reply('MY_CODE custom msg')", "0"]),
+        err(
+            c,
+            &[
+                "EVAL",
+                "return redis.error_reply('MY_CODE custom msg')",
+                "0"
+            ]
+        ),
         "MY_CODE custom msg"
     );
     assert_eq!(
@@ -60,18 +67,32 @@ fn basic_replies_and_conversions() {
     assert_eq!(
         raw(
             c,
-            &["EVAL", "return {KEYS[1],KEYS[2],ARGV[1],ARGV[2]}", "2", "a", "b", "c", "d"]
+            &[
+                "EVAL",
+                "return {KEYS[1],KEYS[2],ARGV[1],ARGV[2]}",
+                "2",
+                "a",
+                "b",
+                "c",
+                "d"
+            ]
         ),
         Value::Array(vec![bulk("a"), bulk("b"), bulk("c"), bulk("d")])
     );
     // Redis -> Lua: integers, bulk, nil bulk as false, status as {ok=}, errors via pcall.
     let _: () = q(c, &["SET", "mykey", "myval"]);
     assert_eq!(
-        raw(c, &["EVAL", "return redis.call('get',KEYS[1])", "1", "mykey"]),
+        raw(
+            c,
+            &["EVAL", "return redis.call('get',KEYS[1])", "1", "mykey"]
+        ),
         bulk("myval")
     );
     assert_eq!(
-        raw(c, &["EVAL", "return redis.call('get','nokey') == false", "0"]),
+        raw(
+            c,
+            &["EVAL", "return redis.call('get','nokey') == false", "0"]
+        ),
         Value::Int(1)
     );
     assert_eq!(
@@ -87,7 +108,10 @@ fn basic_replies_and_conversions() {
         Value::Int(2)
     );
     assert_eq!(
-        raw(c, &["EVAL", "return redis.pcall('incr','mykey')['err']", "0"]),
+        raw(
+            c,
+            &["EVAL", "return redis.pcall('incr','mykey')['err']", "0"]
+        ),
         bulk("ERR value is not an integer or out of range")
     );
     // A command error from redis.pcall can be returned as an error reply.
@@ -96,7 +120,10 @@ fn basic_replies_and_conversions() {
         "ERR value is not an integer or out of range"
     );
     assert_eq!(
-        raw(c, &["EVAL", "return redis.sha1hex('Pizza & Mandolino')", "0"]),
+        raw(
+            c,
+            &["EVAL", "return redis.sha1hex('Pizza & Mandolino')", "0"]
+        ),
         bulk("74822d82031af7493c20eefa13bd07ec4fada82f")
     );
     assert_eq!(
@@ -120,7 +147,11 @@ fn resp3_conversions() {
     assert_eq!(
         raw(
             c,
-            &["EVAL", "redis.setresp(3); return redis.call('hgetall','h')", "0"]
+            &[
+                "EVAL",
+                "redis.setresp(3); return redis.call('hgetall','h')",
+                "0"
+            ]
         ),
         Value::Map(vec![(bulk("f"), bulk("v"))])
     );
@@ -139,7 +170,11 @@ fn resp3_conversions() {
     assert_eq!(
         raw(
             c,
-            &["EVAL", "redis.setresp(3); return redis.call('get','nokey') == nil", "0"]
+            &[
+                "EVAL",
+                "redis.setresp(3); return redis.call('get','nokey') == nil",
+                "0"
+            ]
         ),
         Value::Boolean(true)
     );
@@ -201,14 +236,19 @@ fn error_texts() {
     let s = sha(c, body);
     assert_eq!(
         err(c, &["EVAL", body, "0"]),
-        format!("ERR This Redis command is not allowed from script script: f_{s}, on @user_script:1.")
+        format!(
+            "ERR This Redis command is not allowed from script script: f_{s}, on @user_script:1."
+        )
     );
     assert_eq!(
         err(c, &["EVAL", "return x = ", "0"]),
         "ERR Error compiling script (new function): user_script:1: '<eof>' expected near '='"
     );
     assert_eq!(
-        err(c, &["EVALSHA", "ffd632c7d33e571e9f24556ebed26c3479a87130", "0"]),
+        err(
+            c,
+            &["EVALSHA", "ffd632c7d33e571e9f24556ebed26c3479a87130", "0"]
+        ),
         "NOSCRIPT No matching script. Please use EVAL."
     );
     assert_eq!(
@@ -238,17 +278,28 @@ fn sandbox_and_libraries() {
         "rawset(_G, 'x', 1)",
     ] {
         let e = err(c, &["EVAL", body, "0"]);
-        assert!(e.contains("Attempt to modify a readonly table"), "{body}: {e}");
+        assert!(
+            e.contains("Attempt to modify a readonly table"),
+            "{body}: {e}"
+        );
     }
-    for name in ["loadfile", "dofile", "io", "require", "package", "debug", "print"] {
+    for name in [
+        "loadfile", "dofile", "io", "require", "package", "debug", "print",
+    ] {
         let e = err(c, &["EVAL", &format!("return {name}"), "0"]);
         assert!(
             e.contains(&format!("nonexistent global variable '{name}'")),
             "{name}: {e}"
         );
     }
-    assert_eq!(raw(c, &["EVAL", "return os.execute == nil", "0"]), Value::Int(1));
-    assert_eq!(raw(c, &["EVAL", "return type(os.clock())", "0"]), bulk("number"));
+    assert_eq!(
+        raw(c, &["EVAL", "return os.execute == nil", "0"]),
+        Value::Int(1)
+    );
+    assert_eq!(
+        raw(c, &["EVAL", "return type(os.clock())", "0"]),
+        bulk("number")
+    );
     // bit and cjson.
     assert_eq!(
         raw(c, &["EVAL", "return {bit.band(0xff,0x0f), bit.bor(1,2), bit.bxor(3,1), bit.lshift(1,4), bit.tohex(255)}", "0"]),
@@ -263,12 +314,26 @@ fn sandbox_and_libraries() {
         bulk("{\"a\":1}")
     );
     assert_eq!(
-        raw(c, &["EVAL", "local t = cjson.decode('[1,{\"a\":\"b\"}]'); return {t[1], t[2].a}", "0"]),
+        raw(
+            c,
+            &[
+                "EVAL",
+                "local t = cjson.decode('[1,{\"a\":\"b\"}]'); return {t[1], t[2].a}",
+                "0"
+            ]
+        ),
         Value::Array(vec![Value::Int(1), bulk("b")])
     );
     // Local variables and functions are fine; loadstring runs in the protected globals.
     assert_eq!(
-        raw(c, &["EVAL", "local function f(x) return x * 2 end return f(21)", "0"]),
+        raw(
+            c,
+            &[
+                "EVAL",
+                "local function f(x) return x * 2 end return f(21)",
+                "0"
+            ]
+        ),
         Value::Int(42)
     );
     let e = err(c, &["EVAL", "return loadstring('y = 1')()", "0"]);
@@ -290,7 +355,15 @@ fn script_cache_and_readonly() {
     );
     assert_eq!(raw(c, &["EVALSHA_RO", &sha, "1", "mykey"]), bulk("myval"));
     assert_eq!(
-        q::<Vec<i64>>(c, &["SCRIPT", "EXISTS", &sha, "ffffffffffffffffffffffffffffffffffffffff"]),
+        q::<Vec<i64>>(
+            c,
+            &[
+                "SCRIPT",
+                "EXISTS",
+                &sha,
+                "ffffffffffffffffffffffffffffffffffffffff"
+            ]
+        ),
         vec![1, 0]
     );
     assert_eq!(info_field(c, "memory", "number_of_cached_scripts"), "1");
@@ -312,12 +385,18 @@ fn script_cache_and_readonly() {
     // Shebang flags.
     let body = "#!lua flags=no-writes\nreturn redis.call('set','x','1')";
     let e = err(c, &["EVAL", body, "0"]);
-    assert!(e.starts_with("ERR Write commands are not allowed from read-only scripts."), "{e}");
+    assert!(
+        e.starts_with("ERR Write commands are not allowed from read-only scripts."),
+        "{e}"
+    );
     assert_eq!(
         err(c, &["EVAL_RO", "#!lua\nreturn 1", "0"]),
         "ERR Can not execute a script with write flag using *_ro command."
     );
-    assert_eq!(raw(c, &["EVAL_RO", "#!lua flags=no-writes\nreturn 1", "0"]), Value::Int(1));
+    assert_eq!(
+        raw(c, &["EVAL_RO", "#!lua flags=no-writes\nreturn 1", "0"]),
+        Value::Int(1)
+    );
     assert_eq!(
         err(c, &["EVAL", "#!lua badopt=1\nreturn 1", "0"]),
         "ERR Unknown lua shebang option: badopt=1"
@@ -333,7 +412,14 @@ fn script_cache_and_readonly() {
     // SELECT inside a script does not change the caller's database.
     let _: () = q(c, &["SELECT", "0"]);
     assert_eq!(
-        raw(c, &["EVAL", "redis.call('select','1'); return redis.call('set','indb1','x')['ok']", "0"]),
+        raw(
+            c,
+            &[
+                "EVAL",
+                "redis.call('select','1'); return redis.call('set','indb1','x')['ok']",
+                "0"
+            ]
+        ),
         bulk("OK")
     );
     assert_eq!(raw(c, &["EXISTS", "indb1"]), Value::Int(0));
@@ -388,7 +474,10 @@ fn busy_script_can_be_killed() {
     let server = TestServer::start(&[]);
     let mut c = server.client();
     let _: () = q(&mut c, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
-    assert_eq!(err(&mut c, &["SCRIPT", "KILL"]), "NOTBUSY No scripts in execution right now.");
+    assert_eq!(
+        err(&mut c, &["SCRIPT", "KILL"]),
+        "NOTBUSY No scripts in execution right now."
+    );
     let mut runner = server.client();
     let script = std::thread::spawn(move || err(&mut runner, &["EVAL", "while true do end", "0"]));
     // Other clients wait, then get BUSY once the threshold has passed.

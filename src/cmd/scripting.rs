@@ -26,8 +26,7 @@ use crate::scripting::lua::Library;
 use crate::server::clients::Client;
 use crate::server::Server;
 
-const RO_WITH_WRITE_FLAG: &str =
-    "ERR Can not execute a script with write flag using *_ro command.";
+const RO_WITH_WRITE_FLAG: &str = "ERR Can not execute a script with write flag using *_ro command.";
 const DUMP_MAGIC: &[u8] = b"thermocline-functions 1\n";
 const BAD_PAYLOAD: &str = "ERR payload version or checksum are wrong";
 
@@ -155,9 +154,7 @@ fn fcall_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult<Reply> {
     let Some(f) = engine.function(&name) else {
         return Err(CmdError::new("ERR Function not found"));
     };
-    let (keys, argv) = keys_and_args(args, 2, || {
-        CmdError::new("ERR Bad number of keys provided")
-    })?;
+    let (keys, argv) = keys_and_args(args, 2, || CmdError::new("ERR Bad number of keys provided"))?;
     if readonly && !f.flags.no_writes {
         return Err(CmdError::new(RO_WITH_WRITE_FLAG));
     }
@@ -318,7 +315,10 @@ fn library_reply(lib: &Library, with_code: bool) -> Reply {
         (Reply::bulk_str("functions"), Reply::Array(functions)),
     ];
     if with_code {
-        fields.push((Reply::bulk_str("library_code"), Reply::Bulk(lib.code.clone())));
+        fields.push((
+            Reply::bulk_str("library_code"),
+            Reply::Bulk(lib.code.clone()),
+        ));
     }
     Reply::Map(fields)
 }
@@ -389,17 +389,16 @@ fn cmd_function_restore(ctx: &mut Ctx) -> CmdResult<Reply> {
     if ctx.args.len() > 4 {
         return Err(subcommand_syntax(ctx));
     }
-    let policy = match ctx.args.get(3) {
-        None => Policy::Append,
-        Some(a) if ctx.args.len() == 4 && is(a, "APPEND") => Policy::Append,
-        Some(a) if ctx.args.len() == 4 && is(a, "REPLACE") => Policy::Replace,
-        Some(a) if ctx.args.len() == 4 && is(a, "FLUSH") => Policy::Flush,
-        Some(_) => {
-            return Err(CmdError::new(
+    let policy =
+        match ctx.args.get(3) {
+            None => Policy::Append,
+            Some(a) if ctx.args.len() == 4 && is(a, "APPEND") => Policy::Append,
+            Some(a) if ctx.args.len() == 4 && is(a, "REPLACE") => Policy::Replace,
+            Some(a) if ctx.args.len() == 4 && is(a, "FLUSH") => Policy::Flush,
+            Some(_) => return Err(CmdError::new(
                 "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
-            ))
-        }
-    };
+            )),
+        };
     let codes = parse_dump(&ctx.args[2]).ok_or_else(|| CmdError::new(BAD_PAYLOAD))?;
     let mut engine = ctx.server.scripting.functions.lock();
     let mut libs = Vec::with_capacity(codes.len());
@@ -411,10 +410,7 @@ fn cmd_function_restore(ctx: &mut Ctx) -> CmdResult<Reply> {
         let mut seen = std::collections::HashSet::new();
         for lib in &libs {
             if policy == Policy::Append && engine.libraries.contains_key(&lib.name) {
-                return Err(CmdError(format!(
-                    "ERR Library {} already exists",
-                    lib.name
-                )));
+                return Err(CmdError(format!("ERR Library {} already exists", lib.name)));
             }
             for f in lib.functions.keys() {
                 let taken_elsewhere = engine
@@ -527,41 +523,179 @@ const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!("delete", 3, WRITE | NOSCRIPT, KeySpec::NONE, "7.0.0", "O(1)",
-        "Deletes a library and its functions.", cmd_function_delete),
-    cmd!("dump", 2, NOSCRIPT, KeySpec::NONE, "7.0.0", "O(N) where N is the number of functions",
-        "Dumps all libraries into a serialized binary payload.", cmd_function_dump),
-    cmd!("flush", -2, WRITE | NOSCRIPT, KeySpec::NONE, "7.0.0", "O(N) where N is the number of functions deleted",
-        "Deletes all libraries and functions.", cmd_function_flush),
-    cmd!("help", 2, LOADING | STALE, KeySpec::NONE, "7.0.0", "O(1)",
-        "Returns helpful text about the different subcommands.", cmd_function_help),
-    cmd!("kill", 2, NOSCRIPT | ALLOW_BUSY, KeySpec::NONE, "7.0.0", "O(1)",
-        "Terminates a function during execution.", cmd_function_kill),
-    cmd!("list", -2, NOSCRIPT, KeySpec::NONE, "7.0.0", "O(N) where N is the number of functions",
-        "Returns information about all libraries.", cmd_function_list),
-    cmd!("load", -3, WRITE | DENYOOM | NOSCRIPT, KeySpec::NONE, "7.0.0", "O(1) (considering compilation time is redundant)",
-        "Creates a library.", cmd_function_load),
-    cmd!("restore", -3, WRITE | DENYOOM | NOSCRIPT, KeySpec::NONE, "7.0.0", "O(N) where N is the number of functions on the payload",
-        "Restores all libraries from a payload.", cmd_function_restore),
-    cmd!("stats", 2, NOSCRIPT | ALLOW_BUSY, KeySpec::NONE, "7.0.0", "O(1)",
-        "Returns information about a function during execution.", cmd_function_stats),
+    cmd!(
+        "delete",
+        3,
+        WRITE | NOSCRIPT,
+        KeySpec::NONE,
+        "7.0.0",
+        "O(1)",
+        "Deletes a library and its functions.",
+        cmd_function_delete
+    ),
+    cmd!(
+        "dump",
+        2,
+        NOSCRIPT,
+        KeySpec::NONE,
+        "7.0.0",
+        "O(N) where N is the number of functions",
+        "Dumps all libraries into a serialized binary payload.",
+        cmd_function_dump
+    ),
+    cmd!(
+        "flush",
+        -2,
+        WRITE | NOSCRIPT,
+        KeySpec::NONE,
+        "7.0.0",
+        "O(N) where N is the number of functions deleted",
+        "Deletes all libraries and functions.",
+        cmd_function_flush
+    ),
+    cmd!(
+        "help",
+        2,
+        LOADING | STALE,
+        KeySpec::NONE,
+        "7.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+        cmd_function_help
+    ),
+    cmd!(
+        "kill",
+        2,
+        NOSCRIPT | ALLOW_BUSY,
+        KeySpec::NONE,
+        "7.0.0",
+        "O(1)",
+        "Terminates a function during execution.",
+        cmd_function_kill
+    ),
+    cmd!(
+        "list",
+        -2,
+        NOSCRIPT,
+        KeySpec::NONE,
+        "7.0.0",
+        "O(N) where N is the number of functions",
+        "Returns information about all libraries.",
+        cmd_function_list
+    ),
+    cmd!(
+        "load",
+        -3,
+        WRITE | DENYOOM | NOSCRIPT,
+        KeySpec::NONE,
+        "7.0.0",
+        "O(1) (considering compilation time is redundant)",
+        "Creates a library.",
+        cmd_function_load
+    ),
+    cmd!(
+        "restore",
+        -3,
+        WRITE | DENYOOM | NOSCRIPT,
+        KeySpec::NONE,
+        "7.0.0",
+        "O(N) where N is the number of functions on the payload",
+        "Restores all libraries from a payload.",
+        cmd_function_restore
+    ),
+    cmd!(
+        "stats",
+        2,
+        NOSCRIPT | ALLOW_BUSY,
+        KeySpec::NONE,
+        "7.0.0",
+        "O(1)",
+        "Returns information about a function during execution.",
+        cmd_function_stats
+    ),
 ];
 
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd!("eval", -3, SCRIPT | MAY_REPLICATE, KeySpec::numkeys(2), "2.6.0", "Depends on the script that is executed.",
-        "Executes a server-side Lua script.", cmd_eval),
-    cmd!("evalsha", -3, SCRIPT | MAY_REPLICATE, KeySpec::numkeys(2), "2.6.0", "Depends on the script that is executed.",
-        "Executes a server-side Lua script by SHA1 digest.", cmd_evalsha),
-    cmd!("eval_ro", -3, SCRIPT | READONLY, KeySpec::numkeys(2), "7.0.0", "Depends on the script that is executed.",
-        "Executes a read-only server-side Lua script.", cmd_eval_ro),
-    cmd!("evalsha_ro", -3, SCRIPT | READONLY, KeySpec::numkeys(2), "7.0.0", "Depends on the script that is executed.",
-        "Executes a read-only server-side Lua script by SHA1 digest.", cmd_evalsha_ro),
-    cmd!("fcall", -3, SCRIPT | MAY_REPLICATE, KeySpec::numkeys(2), "7.0.0", "Depends on the function that is executed.",
-        "Invokes a function.", cmd_fcall),
-    cmd!("fcall_ro", -3, SCRIPT | READONLY, KeySpec::numkeys(2), "7.0.0", "Depends on the function that is executed.",
-        "Invokes a read-only function.", cmd_fcall_ro),
-    cmd!("script", -2, 0, KeySpec::NONE, "2.6.0", "Depends on subcommand.",
-        "A container for Lua scripts management commands.", super::container, SCRIPT_SUBCOMMANDS),
-    cmd!("function", -2, 0, KeySpec::NONE, "7.0.0", "Depends on subcommand.",
-        "A container for function commands.", super::container, FUNCTION_SUBCOMMANDS),
+    cmd!(
+        "eval",
+        -3,
+        SCRIPT | MAY_REPLICATE,
+        KeySpec::numkeys(2),
+        "2.6.0",
+        "Depends on the script that is executed.",
+        "Executes a server-side Lua script.",
+        cmd_eval
+    ),
+    cmd!(
+        "evalsha",
+        -3,
+        SCRIPT | MAY_REPLICATE,
+        KeySpec::numkeys(2),
+        "2.6.0",
+        "Depends on the script that is executed.",
+        "Executes a server-side Lua script by SHA1 digest.",
+        cmd_evalsha
+    ),
+    cmd!(
+        "eval_ro",
+        -3,
+        SCRIPT | READONLY,
+        KeySpec::numkeys(2),
+        "7.0.0",
+        "Depends on the script that is executed.",
+        "Executes a read-only server-side Lua script.",
+        cmd_eval_ro
+    ),
+    cmd!(
+        "evalsha_ro",
+        -3,
+        SCRIPT | READONLY,
+        KeySpec::numkeys(2),
+        "7.0.0",
+        "Depends on the script that is executed.",
+        "Executes a read-only server-side Lua script by SHA1 digest.",
+        cmd_evalsha_ro
+    ),
+    cmd!(
+        "fcall",
+        -3,
+        SCRIPT | MAY_REPLICATE,
+        KeySpec::numkeys(2),
+        "7.0.0",
+        "Depends on the function that is executed.",
+        "Invokes a function.",
+        cmd_fcall
+    ),
+    cmd!(
+        "fcall_ro",
+        -3,
+        SCRIPT | READONLY,
+        KeySpec::numkeys(2),
+        "7.0.0",
+        "Depends on the function that is executed.",
+        "Invokes a read-only function.",
+        cmd_fcall_ro
+    ),
+    cmd!(
+        "script",
+        -2,
+        0,
+        KeySpec::NONE,
+        "2.6.0",
+        "Depends on subcommand.",
+        "A container for Lua scripts management commands.",
+        super::container,
+        SCRIPT_SUBCOMMANDS
+    ),
+    cmd!(
+        "function",
+        -2,
+        0,
+        KeySpec::NONE,
+        "7.0.0",
+        "Depends on subcommand.",
+        "A container for function commands.",
+        super::container,
+        FUNCTION_SUBCOMMANDS
+    ),
 ];

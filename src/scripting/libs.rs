@@ -97,7 +97,9 @@ pub fn bit(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set(
         "ror",
         lua.create_function(move |_, a: MultiValue| {
-            Ok(num((first(&a)? as u32).rotate_right(shift_count(&a)?) as i32))
+            Ok(num(
+                (first(&a)? as u32).rotate_right(shift_count(&a)?) as i32
+            ))
         })?,
     )?;
     t.raw_set(
@@ -264,9 +266,7 @@ fn encode(v: &Value, out: &mut String, depth: usize, cfg: &CjsonConfig) -> mlua:
                 count += 1;
                 match k {
                     Value::Integer(i) if i >= 1 => max = max.max(i as usize),
-                    Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => {
-                        max = max.max(n as usize)
-                    }
+                    Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
                     _ => array = false,
                 }
             }

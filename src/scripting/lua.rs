@@ -367,17 +367,15 @@ impl Vm {
     }
 
     /// Runs `func` for the command in `ctx`: in EVAL mode with KEYS and ARGV as globals, in
-    /// function mode with them as its two arguments. `name` names the script in errors.
-    fn run(
-        &self,
-        ctx: &mut Ctx,
-        func: &Function,
-        keys: &[Bytes],
-        argv: &[Bytes],
-        eval_mode: bool,
-        name: &str,
-        readonly: bool,
-    ) -> CmdResult<Reply> {
+    /// function mode with them as its two arguments.
+    fn run(&self, ctx: &mut Ctx, func: &Function, call: RunCall) -> CmdResult<Reply> {
+        let RunCall {
+            keys,
+            argv,
+            eval_mode,
+            name,
+            readonly,
+        } = call;
         let lua = &self.lua;
         let internal = |e: mlua::Error| CmdError(format!("ERR {e}"));
         let mut nested = Client::new(ctx.client.info.clone(), true);
@@ -399,8 +397,12 @@ impl Vm {
             .create_sequence_from(argv.iter().map(|k| BytesArg(k.clone())))
             .map_err(internal)?;
         if eval_mode {
-            self.base.raw_set("KEYS", keys_t.clone()).map_err(internal)?;
-            self.base.raw_set("ARGV", argv_t.clone()).map_err(internal)?;
+            self.base
+                .raw_set("KEYS", keys_t.clone())
+                .map_err(internal)?;
+            self.base
+                .raw_set("ARGV", argv_t.clone())
+                .map_err(internal)?;
         }
         let control = self.control.clone();
         lua.set_hook(
@@ -413,8 +415,10 @@ impl Vm {
             },
         );
         let outcome = lua.scope(|scope| {
-            let call = scope.create_function(|lua, args: MultiValue| redis_call(lua, &state, args, true))?;
-            let pcall = scope.create_function(|lua, args: MultiValue| redis_call(lua, &state, args, false))?;
+            let call = scope
+                .create_function(|lua, args: MultiValue| redis_call(lua, &state, args, true))?;
+            let pcall = scope
+                .create_function(|lua, args: MultiValue| redis_call(lua, &state, args, false))?;
             self.redis.raw_set("call", call)?;
             self.redis.raw_set("pcall", pcall)?;
             let (ok, value): (bool, Value) = if eval_mode {
@@ -452,6 +456,18 @@ impl Vm {
             ))),
         }
     }
+}
+
+/// What one run of a script gets besides its function.
+struct RunCall<'a> {
+    keys: &'a [Bytes],
+    argv: &'a [Bytes],
+    /// EVAL (KEYS and ARGV globals) rather than FCALL (keys and args as arguments).
+    eval_mode: bool,
+    /// The script's name in errors (`f_<sha>` or the function's name).
+    name: &'a str,
+    /// Write commands are refused (EVAL_RO, FCALL_RO, `no-writes`).
+    readonly: bool,
 }
 
 /// An argument for Lua as a string.
@@ -745,7 +761,7 @@ pub fn lua_to_reply(v: &Value, resp3: bool, depth: usize) -> Reply {
                 Reply::Nil
             }
         }
-        Value::Integer(i) => Reply::Int(*i as i64),
+        Value::Integer(i) => Reply::Int(*i),
         Value::Number(n) => Reply::Int(*n as i64),
         Value::Table(_) if depth >= MAX_DEPTH => Reply::Error("ERR reached lua stack limit".into()),
         Value::Table(t) => table_to_reply(t, resp3, depth),
@@ -851,10 +867,12 @@ fn redis_api(lua: &Lua, resp3: Arc<AtomicBool>) -> mlua::Result<Table> {
         "log",
         lua.create_function(|lua, args: MultiValue| {
             if args.len() < 2 {
-                return Err(script_err("ERR redis.log() requires two arguments or more."));
+                return Err(script_err(
+                    "ERR redis.log() requires two arguments or more.",
+                ));
             }
             let level = match &args[0] {
-                Value::Integer(i) => *i as i64,
+                Value::Integer(i) => *i,
                 Value::Number(n) => *n as i64,
                 _ => {
                     return Err(script_err(
@@ -902,7 +920,7 @@ fn redis_api(lua: &Lua, resp3: Arc<AtomicBool>) -> mlua::Result<Table> {
                 return Err(script_err("ERR redis.setresp() requires one argument."));
             }
             let v = match &args[0] {
-                Value::Integer(i) => *i as i64,
+                Value::Integer(i) => *i,
                 Value::Number(n) => *n as i64,
                 _ => 0,
             };
@@ -928,10 +946,7 @@ fn redis_api(lua: &Lua, resp3: Arc<AtomicBool>) -> mlua::Result<Table> {
             }
         })?,
     )?;
-    redis.raw_set(
-        "replicate_commands",
-        lua.create_function(|_, ()| Ok(true))?,
-    )?;
+    redis.raw_set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
     redis.raw_set("breakpoint", lua.create_function(|_, ()| Ok(false))?)?;
     redis.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
     redis.raw_set(
@@ -939,7 +954,11 @@ fn redis_api(lua: &Lua, resp3: Arc<AtomicBool>) -> mlua::Result<Table> {
         lua.create_function(|_, args: MultiValue| {
             let name = match args.front() {
                 Some(Value::String(s)) => s.as_bytes().to_vec(),
-                _ => return Err(script_err("ERR Please specify at least one argument for this redis lib call")),
+                _ => {
+                    return Err(script_err(
+                        "ERR Please specify at least one argument for this redis lib call",
+                    ))
+                }
             };
             let argv: Vec<Bytes> = args
                 .iter()
@@ -1091,15 +1110,15 @@ impl EvalEngine {
             ));
         };
         let readonly = readonly || script.flags.no_writes;
-        self.vm.run(
-            ctx,
-            &script.func,
+        let name = format!("f_{sha}");
+        let call = RunCall {
             keys,
             argv,
-            true,
-            &format!("f_{sha}"),
+            eval_mode: true,
+            name: &name,
             readonly,
-        )
+        };
+        self.vm.run(ctx, &script.func, call)
     }
 }
 
@@ -1176,10 +1195,7 @@ pub fn parse_library_metadata(code: &[u8]) -> Result<String, String> {
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 impl FunctionEngine {
@@ -1252,10 +1268,11 @@ impl FunctionEngine {
             .strict
             .call(self.load_redis.clone())
             .map_err(internal)?;
-        load_globals.raw_set("redis", redis_proxy).map_err(internal)?;
+        load_globals
+            .raw_set("redis", redis_proxy)
+            .map_err(internal)?;
         let load_base: Table = self.vm.strict.call(load_globals).map_err(internal)?;
-        let (env, env_meta): (Table, Table) =
-            self.vm.env_over.call(load_base).map_err(internal)?;
+        let (env, env_meta): (Table, Table) = self.vm.env_over.call(load_base).map_err(internal)?;
         let func = self
             .vm
             .compile(&code[body_start..], "user_function", Some(env))
@@ -1369,8 +1386,14 @@ impl FunctionEngine {
             return Err(CmdError::new("ERR Function not found"));
         };
         let readonly = readonly || f.flags.no_writes;
-        self.vm
-            .run(ctx, &f.callback, keys, argv, false, &f.name, readonly)
+        let call = RunCall {
+            keys,
+            argv,
+            eval_mode: false,
+            name: &f.name,
+            readonly,
+        };
+        self.vm.run(ctx, &f.callback, call)
     }
 }
 
@@ -1412,7 +1435,9 @@ fn register_args(args: MultiValue) -> mlua::Result<FunctionDef> {
                 }
             }
             let Some(name) = name else {
-                return Err(err("redis.register_function must get a function name argument"));
+                return Err(err(
+                    "redis.register_function must get a function name argument",
+                ));
             };
             let Some(cb) = cb else {
                 return Err(err("redis.register_function must get a callback argument"));
@@ -1421,10 +1446,14 @@ fn register_args(args: MultiValue) -> mlua::Result<FunctionDef> {
         }
         2 => {
             let Value::String(name) = &args[0] else {
-                return Err(err("first argument to redis.register_function must be a string"));
+                return Err(err(
+                    "first argument to redis.register_function must be a string",
+                ));
             };
             let Value::Function(cb) = &args[1] else {
-                return Err(err("second argument to redis.register_function must be a function"));
+                return Err(err(
+                    "second argument to redis.register_function must be a function",
+                ));
             };
             (name.to_string_lossy(), cb.clone(), None, None)
         }
@@ -1467,7 +1496,7 @@ mod tests {
         assert_eq!(fmt_number(123456789012345.0), "1.2345678901234e+14");
         assert_eq!(fmt_number(0.0001), "0.0001");
         assert_eq!(fmt_number(0.00001), "1e-05");
-        assert_eq!(fmt_number(3.14159265358979), "3.1415926535898");
+        assert_eq!(fmt_number(std::f64::consts::PI), "3.1415926535898");
     }
 
     #[test]
