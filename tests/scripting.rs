@@ -581,3 +581,28 @@ proptest! {
         })?;
     }
 }
+
+#[test]
+fn concurrent_scripts_run_one_at_a_time() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    // Read-modify-write in Lua: lost updates would show if two scripts ever interleaved.
+    let body = "local v = tonumber(redis.call('get', KEYS[1]) or '0') redis.call('set', KEYS[1], v + 1) return v + 1";
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let mut c = server.client();
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    let _: i64 = q(&mut c, &["EVAL", body, "1", "counter"]);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("script client");
+    }
+    assert_eq!(q::<i64>(&mut c, &["GET", "counter"]), 400);
+    let stats: String = q(&mut c, &["INFO", "commandstats"]);
+    assert!(stats.contains("cmdstat_eval:calls=400,"), "{stats}");
+    assert!(stats.contains("cmdstat_set:calls=400,"), "{stats}");
+}

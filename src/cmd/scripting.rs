@@ -42,6 +42,8 @@ pub async fn run_detached(
     let (db, protocol, authenticated) = (client.db, client.protocol, client.authenticated);
     let args_v: Vec<Bytes> = args.to_vec();
     let started = Instant::now();
+    // The semaphore is never closed, so acquiring only fails if it were.
+    let _slot = server.scripting.detached.acquire().await.ok();
     let srv = server.clone();
     let joined = tokio::task::spawn_blocking(move || {
         let spec = CommandTable::get().spec(idx);

@@ -97,6 +97,9 @@ impl Control {
 /// The server's scripting state.
 pub struct Scripting {
     gate: RwLock<()>,
+    /// One detached script at a time: the others wait here asynchronously instead of each
+    /// holding a blocking-pool thread parked on the gate.
+    pub detached: tokio::sync::Semaphore,
     pub control: Arc<Control>,
     /// The EVAL engine (its Lua state and the script cache).
     pub eval: Mutex<lua::EvalEngine>,
@@ -118,6 +121,7 @@ impl Scripting {
         let control = Arc::new(Control::default());
         Scripting {
             gate: RwLock::new(()),
+            detached: tokio::sync::Semaphore::new(1),
             eval: Mutex::new(lua::EvalEngine::new(control.clone())),
             functions: Mutex::new(lua::FunctionEngine::new(control.clone())),
             control,

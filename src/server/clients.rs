@@ -31,6 +31,9 @@ pub struct Client {
     pub tx: Option<Transaction>,
     /// Keys under WATCH, with the version each had when watched.
     pub watched: Vec<Watched>,
+    /// This is the client a Lua script runs its commands as: blocking commands must answer
+    /// at once (as with a zero timeout) instead of blocking, as in Redis.
+    pub in_script: bool,
 }
 
 impl Client {
@@ -47,6 +50,7 @@ impl Client {
             stats: LocalStats::default(),
             tx: None,
             watched: Vec::new(),
+            in_script: false,
         }
     }
 }
