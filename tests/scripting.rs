@@ -1,8 +1,8 @@
 //! Lua scripting against the real server: EVAL / EVALSHA / EVAL_RO, SCRIPT LOAD / EXISTS /
 //! FLUSH / KILL, Lua <-> RESP conversions both ways (RESP2 and redis.setresp(3)), error texts,
-//! redis.pcall, the sandbox and global protection, bit and cjson, shebang flags, atomicity,
-//! the busy threshold with SCRIPT KILL and UNKILLABLE, scripts inside MULTI, and a property
-//! test comparing scripted INCRBY/APPEND sequences with a model.
+//! redis.pcall, the sandbox and global protection, bit, cjson and cmsgpack, shebang flags,
+//! atomicity, the busy threshold with SCRIPT KILL and UNKILLABLE, scripts inside MULTI, and a
+//! property test comparing scripted INCRBY/DEL/EXISTS sequences with a model.
 
 mod common;
 mod kvhelp;
@@ -324,6 +324,15 @@ fn sandbox_and_libraries() {
         ),
         Value::Array(vec![Value::Int(1), bulk("b")])
     );
+    // cmsgpack, with lua-cmsgpack's encodings.
+    assert_eq!(
+        raw(c, &["EVAL", "local e = cmsgpack.pack(0.1, -1099511627776, 5, 'ab') local h = '' for i = 1, #e do h = h .. string.format('%02x', string.byte(e, i)) end return h", "0"]),
+        bulk("cb3fb999999999999ad3ffffff000000000005a26162")
+    );
+    assert_eq!(
+        raw(c, &["EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({1, 2, {a = 'x'}})) return {t[1], t[2], t[3].a}", "0"]),
+        Value::Array(vec![Value::Int(1), Value::Int(2), bulk("x")])
+    );
     // Local variables and functions are fine; loadstring runs in the protected globals.
     assert_eq!(
         raw(
@@ -543,7 +552,7 @@ fn a_script_that_wrote_is_unkillable() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
-    /// Random INCRBY / APPEND / DEL sequences run through one script agree with a model.
+    /// Random INCRBY / DEL / EXISTS sequences run through one script agree with a model.
     #[test]
     fn scripted_sequences_match_a_model(ops in prop::collection::vec((0u8..3, 0u8..3, -50i64..50), 1..30)) {
         thread_local! {

@@ -1,6 +1,6 @@
 //! The Lua libraries Redis bundles that Thermocline provides: `bit` (LuaBitOp's API on 32-bit
-//! integers) and `cjson` (encode/decode through serde_json). `cmsgpack` and `struct` are not
-//! provided: scripts that use them get the nonexistent-global error.
+//! integers), `cjson` (encode/decode through serde_json) and `cmsgpack` (lua-cmsgpack's
+//! encoding). `struct` is not provided: scripts that use it get the nonexistent-global error.
 
 use std::sync::Arc;
 
@@ -337,4 +337,244 @@ fn decode(lua: &Lua, v: serde_json::Value) -> mlua::Result<Value> {
             Value::Table(t)
         }
     })
+}
+
+/// lua-cmsgpack's nesting limit: deeper tables are packed as nil.
+const MSGPACK_MAX_NESTING: usize = 16;
+
+/// The `cmsgpack` library: pack, unpack, unpack_one, unpack_limit (lua-cmsgpack's encoding).
+pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set(
+        "pack",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.is_empty() {
+                return Err(mlua::Error::RuntimeError(
+                    "MessagePack pack needs input.".into(),
+                ));
+            }
+            let mut out = Vec::new();
+            for v in args.iter() {
+                msgpack_encode(v, &mut out, 0)?;
+            }
+            lua.create_string(&out)
+        })?,
+    )?;
+    t.raw_set(
+        "unpack",
+        lua.create_function(|lua, s: mlua::String| {
+            let bytes = s.as_bytes();
+            let mut pos = 0;
+            let mut values = MultiValue::new();
+            while pos < bytes.len() {
+                values.push_back(msgpack_decode(lua, &bytes, &mut pos)?);
+            }
+            Ok(values)
+        })?,
+    )?;
+    t.raw_set(
+        "unpack_one",
+        lua.create_function(|lua, (s, offset): (mlua::String, Option<i64>)| {
+            unpack_limited(lua, &s.as_bytes(), 1, offset.unwrap_or(0))
+        })?,
+    )?;
+    t.raw_set(
+        "unpack_limit",
+        lua.create_function(
+            |lua, (s, limit, offset): (mlua::String, i64, Option<i64>)| {
+                unpack_limited(lua, &s.as_bytes(), limit, offset.unwrap_or(0))
+            },
+        )?,
+    )?;
+    Ok(t)
+}
+
+/// Decodes up to `limit` objects (all of them when `limit` <= 0) from `offset`; returns the
+/// offset after them (-1 at the end) followed by the objects.
+fn unpack_limited(lua: &Lua, bytes: &[u8], limit: i64, offset: i64) -> mlua::Result<MultiValue> {
+    if offset < 0 || offset as usize > bytes.len() {
+        return Err(mlua::Error::RuntimeError(format!(
+            "Start offset {offset} greater than input length {}.",
+            bytes.len()
+        )));
+    }
+    let mut pos = offset as usize;
+    let mut values = Vec::new();
+    while pos < bytes.len() && (limit <= 0 || (values.len() as i64) < limit) {
+        values.push(msgpack_decode(lua, bytes, &mut pos)?);
+    }
+    let next = if pos >= bytes.len() { -1 } else { pos as i64 };
+    let mut out = MultiValue::new();
+    out.push_back(Value::Number(next as f64));
+    for v in values {
+        out.push_back(v);
+    }
+    Ok(out)
+}
+
+fn msgpack_int(n: i64, out: &mut Vec<u8>) {
+    if n >= 0 {
+        if n <= 127 {
+            out.push(n as u8);
+        } else if n <= 0xff {
+            out.extend_from_slice(&[0xcc, n as u8]);
+        } else if n <= 0xffff {
+            out.push(0xcd);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        } else if n <= 0xffff_ffff {
+            out.push(0xce);
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        } else {
+            out.push(0xcf);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    } else if n >= -32 {
+        out.push(n as i8 as u8);
+    } else if n >= -128 {
+        out.extend_from_slice(&[0xd0, n as i8 as u8]);
+    } else if n >= -32768 {
+        out.push(0xd1);
+        out.extend_from_slice(&(n as i16).to_be_bytes());
+    } else if n >= -2147483648 {
+        out.push(0xd2);
+        out.extend_from_slice(&(n as i32).to_be_bytes());
+    } else {
+        out.push(0xd3);
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+}
+
+fn msgpack_len(len: usize, fix: u8, fix_max: usize, codes: [u8; 3], out: &mut Vec<u8>) {
+    if len < fix_max {
+        out.push(fix | len as u8);
+    } else if codes[0] != 0 && len <= 0xff {
+        out.extend_from_slice(&[codes[0], len as u8]);
+    } else if len <= 0xffff {
+        out.push(codes[1]);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(codes[2]);
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+    }
+}
+
+fn msgpack_encode(v: &Value, out: &mut Vec<u8>, level: usize) -> mlua::Result<()> {
+    match v {
+        Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
+        Value::Integer(i) => msgpack_int(*i, out),
+        Value::Number(n) => {
+            if n.is_finite() && n.fract() == 0.0 && *n >= -9.2e18 && *n <= 9.2e18 {
+                msgpack_int(*n as i64, out);
+            } else if (*n as f32) as f64 == *n || n.is_nan() {
+                out.push(0xca);
+                out.extend_from_slice(&(*n as f32).to_be_bytes());
+            } else {
+                out.push(0xcb);
+                out.extend_from_slice(&n.to_be_bytes());
+            }
+        }
+        Value::String(s) => {
+            let b = s.as_bytes();
+            msgpack_len(b.len(), 0xa0, 32, [0xd9, 0xda, 0xdb], out);
+            out.extend_from_slice(&b);
+        }
+        Value::Table(t) if level < MSGPACK_MAX_NESTING => {
+            let mut count = 0usize;
+            let mut max = 0usize;
+            let mut array = true;
+            for pair in t.pairs::<Value, Value>() {
+                let (k, _) = pair?;
+                count += 1;
+                match k {
+                    Value::Integer(i) if i >= 1 => max = max.max(i as usize),
+                    Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
+                    _ => array = false,
+                }
+            }
+            if array && max == count {
+                msgpack_len(count, 0x90, 16, [0, 0xdc, 0xdd], out);
+                for i in 1..=count {
+                    msgpack_encode(&t.raw_get::<Value>(i)?, out, level + 1)?;
+                }
+            } else {
+                msgpack_len(count, 0x80, 16, [0, 0xde, 0xdf], out);
+                for pair in t.pairs::<Value, Value>() {
+                    let (k, v) = pair?;
+                    msgpack_encode(&k, out, level + 1)?;
+                    msgpack_encode(&v, out, level + 1)?;
+                }
+            }
+        }
+        _ => out.push(0xc0),
+    }
+    Ok(())
+}
+
+fn msgpack_decode(lua: &Lua, b: &[u8], pos: &mut usize) -> mlua::Result<Value> {
+    let bad = || mlua::Error::RuntimeError("Missing bytes in input.".into());
+    let take = |pos: &mut usize, n: usize| -> mlua::Result<&[u8]> {
+        let s = b.get(*pos..*pos + n).ok_or_else(bad)?;
+        *pos += n;
+        Ok(s)
+    };
+    let be = |s: &[u8]| s.iter().fold(0u64, |acc, &x| (acc << 8) | x as u64);
+    let code = take(pos, 1)?[0];
+    let num = |n: f64| Ok(Value::Number(n));
+    match code {
+        0x00..=0x7f => num(code as f64),
+        0xe0..=0xff => num(code as i8 as f64),
+        0xc0 => Ok(Value::Nil),
+        0xc2 => Ok(Value::Boolean(false)),
+        0xc3 => Ok(Value::Boolean(true)),
+        0xcc => num(take(pos, 1)?[0] as f64),
+        0xcd => num(be(take(pos, 2)?) as f64),
+        0xce => num(be(take(pos, 4)?) as f64),
+        0xcf => num(be(take(pos, 8)?) as f64),
+        0xd0 => num(take(pos, 1)?[0] as i8 as f64),
+        0xd1 => num(be(take(pos, 2)?) as u16 as i16 as f64),
+        0xd2 => num(be(take(pos, 4)?) as u32 as i32 as f64),
+        0xd3 => num(be(take(pos, 8)?) as i64 as f64),
+        0xca => num(f32::from_bits(be(take(pos, 4)?) as u32) as f64),
+        0xcb => num(f64::from_bits(be(take(pos, 8)?))),
+        0xa0..=0xbf | 0xd9 | 0xda | 0xdb | 0xc4 | 0xc5 | 0xc6 => {
+            let len = match code {
+                0xa0..=0xbf => (code & 0x1f) as usize,
+                0xd9 | 0xc4 => take(pos, 1)?[0] as usize,
+                0xda | 0xc5 => be(take(pos, 2)?) as usize,
+                _ => be(take(pos, 4)?) as usize,
+            };
+            Ok(Value::String(lua.create_string(take(pos, len)?)?))
+        }
+        0x90..=0x9f | 0xdc | 0xdd => {
+            let len = match code {
+                0x90..=0x9f => (code & 0x0f) as usize,
+                0xdc => be(take(pos, 2)?) as usize,
+                _ => be(take(pos, 4)?) as usize,
+            };
+            let t = lua.create_table()?;
+            for i in 1..=len {
+                t.raw_set(i, msgpack_decode(lua, b, pos)?)?;
+            }
+            Ok(Value::Table(t))
+        }
+        0x80..=0x8f | 0xde | 0xdf => {
+            let len = match code {
+                0x80..=0x8f => (code & 0x0f) as usize,
+                0xde => be(take(pos, 2)?) as usize,
+                _ => be(take(pos, 4)?) as usize,
+            };
+            let t = lua.create_table()?;
+            for _ in 0..len {
+                let k = msgpack_decode(lua, b, pos)?;
+                let v = msgpack_decode(lua, b, pos)?;
+                if !k.is_nil() {
+                    t.raw_set(k, v)?;
+                }
+            }
+            Ok(Value::Table(t))
+        }
+        _ => Err(mlua::Error::RuntimeError(
+            "Bad data format in input.".into(),
+        )),
+    }
 }
