@@ -333,6 +333,30 @@ fn sandbox_and_libraries() {
         raw(c, &["EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({1, 2, {a = 'x'}})) return {t[1], t[2], t[3].a}", "0"]),
         Value::Array(vec![Value::Int(1), Value::Int(2), bulk("x")])
     );
+    // Hostile nesting gets errors, never a crash.
+    let e = err(
+        c,
+        &["EVAL", "local a = {} a[1] = a return cjson.encode(a)", "0"],
+    );
+    assert!(
+        e.starts_with("ERR Cannot serialise, excessive nesting (1001)"),
+        "{e}"
+    );
+    let e = err(
+        c,
+        &[
+            "EVAL",
+            "return cmsgpack.unpack(string.rep(string.char(0x91), 100000) .. string.char(1))",
+            "0",
+        ],
+    );
+    assert!(e.starts_with("ERR Bad data format in input."), "{e}");
+    let e = err(
+        c,
+        &["EVAL", "return cjson.decode(string.rep('[', 100000))", "0"],
+    );
+    assert!(e.contains("recursion limit exceeded"), "{e}");
+    assert_eq!(q::<String>(c, &["PING"]), "PONG");
     // Local variables and functions are fine; loadstring runs in the protected globals.
     assert_eq!(
         raw(

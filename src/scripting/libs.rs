@@ -184,7 +184,7 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(move |_, v: Option<f64>| {
             let mut c = cfg.lock();
             if let Some(v) = v {
-                c.encode_max_depth = v.max(1.0) as usize;
+                c.encode_max_depth = v.clamp(1.0, CJSON_MAX_DEPTH) as usize;
             }
             Ok(c.encode_max_depth as f64)
         })?,
@@ -195,7 +195,7 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(move |_, v: Option<f64>| {
             let mut c = cfg.lock();
             if let Some(v) = v {
-                c.decode_max_depth = v.max(1.0) as usize;
+                c.decode_max_depth = v.clamp(1.0, CJSON_MAX_DEPTH) as usize;
             }
             Ok(c.decode_max_depth as f64)
         })?,
@@ -341,6 +341,11 @@ fn decode(lua: &Lua, v: serde_json::Value) -> mlua::Result<Value> {
 
 /// lua-cmsgpack's nesting limit: deeper tables are packed as nil.
 const MSGPACK_MAX_NESTING: usize = 16;
+/// Deeper input is refused rather than recursed into (a hostile payload must not overflow the
+/// stack).
+const MSGPACK_MAX_DECODE_DEPTH: usize = 128;
+/// The most cjson.encode_max_depth / decode_max_depth may be set to, for the same reason.
+const CJSON_MAX_DEPTH: f64 = 1000.0;
 
 /// The `cmsgpack` library: pack, unpack, unpack_one, unpack_limit (lua-cmsgpack's encoding).
 pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
@@ -367,7 +372,7 @@ pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
             let mut pos = 0;
             let mut values = MultiValue::new();
             while pos < bytes.len() {
-                values.push_back(msgpack_decode(lua, &bytes, &mut pos)?);
+                values.push_back(msgpack_decode(lua, &bytes, &mut pos, 0)?);
             }
             Ok(values)
         })?,
@@ -401,7 +406,7 @@ fn unpack_limited(lua: &Lua, bytes: &[u8], limit: i64, offset: i64) -> mlua::Res
     let mut pos = offset as usize;
     let mut values = Vec::new();
     while pos < bytes.len() && (limit <= 0 || (values.len() as i64) < limit) {
-        values.push(msgpack_decode(lua, bytes, &mut pos)?);
+        values.push(msgpack_decode(lua, bytes, &mut pos, 0)?);
     }
     let next = if pos >= bytes.len() { -1 } else { pos as i64 };
     let mut out = MultiValue::new();
@@ -510,7 +515,12 @@ fn msgpack_encode(v: &Value, out: &mut Vec<u8>, level: usize) -> mlua::Result<()
     Ok(())
 }
 
-fn msgpack_decode(lua: &Lua, b: &[u8], pos: &mut usize) -> mlua::Result<Value> {
+fn msgpack_decode(lua: &Lua, b: &[u8], pos: &mut usize, depth: usize) -> mlua::Result<Value> {
+    if depth > MSGPACK_MAX_DECODE_DEPTH {
+        return Err(mlua::Error::RuntimeError(
+            "Bad data format in input.".into(),
+        ));
+    }
     let bad = || mlua::Error::RuntimeError("Missing bytes in input.".into());
     let take = |pos: &mut usize, n: usize| -> mlua::Result<&[u8]> {
         let s = b.get(*pos..*pos + n).ok_or_else(bad)?;
@@ -553,7 +563,7 @@ fn msgpack_decode(lua: &Lua, b: &[u8], pos: &mut usize) -> mlua::Result<Value> {
             };
             let t = lua.create_table()?;
             for i in 1..=len {
-                t.raw_set(i, msgpack_decode(lua, b, pos)?)?;
+                t.raw_set(i, msgpack_decode(lua, b, pos, depth + 1)?)?;
             }
             Ok(Value::Table(t))
         }
@@ -565,8 +575,8 @@ fn msgpack_decode(lua: &Lua, b: &[u8], pos: &mut usize) -> mlua::Result<Value> {
             };
             let t = lua.create_table()?;
             for _ in 0..len {
-                let k = msgpack_decode(lua, b, pos)?;
-                let v = msgpack_decode(lua, b, pos)?;
+                let k = msgpack_decode(lua, b, pos, depth + 1)?;
+                let v = msgpack_decode(lua, b, pos, depth + 1)?;
                 if !k.is_nil() {
                     t.raw_set(k, v)?;
                 }
