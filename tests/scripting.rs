@@ -114,6 +114,21 @@ fn basic_replies_and_conversions() {
         ),
         bulk("ERR value is not an integer or out of range")
     );
+    // pcall around redis.call gets the error table too.
+    assert_eq!(
+        raw(
+            c,
+            &[
+                "EVAL",
+                "local ok, e = pcall(redis.call, 'incr', 'mykey') return {tostring(ok), e.err}",
+                "0"
+            ]
+        ),
+        Value::Array(vec![
+            bulk("false"),
+            bulk("ERR value is not an integer or out of range")
+        ])
+    );
     // A command error from redis.pcall can be returned as an error reply.
     assert_eq!(
         err(c, &["EVAL", "return redis.pcall('incr','mykey')", "0"]),

@@ -151,15 +151,23 @@ fn trim_fraction(s: &str) -> &str {
 /// The Lua code that builds the sandbox. It receives the table of builtins to keep and
 /// returns the function that makes read-only proxies and the error function for them.
 const SANDBOX: &str = r#"
-local B, check_kill = ...
-local raw_pcall, raw_xpcall = pcall, xpcall
+local B, check_kill, error_table = ...
+local raw_pcall, raw_xpcall, raw_type = pcall, xpcall, type
 -- A killed script must not survive by catching the kill error: both pcalls re-raise it.
-local function after_pcall(...)
+local function after_xpcall(...)
   check_kill()
   return ...
 end
+-- pcall of redis.call gives the error as Redis's {err=...} table.
+local function after_pcall(ok, ...)
+  check_kill()
+  if not ok and raw_type((...)) == 'userdata' then
+    return ok, error_table((...))
+  end
+  return ok, ...
+end
 B.pcall = function(...) return after_pcall(raw_pcall(...)) end
-B.xpcall = function(...) return after_pcall(raw_xpcall(...)) end
+B.xpcall = function(...) return after_xpcall(raw_xpcall(...)) end
 local raw_setmetatable, raw_rawset, raw_error, raw_tostring = setmetatable, rawset, error, tostring
 local protected = raw_setmetatable({}, {__mode = 'k'})
 local function readonly()
@@ -335,7 +343,7 @@ impl Vm {
         let (_protect, env_over, strict): (Function, Function, Function) = lua
             .load(SANDBOX)
             .set_name("=sandbox")
-            .call((base.clone(), check_kill))?;
+            .call((base.clone(), check_kill, lua.create_function(error_table)?))?;
         let xpcall_with_args: Function = lua
             .load("local xpcall = ... return function(f, h, k, a) return xpcall(function() return f(k, a) end, h) end")
             .set_name("=fcall")
@@ -478,6 +486,19 @@ struct BytesArg(Bytes);
 impl mlua::IntoLua for BytesArg {
     fn into_lua(self, lua: &Lua) -> mlua::Result<Value> {
         lua.create_string(&self.0).map(Value::String)
+    }
+}
+
+/// An error raised from Rust (redis.call, the API) as Redis's `{err=...}` table; other values
+/// unchanged.
+fn error_table(lua: &Lua, v: Value) -> mlua::Result<Value> {
+    match v {
+        Value::Error(e) => {
+            let t = lua.create_table()?;
+            t.raw_set("err", error_message(&e))?;
+            Ok(Value::Table(t))
+        }
+        other => Ok(other),
     }
 }
 
