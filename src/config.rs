@@ -118,7 +118,7 @@ impl Default for Config {
             maxmemory_policy: String::new(),
             lfu_log_factor: 0,
             lfu_decay_time: 0,
-            busy_reply_threshold: 0,
+            busy_reply_threshold: 5000,
             appendonly: false,
             io_threads: 0,
             save: String::new(),

@@ -12,6 +12,8 @@
 //! - [`keyspace`]: keys grouped by hash slot into independently locked shards; entries with
 //!   value, TTL, version and access clock; lazy and active expiry.
 //! - [`types`]: value types.
+//! - [`scripting`]: the Lua engine behind EVAL and FCALL, the script cache, function libraries
+//!   and the gate that makes a script atomic.
 //! - [`config`]: redis.conf parsing and the option table behind CONFIG.
 //! - [`error`]: Redis's error texts.
 
@@ -22,5 +24,6 @@ pub mod glob;
 pub mod keyspace;
 pub mod logging;
 pub mod protocol;
+pub mod scripting;
 pub mod server;
 pub mod types;

@@ -1002,3 +1002,28 @@ fn no_element_is_lost_when_timeouts_race_pushes() {
     assert_eq!(blocked_clients(&mut c), 0);
     assert_eq!(info_field(&mut c, "clients", "total_blocking_keys"), "0");
 }
+
+/// Inside a script a blocking command answers at once; a list a script creates serves a client
+/// blocked on it, and the script's keyspace events are published.
+#[test]
+fn scripts_and_blocking_commands() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let c = &mut c;
+    assert_eq!(
+        raw(c, &["EVAL", "return redis.call('BLPOP', 'nolist', 0)", "0"]),
+        Value::Nil
+    );
+    let mut w = block(&server, c, &["BLPOP", "fromscript", "0"]);
+    let _: i64 = q(
+        c,
+        &[
+            "EVAL",
+            "return redis.call('RPUSH', KEYS[1], 'x')",
+            "1",
+            "fromscript",
+        ],
+    );
+    assert_eq!(w.read(), pair("fromscript", "x"));
+    assert_eq!(q::<i64>(c, &["EXISTS", "fromscript"]), 0);
+}

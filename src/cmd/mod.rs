@@ -20,6 +20,7 @@ pub mod hyperloglog;
 pub mod keys;
 pub mod list;
 pub mod pubsub;
+pub mod scripting;
 pub mod serialize;
 pub mod server;
 pub mod set;
@@ -62,6 +63,10 @@ pub mod flags {
     /// Not a Redis flag: the command reads or writes the whole keyspace (KEYS, SCAN, FLUSHDB...),
     /// so dispatch locks every shard.
     pub const WHOLE_KEYSPACE: u64 = 1 << 40;
+    /// Not a Redis flag: the command runs a Lua script (EVAL, FCALL...). Outside MULTI,
+    /// dispatch hands it to the connection, which runs it off the I/O thread with every shard
+    /// locked (see src/scripting/mod.rs).
+    pub const RUNS_SCRIPT: u64 = 1 << 41;
 
     pub const NAMES: &[(u64, &str)] = &[
         (WRITE, "write"),
@@ -309,6 +314,11 @@ pub enum After {
     /// The command blocked on keys (BLPOP ...): send no reply now; wait for the one that
     /// serving it, its timeout or CLIENT UNBLOCK produces (src/server/blocking.rs).
     Block(Box<crate::server::blocking::Blocked>),
+    /// A script is running: wait a moment, then run the command again.
+    RetryWhenScriptDone,
+    /// Run the script command at this table index off the I/O thread and send its reply
+    /// ([`scripting::run_detached`]).
+    RunScript(usize),
 }
 
 /// Everything a handler sees.
@@ -364,6 +374,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     sort::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    scripting::COMMANDS,
     transactions::COMMANDS,
     pubsub::COMMANDS,
 ];
@@ -568,6 +579,16 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         tx.queued.push((idx, args.iter().cloned().collect()));
         return (Reply::status("QUEUED"), After::Nothing);
     }
+    let threshold = server.config.read().busy_reply_threshold;
+    let _gate = match server.scripting.enter(spec, threshold) {
+        crate::scripting::Enter::Go(guard) => guard,
+        crate::scripting::Enter::Wait => return (Reply::Nil, After::RetryWhenScriptDone),
+        crate::scripting::Enter::Busy(text) => {
+            abort_transaction(client);
+            server.stats.record_rejected(idx, text);
+            return (Reply::error(text), After::Nothing);
+        }
+    };
     if idx == table.exec {
         if transactions::exec_blocked_by_pause(server, client) {
             return (Reply::Nil, After::RetryWhenUnpaused);
@@ -576,6 +597,9 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     }
     if server.pause.blocks(spec) {
         return (Reply::Nil, After::RetryWhenUnpaused);
+    }
+    if spec.has(flags::RUNS_SCRIPT) {
+        return (Reply::Nil, After::RunScript(idx));
     }
 
     let started = std::time::Instant::now();
@@ -620,6 +644,43 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         Ok(reply) => (reply, after),
         Err(e) => (e.into(), after),
     }
+}
+
+/// Runs the command at table index `idx` on a view the caller already holds (EXEC, scripts),
+/// recording its statistics and error as dispatch would. Returns the handler's result and
+/// what the connection should do after it.
+pub fn run_on_view(
+    server: &Server,
+    client: &mut Client,
+    ks: &mut Locked,
+    idx: usize,
+    args: &[Bytes],
+) -> (CmdResult<Reply>, After) {
+    let spec = CommandTable::get().spec(idx);
+    let before = ks.stats;
+    let started = std::time::Instant::now();
+    let mut ctx = Ctx {
+        server,
+        client,
+        args,
+        ks,
+        spec,
+        after: After::Nothing,
+    };
+    let result = (spec.handler)(&mut ctx);
+    let after = std::mem::take(&mut ctx.after);
+    let lookups = crate::keyspace::LookupStats {
+        hits: ks.stats.hits - before.hits,
+        misses: ks.stats.misses - before.misses,
+        expired: ks.stats.expired - before.expired,
+    };
+    client
+        .stats
+        .record(idx, started.elapsed(), lookups, result.is_err());
+    if let Err(e) = &result {
+        server.stats.record_error(&e.0);
+    }
+    (result, after)
 }
 
 #[cfg(test)]

@@ -168,6 +168,29 @@ fn section_memory(s: &Server, out: &mut String) {
         c.maxmemory_policy,
         if used > 0 { rss as f64 / used as f64 } else { 0.0 },
     );
+    section_memory_scripts(s, out);
+}
+
+/// The scripting part of `# Memory`, with Redis 7.2's field names.
+fn section_memory_scripts(s: &Server, out: &mut String) {
+    let sc = &s.scripting;
+    let vm_eval = sc.eval.try_lock().map_or(0, |e| e.lua_memory());
+    let (vm_functions, libs, funcs, functions_bytes) =
+        sc.functions.try_lock().map_or((0, 0, 0, 0), |f| {
+            let code: usize = f.libraries.values().map(|l| l.code.len()).sum();
+            (f.lua_memory(), f.libraries.len(), f.functions_len(), code)
+        });
+    let scripts_eval = sc.scripts_memory.load(Relaxed) as usize;
+    let scripts = scripts_eval + functions_bytes;
+    let _ = write!(
+        out,
+        "used_memory_lua:{vm_eval}\r\nused_memory_vm_eval:{vm_eval}\r\nused_memory_lua_human:{}\r\nused_memory_scripts_eval:{scripts_eval}\r\nnumber_of_cached_scripts:{}\r\nnumber_of_functions:{funcs}\r\nnumber_of_libraries:{libs}\r\nused_memory_vm_functions:{vm_functions}\r\nused_memory_vm_total:{}\r\nused_memory_vm_total_human:{}\r\nused_memory_functions:{functions_bytes}\r\nused_memory_scripts:{scripts}\r\nused_memory_scripts_human:{}\r\n",
+        human_bytes(vm_eval as u64),
+        sc.cached_scripts.load(Relaxed),
+        vm_eval + vm_functions,
+        human_bytes((vm_eval + vm_functions) as u64),
+        human_bytes(scripts as u64),
+    );
 }
 
 fn section_persistence(out: &mut String) {
@@ -964,16 +987,6 @@ fn cmd_memory_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
     ))
 }
 
-fn cmd_function_flush(ctx: &mut Ctx) -> CmdResult<Reply> {
-    match ctx.args.get(2) {
-        None => Ok(Reply::Ok),
-        Some(a) if (is(a, "ASYNC") || is(a, "SYNC")) && ctx.args.len() == 3 => Ok(Reply::Ok),
-        Some(_) => Err(CmdError::new(
-            "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
-        )),
-    }
-}
-
 /// This family's commands: [`keyless_command!`](super::keyless_command) with the group fixed.
 macro_rules! cmd {
     ($($spec:tt)*) => {
@@ -1097,15 +1110,6 @@ const MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[cmd!(
-    "flush",
-    -2,
-    WRITE | NOSCRIPT,
-    "7.0.0",
-    "Deletes all libraries and functions (the function library is empty until scripting lands).",
-    cmd_function_flush
-)];
-
 pub const COMMANDS: &[CommandSpec] = &[
     cmd!(
         "info",
@@ -1165,14 +1169,5 @@ pub const COMMANDS: &[CommandSpec] = &[
         "A container for memory diagnostics commands.",
         super::container,
         MEMORY_SUBCOMMANDS
-    ),
-    cmd!(
-        "function",
-        -2,
-        0,
-        "7.0.0",
-        "A container for function commands.",
-        super::container,
-        FUNCTION_SUBCOMMANDS
     ),
 ];

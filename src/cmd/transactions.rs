@@ -127,41 +127,19 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
         // Blocking commands answer at once inside a transaction.
         client.deny_blocking = true;
         for (idx, args) in &tx.queued {
-            let spec = table.spec(*idx);
-            let before = ks.stats;
-            let one = std::time::Instant::now();
-            let mut ctx = Ctx {
-                server,
-                client,
-                args,
-                ks: &mut ks,
-                spec,
-                after: After::Nothing,
-            };
-            let result = (spec.handler)(&mut ctx);
-            if let After::Sleep(d) = ctx.after {
+            let (result, one_after) = super::run_on_view(server, client, &mut ks, *idx, args);
+            if let After::Sleep(d) = one_after {
                 after = match after {
                     After::Sleep(total) => After::Sleep(total + d),
                     _ => After::Sleep(d),
                 };
             }
-            let lookups = crate::keyspace::LookupStats {
-                hits: ks.stats.hits - before.hits,
-                misses: ks.stats.misses - before.misses,
-                expired: ks.stats.expired - before.expired,
-            };
-            client
-                .stats
-                .record(*idx, one.elapsed(), lookups, result.is_err());
             // A command that answers more than once (SUBSCRIBE a b) sends all its answers in
             // its one slot of the array, which then counts commands, not replies: Redis's own
             // (known, redis#12207) behaviour.
             replies.push(match result {
                 Ok(r) => r,
-                Err(e) => {
-                    server.stats.record_error(&e.0);
-                    e.into()
-                }
+                Err(e) => e.into(),
             });
         }
         client.deny_blocking = false;

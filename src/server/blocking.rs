@@ -252,7 +252,7 @@ fn parse_hex(arg: &[u8]) -> Option<f64> {
 }
 
 /// The body of every blocking command: tries `try_serve`; if it has nothing to give, either
-/// answers `no_block_reply` at once (inside MULTI/EXEC, where nothing may block) or registers
+/// answers `no_block_reply` at once (inside MULTI/EXEC or a script, where nothing may block) or registers
 /// the client as waiting for one of `keys` to be created as a `wants` ("list", "zset") and
 /// tells the connection to block (`After::Block`).
 pub fn block_or_reply(
@@ -267,7 +267,7 @@ pub fn block_or_reply(
     if let Some(reply) = try_serve(ctx.server, ctx.ks, db, ctx.args)? {
         return Ok(reply);
     }
-    if ctx.client.deny_blocking {
+    if ctx.client.deny_blocking || ctx.client.in_script {
         return Ok(no_block_reply);
     }
     let mut distinct: Vec<Bytes> = Vec::with_capacity(keys.len());

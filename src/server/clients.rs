@@ -37,6 +37,9 @@ pub struct Client {
     /// Running EXEC's queued commands, which must each answer exactly once (Redis's
     /// CLIENT_DENY_BLOCKING: SSUBSCRIBE is refused there).
     pub deny_blocking: bool,
+    /// This is the client a Lua script runs its commands as: blocking commands must answer
+    /// at once (as with a zero timeout) instead of blocking, as in Redis.
+    pub in_script: bool,
 }
 
 impl Client {
@@ -55,6 +58,7 @@ impl Client {
             watched: Vec::new(),
             subscriptions: Subscriptions::default(),
             deny_blocking: false,
+            in_script: false,
         }
     }
 }

@@ -146,7 +146,11 @@ impl Drop for Registered<'_> {
     }
 }
 
-async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> std::io::Result<()> {
+async fn run(
+    server: &Arc<Server>,
+    client: &mut Client,
+    stream: &mut TcpStream,
+) -> std::io::Result<()> {
     let mut parser = RequestParser::new();
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = BytesMut::with_capacity(READ_CHUNK);
@@ -234,6 +238,20 @@ async fn run(server: &Server, client: &mut Client, stream: &mut TcpStream) -> st
             let mut blocked = None;
             let (reply, after) = loop {
                 let (reply, after) = dispatch(server, client, &args);
+                if matches!(after, After::RetryWhenScriptDone) {
+                    // A script holds the keyspace: wait for it (or for the busy threshold).
+                    if client.info.is_killed() || server.is_shutting_down() {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    continue;
+                }
+                if let After::RunScript(idx) = after {
+                    let reply =
+                        crate::cmd::scripting::run_detached(server.clone(), client, &args, idx)
+                            .await;
+                    break (reply, After::Nothing);
+                }
                 if !matches!(after, After::RetryWhenUnpaused) {
                     break (reply, after);
                 }

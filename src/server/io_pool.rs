@@ -23,6 +23,10 @@ pub struct IoPool {
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
+/// Stack size of the I/O threads and their blocking pools (virtual memory: only what is used
+/// is backed).
+const SCRIPT_STACK: usize = 16 * 1024 * 1024;
+
 impl IoPool {
     /// Starts `threads` I/O threads (at least one).
     pub fn start(threads: usize) -> std::io::Result<IoPool> {
@@ -30,11 +34,17 @@ impl IoPool {
         let mut handles = Vec::new();
         let mut joins = Vec::new();
         for i in 0..threads.max(1) {
-            let runtime = Builder::new_current_thread().enable_all().build()?;
+            // Lua scripts run on these threads (inside EXEC) and on this runtime's blocking pool
+            // (EVAL, FCALL); cjson/cmsgpack/reply conversions recurse up to ~1000 levels.
+            let runtime = Builder::new_current_thread()
+                .enable_all()
+                .thread_stack_size(SCRIPT_STACK)
+                .build()?;
             handles.push(runtime.handle().clone());
             let mut stopped = stop.subscribe();
             let join = std::thread::Builder::new()
                 .name(format!("thermocline-io-{i}"))
+                .stack_size(SCRIPT_STACK)
                 .spawn(move || {
                     // Driving the runtime runs every connection task spawned onto it; when the pool
                     // stops, dropping the runtime cancels whatever is left.

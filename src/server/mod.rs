@@ -42,6 +42,8 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     /// Channel, pattern and shard-channel subscribers.
     pub pubsub: pubsub::PubSub,
+    /// Lua scripts and functions, and the gate that makes a script atomic.
+    pub scripting: crate::scripting::Scripting,
     pub started: Instant,
     pub started_unix_ms: u64,
     pub run_id: String,
@@ -107,6 +109,7 @@ impl Server {
             pause: Pause::default(),
             blocking: blocking::Blocking::default(),
             pubsub,
+            scripting: crate::scripting::Scripting::new(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),
@@ -262,6 +265,12 @@ impl Server {
     pub fn shutdown(&self) {
         let _ = self.shutdown.send(true);
         self.clients.kill_all();
+        // A running script would hold its thread (and every shard) forever: stop it even if it
+        // has written (as SHUTDOWN NOSAVE does in Redis), so that the process can exit.
+        self.scripting
+            .control
+            .kill
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     pub fn is_shutting_down(&self) -> bool {
