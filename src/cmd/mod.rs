@@ -579,7 +579,8 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         tx.queued.push((idx, args.iter().cloned().collect()));
         return (Reply::status("QUEUED"), After::Nothing);
     }
-    let threshold = server.config.read().busy_reply_threshold;
+    // The threshold is read (under the config lock) only while a script holds the gate.
+    let threshold = || server.config.read().busy_reply_threshold;
     let _gate = match server.scripting.enter(spec, threshold) {
         crate::scripting::Enter::Go(guard) => guard,
         crate::scripting::Enter::Wait => return (Reply::Nil, After::RetryWhenScriptDone),
@@ -593,6 +594,8 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         if transactions::exec_blocked_by_pause(server, client) {
             return (Reply::Nil, After::RetryWhenUnpaused);
         }
+        // EXEC reads its own clock; the next command must not start before it ended.
+        client.clock_hint = None;
         return transactions::exec(server, client, idx);
     }
     if server.pause.blocks(spec) {
@@ -602,7 +605,10 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         return (Reply::Nil, After::RunScript(idx));
     }
 
-    let started = std::time::Instant::now();
+    let started = client
+        .clock_hint
+        .take()
+        .unwrap_or_else(std::time::Instant::now);
     let clock = server.clock(started);
     let mut ks = if spec.has(flags::WHOLE_KEYSPACE) {
         // INFO and friends must see this connection's earlier commands counted.
@@ -635,8 +641,11 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     let events = std::mem::take(&mut ks.events);
     drop(ks);
     server.publish_events(events);
-    let elapsed = started.elapsed();
-    client.stats.record(idx, elapsed, lookups, result.is_err());
+    let ended = std::time::Instant::now();
+    client.clock_hint = Some(ended);
+    client
+        .stats
+        .record(idx, ended - started, lookups, result.is_err());
     if let Err(e) = &result {
         server.stats.record_error(&e.0);
     }

@@ -6,13 +6,19 @@ use crc::{Crc, Table, CRC_16_XMODEM};
 /// Number of hash slots in the keyspace, as in Redis Cluster.
 pub const SLOTS: usize = 16384;
 
-/// Slice-by-16 tables: a key's slot is computed on every command, and most keys are 10 to 40
-/// bytes long.
+/// Slice-by-16 tables for longer keys; a key's slot is computed on every command.
 const CRC16: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&CRC_16_XMODEM);
+/// One table, byte at a time: less set-up, faster for short keys.
+const CRC16_SHORT: Crc<u16, Table<1>> = Crc::<u16, Table<1>>::new(&CRC_16_XMODEM);
 
 /// CRC16-XMODEM of `bytes` (CRC16 of "123456789" is 0x31C3).
+#[inline]
 pub fn crc16(bytes: &[u8]) -> u16 {
-    CRC16.checksum(bytes)
+    if bytes.len() < 16 {
+        CRC16_SHORT.checksum(bytes)
+    } else {
+        CRC16.checksum(bytes)
+    }
 }
 
 /// The part of `key` that is hashed: the text between the first `{` and the next `}` when that
@@ -40,6 +46,14 @@ mod tests {
     #[test]
     fn crc16_check_value() {
         assert_eq!(crc16(b"123456789"), 0x31C3);
+        // The short-key and long-key tables agree at every length.
+        let data: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37)).collect();
+        for len in 0..data.len() {
+            assert_eq!(
+                CRC16_SHORT.checksum(&data[..len]),
+                CRC16.checksum(&data[..len])
+            );
+        }
     }
 
     #[test]

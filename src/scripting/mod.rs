@@ -131,14 +131,14 @@ impl Scripting {
     }
 
     /// Decides whether a dispatched command may run now (see the module docs).
-    pub fn enter(&self, spec: &CommandSpec, threshold_ms: u64) -> Enter<'_> {
+    pub fn enter(&self, spec: &CommandSpec, threshold_ms: impl FnOnce() -> u64) -> Enter<'_> {
         if let Some(g) = self.gate.try_read() {
             return Enter::Go(Some(g));
         }
         let Some(info) = self.control.running() else {
             return Enter::Wait;
         };
-        if (info.started.elapsed().as_millis() as u64) < threshold_ms {
+        if (info.started.elapsed().as_millis() as u64) < threshold_ms() {
             return Enter::Wait;
         }
         if spec.has(flags::ALLOW_BUSY) && !spec.keys.has_keys() && !spec.has(flags::WHOLE_KEYSPACE)

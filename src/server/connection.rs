@@ -220,6 +220,8 @@ async fn run(
         // included (as Redis reports it to CLIENT LIST / CLIENT INFO).
         note_query_buf(client, &buf);
         let batch_len = buf.len();
+        // A new batch reads the clock afresh (see `Client::clock_hint`).
+        client.clock_hint = None;
         loop {
             let limits = Limits {
                 max_bulk_len: max_bulk,
@@ -244,12 +246,14 @@ async fn run(
                         return Ok(());
                     }
                     tokio::time::sleep(Duration::from_millis(1)).await;
+                    client.clock_hint = None;
                     continue;
                 }
                 if let After::RunScript(idx) = after {
                     let reply =
                         crate::cmd::scripting::run_detached(server.clone(), client, &args, idx)
                             .await;
+                    client.clock_hint = None;
                     break (reply, After::Nothing);
                 }
                 if !matches!(after, After::RetryWhenUnpaused) {
@@ -266,11 +270,14 @@ async fn run(
                     return Ok(());
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
+                client.clock_hint = None;
             };
             drop(blocked);
             let (reply, after) = match after {
                 After::Block(b) => {
-                    match wait_blocked(server, client, stream, &mut out, &mut buf, *b).await {
+                    let woken = wait_blocked(server, client, stream, &mut out, &mut buf, *b).await;
+                    client.clock_hint = None;
+                    match woken {
                         Some(reply) => (reply, After::Nothing),
                         // Gone while blocked (disconnect or CLIENT KILL).
                         None => return Ok(()),
@@ -280,6 +287,7 @@ async fn run(
             };
             if let After::Sleep(d) = after {
                 tokio::time::sleep(d).await;
+                client.clock_hint = None;
             }
             // Push messages (subscription confirmations) are sent whatever the reply mode.
             let pushing = reply.is_push();
@@ -314,6 +322,7 @@ async fn run(
             }
             if out.len() >= WRITE_FLUSH {
                 write_out(server, stream, &mut out).await?;
+                client.clock_hint = None;
             }
         }
         if let Some(want) = parser.pending_bulk() {
