@@ -496,3 +496,23 @@ fn config_letters_are_parsed_and_normalized() {
         vec![("__keyevent@0__:new".to_string(), "fresh".to_string())]
     );
 }
+
+/// `m`: a read that misses reports `keymiss`, as Redis's read lookups do; writes (PFADD) and
+/// OBJECT (Redis's LOOKUP_NONOTIFY) do not.
+#[test]
+fn keymiss_events_from_read_lookups() {
+    let (_s, mut c, mut l) = setup("Em");
+    let cases: &[Case] = &[
+        (&[&["GET", "nokey"]], &[("keymiss", "nokey")]),
+        (&[&["EXISTS", "nokey2"]], &[("keymiss", "nokey2")]),
+        (&[&["HGET", "nohash", "f"]], &[("keymiss", "nohash")]),
+        (&[&["OBJECT", "ENCODING", "nokey"]], &[]),
+        (
+            &[&["PFADD", "newhll", "a"], &["SET", "x", "1"], &["GET", "x"]],
+            &[],
+        ),
+    ];
+    for (cmds, want) in cases {
+        assert_eq!(l.events(&mut c, cmds), ev(want), "{cmds:?}");
+    }
+}

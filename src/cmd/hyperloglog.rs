@@ -288,7 +288,8 @@ fn read<'e>(ks: &'e mut Locked, db: usize, key: &[u8]) -> CmdResult<Option<&'e B
 /// PFADD semantics: true when the key was created or a register changed.
 pub fn op_pfadd(ks: &mut Locked, db: usize, key: &[u8], elements: &[Bytes]) -> CmdResult<bool> {
     let updates: Vec<(u16, u8)> = elements.iter().map(|e| register_of(e)).collect();
-    let pending: Vec<(u16, u8)> = match ks.get(db, key) {
+    // A write's lookup: no hit or miss is counted, no keymiss event (Redis's lookupKeyWrite).
+    let pending: Vec<(u16, u8)> = match ks.peek(db, key) {
         None => {
             let mut regs = Box::new([0u8; M]);
             for &(i, v) in &updates {

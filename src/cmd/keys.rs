@@ -492,7 +492,7 @@ fn object_generic(ctx: &mut Ctx, what: &str) -> CmdResult<Reply> {
     };
     let now_s = ctx.ks.clock.now_s();
     let db = ctx.db();
-    let Some(e) = ctx.ks.get_notouch(db, &ctx.args[2]) else {
+    let Some(e) = ctx.ks.get_notouch_nonotify(db, &ctx.args[2]) else {
         return Ok(Reply::Nil);
     };
     Ok(match what {

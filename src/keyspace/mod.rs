@@ -369,6 +369,27 @@ fn shard_in<'g, 'a>(
     }
 }
 
+/// Collects `event` when its class is in `mask` (the body of [`Locked::notify`], usable while a
+/// shard of the view is borrowed).
+#[inline]
+fn push_event(
+    events: &mut Vec<KeyEvent>,
+    mask: u16,
+    class: u16,
+    event: &'static str,
+    db: usize,
+    key: &[u8],
+) {
+    if mask & class != 0 {
+        events.push(KeyEvent {
+            class,
+            event,
+            db,
+            key: Bytes::copy_from_slice(key),
+        });
+    }
+}
+
 impl<'a> Locked<'a> {
     fn shard_at(&self, idx: usize) -> &Shard {
         if self.all {
@@ -389,14 +410,7 @@ impl<'a> Locked<'a> {
     /// Reports that the command did `event` (of `class`, see [`events::class`]) to `key`.
     #[inline]
     pub fn notify(&mut self, class: u16, event: &'static str, db: usize, key: &[u8]) {
-        if self.notify_mask & class != 0 {
-            self.events.push(KeyEvent {
-                class,
-                event,
-                db,
-                key: Bytes::copy_from_slice(key),
-            });
-        }
+        push_event(&mut self.events, self.notify_mask, class, event, db, key);
     }
 
     /// True when every shard is locked (whole-keyspace commands).
@@ -442,6 +456,15 @@ impl<'a> Locked<'a> {
             }
             None => {
                 self.stats.misses += 1;
+                // `self.notify` would borrow all of `self` while `found` holds the shard.
+                push_event(
+                    &mut self.events,
+                    self.notify_mask,
+                    class::KEY_MISS,
+                    "keymiss",
+                    db,
+                    key,
+                );
                 None
             }
         }
@@ -451,18 +474,33 @@ impl<'a> Locked<'a> {
     /// [`Locked::get`] but leaves the LRU/LFU clock alone (Redis's `LOOKUP_NOTOUCH`: TTL, TYPE,
     /// EXISTS, OBJECT).
     pub fn get_notouch(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        self.lookup_notouch(db, key, true)
+    }
+
+    /// [`Locked::get_notouch`] without the `keymiss` event (Redis's `LOOKUP_NONOTIFY`: OBJECT).
+    pub fn get_notouch_nonotify(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        self.lookup_notouch(db, key, false)
+    }
+
+    fn lookup_notouch(&mut self, db: usize, key: &[u8], notify_miss: bool) -> Option<&Entry> {
         let slot = key_slot(key);
         self.expire_if_due(db, slot, key);
-        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
-        let entry = shard.dbs[db]
-            .as_deref()
-            .and_then(|d| d.table(slot).get(key));
-        if entry.is_some() {
+        let exists = self
+            .shard_at(shard_of_slot(slot))
+            .db(db)
+            .is_some_and(|d| d.table(slot).contains_key(key));
+        if exists {
             self.stats.hits += 1;
         } else {
             self.stats.misses += 1;
+            if notify_miss {
+                self.notify(class::KEY_MISS, "keymiss", db, key);
+            }
+            return None;
         }
-        entry
+        self.shard_at(shard_of_slot(slot))
+            .db(db)
+            .and_then(|d| d.table(slot).get(key))
     }
 
     /// Looks `key` up without recording an access or a hit (writes' existence checks).
