@@ -305,3 +305,31 @@ fn transactions_in_resp3() {
     ok(&mut c, &["GET", "k"]);
     assert_eq!(ok(&mut c, &["EXEC"]), Value::Nil);
 }
+
+/// CLIENT LIST shows a client in MULTI with flag `x` and its queued command count.
+#[test]
+fn client_list_shows_multi_state() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let mut other = server.client();
+    let field = |other: &mut redis::Connection, name: &str| -> Vec<String> {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(other).unwrap();
+        list.lines()
+            .filter(|l| !l.contains("cmd=client|list"))
+            .filter_map(|l| {
+                l.split(' ')
+                    .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(String::from))
+            })
+            .collect()
+    };
+    assert_eq!(field(&mut other, "multi"), ["-1"]);
+    ok(&mut c, &["MULTI"]);
+    assert_eq!(field(&mut other, "multi"), ["0"]);
+    assert_eq!(field(&mut other, "flags"), ["x"]);
+    ok(&mut c, &["SET", "a", "1"]);
+    ok(&mut c, &["GET", "a"]);
+    assert_eq!(field(&mut other, "multi"), ["2"]);
+    ok(&mut c, &["EXEC"]);
+    assert_eq!(field(&mut other, "multi"), ["-1"]);
+    assert_eq!(field(&mut other, "flags"), ["N"]);
+}

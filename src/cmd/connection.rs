@@ -187,11 +187,15 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         info.subs.patterns.load(Ordering::Relaxed),
         info.subs.shard.load(Ordering::Relaxed),
     );
-    // Redis's letters in its order: P (subscriber), b (blocked: on keys, or by a client pause),
-    // e (no-evict).
+    let multi = info.multi.load(Ordering::Relaxed);
+    // Redis's letters in its order: P (subscriber), x (in MULTI), b (blocked: on keys, or by a
+    // client pause), e (no-evict).
     let mut flags = String::new();
     if sub + psub + ssub > 0 {
         flags.push('P');
+    }
+    if multi >= 0 {
+        flags.push('x');
     }
     if info.blocked.load(Ordering::Relaxed) {
         flags.push('b');
@@ -203,7 +207,7 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         flags.push('N');
     }
     format!(
-        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         info.id,
         info.addr,
         info.laddr,
@@ -215,6 +219,7 @@ pub fn client_line(info: &ClientInfo, now_ms: u64) -> String {
         sub,
         psub,
         ssub,
+        multi,
         info.query_buf.load(Ordering::Relaxed),
         info.query_buf_free.load(Ordering::Relaxed),
         info.outbox.pending(),

@@ -121,6 +121,8 @@ pub struct ClientInfo {
     /// Waiting for a CLIENT PAUSE to end; the idle timeout spares such clients (as in Redis).
     pub blocked: AtomicBool,
     pub killed: AtomicBool,
+    /// Commands queued since MULTI, -1 outside a transaction (CLIENT LIST's `multi=`).
+    pub multi: std::sync::atomic::AtomicI64,
     /// Messages pushed to this client (Pub/Sub) from other connections.
     pub outbox: Outbox,
     /// Subscription counts (CLIENT LIST).
@@ -154,6 +156,7 @@ impl ClientInfo {
             no_evict: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             killed: AtomicBool::new(false),
+            multi: std::sync::atomic::AtomicI64::new(-1),
             outbox: Outbox::default(),
             subs: SubCounts::default(),
             socket: Mutex::new(socket),

@@ -240,6 +240,8 @@ async fn run(
             let mut blocked = None;
             let (reply, after) = loop {
                 let (reply, after) = dispatch(server, client, &args);
+                let queued = client.tx.as_ref().map_or(-1, |tx| tx.queued.len() as i64);
+                client.info.multi.store(queued, Ordering::Relaxed);
                 if matches!(after, After::RetryWhenScriptDone) {
                     // A script holds the keyspace: wait for it (or for the busy threshold).
                     if client.info.is_killed() || server.is_shutting_down() {
