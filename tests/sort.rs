@@ -141,3 +141,26 @@ fn sort_store_and_errors() {
         "ERR value is not an integer or out of range"
     );
 }
+
+/// COMMAND GETKEYS finds STORE's destination as Redis does (the last STORE wins).
+#[test]
+fn getkeys_finds_the_store_destination() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let c = &mut c;
+    assert_eq!(
+        q::<Vec<String>>(c, &["COMMAND", "GETKEYS", "SORT", "abc", "STORE", "def"]),
+        ["abc", "def"]
+    );
+    assert_eq!(
+        q::<Vec<String>>(
+            c,
+            &["COMMAND", "GETKEYS", "SORT", "abc", "STORE", "x", "STORE", "y", "STORE", "def"]
+        ),
+        ["abc", "def"]
+    );
+    assert_eq!(
+        q::<Vec<String>>(c, &["COMMAND", "GETKEYS", "SORT_RO", "abc"]),
+        ["abc"]
+    );
+}

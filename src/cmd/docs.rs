@@ -100,7 +100,7 @@ fn key_positions(spec: &CommandSpec) -> String {
     if spec.has(flags::WHOLE_KEYSPACE) {
         return "all".to_string();
     }
-    if spec.keys.movable() {
+    if spec.keys.keynum > 0 {
         let counted = format!("count at {}, then that many", spec.keys.keynum);
         return if spec.keys.first > 0 {
             format!("{}, then {counted}", spec.keys.first)

@@ -100,7 +100,13 @@ pub struct KeySpec {
     pub step: i32,
     /// The index of the argument that counts the keys (0: a plain range).
     pub keynum: i32,
+    /// One more key the command's own rule finds in its arguments (SORT's STORE destination,
+    /// Redis's `getkeys_proc`), if any.
+    pub extra: Option<FindKey>,
 }
+
+/// A command's own rule for one key position (see [`KeySpec::extra`]).
+pub type FindKey = fn(&[Bytes]) -> Option<usize>;
 
 impl KeySpec {
     pub const NONE: KeySpec = KeySpec::range(0, 0, 0);
@@ -113,6 +119,15 @@ impl KeySpec {
             last,
             step,
             keynum: 0,
+            extra: None,
+        }
+    }
+
+    /// This spec plus the key `find` locates in the arguments.
+    pub const fn with_extra(self, find: FindKey) -> KeySpec {
+        KeySpec {
+            extra: Some(find),
+            ..self
         }
     }
 
@@ -123,6 +138,7 @@ impl KeySpec {
             last: 0,
             step: 0,
             keynum,
+            extra: None,
         }
     }
 
@@ -133,7 +149,7 @@ impl KeySpec {
 
     /// Whether the key positions depend on the arguments (COMMAND's `movablekeys`).
     pub fn movable(&self) -> bool {
-        self.keynum > 0
+        self.keynum > 0 || self.extra.is_some()
     }
 
     /// A destination key at `first` followed by a numkeys form at `keynum` (ZUNIONSTORE's
@@ -144,6 +160,7 @@ impl KeySpec {
             last: first,
             step: 1,
             keynum,
+            extra: None,
         }
     }
 
@@ -168,9 +185,11 @@ impl KeySpec {
         } else {
             (*self, KeySpec::NONE)
         };
+        let extra = self.extra.and_then(|find| find(args));
         fixed
             .range_positions(argc)
             .chain(counted.range_positions(argc))
+            .chain(extra)
     }
 
     fn range_positions(&self, argc: usize) -> impl Iterator<Item = usize> {

@@ -4,9 +4,8 @@
 //!
 //! BY and GET patterns name keys that only the data decides, so the table marks SORT
 //! `WHOLE_KEYSPACE`: dispatch locks every shard and the handler may read any key (as Redis, SORT
-//! reads them all from one consistent keyspace). Its reported key specs are the sorted key (and,
-//! for Redis compatibility of COMMAND output, nothing else; STORE's destination is found by
-//! keyword, which `KeySpec` does not model).
+//! reads them all from one consistent keyspace). Its key spec is the sorted key plus STORE's
+//! destination, found by [`store_key`] (what COMMAND GETKEYS reports).
 
 use std::cmp::Ordering;
 
@@ -264,9 +263,29 @@ macro_rules! cmd {
     };
 }
 
+/// SORT's STORE destination as Redis's `sortGetKeys` finds it: options are skipped with their
+/// arguments (LIMIT 2, GET and BY 1), and the last STORE wins.
+fn store_key(args: &[Bytes]) -> Option<usize> {
+    let mut found = None;
+    let mut i = 2;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "LIMIT") {
+            i += 2;
+        } else if is(a, "GET") || is(a, "BY") {
+            i += 1;
+        } else if is(a, "STORE") && i + 1 < args.len() {
+            found = Some(i + 1);
+            i += 1;
+        }
+        i += 1;
+    }
+    found
+}
+
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd!("sort", -2, WRITE | DENYOOM | WHOLE_KEYSPACE, KeySpec::ONE, "1.0.0",
+    cmd!("sort", -2, WRITE | DENYOOM | WHOLE_KEYSPACE, KeySpec::ONE.with_extra(store_key), "1.0.0",
         "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
         "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.", cmd_sort),
     cmd!("sort_ro", -2, READONLY | WHOLE_KEYSPACE, KeySpec::ONE, "7.0.0",
@@ -277,6 +296,23 @@ pub const COMMANDS: &[CommandSpec] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn store_key_is_found_as_redis_finds_it() {
+        let args = |s: &str| -> Vec<Bytes> {
+            s.split(' ')
+                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+                .collect()
+        };
+        assert_eq!(store_key(&args("sort abc store def")), Some(3));
+        assert_eq!(
+            store_key(&args("sort abc store invalid store stillbad store def")),
+            Some(7)
+        );
+        assert_eq!(store_key(&args("sort abc get store")), None);
+        assert_eq!(store_key(&args("sort abc limit store 1 by x")), None);
+        assert_eq!(store_key(&args("sort abc store")), None);
+    }
 
     #[test]
     fn limit_is_clamped_as_in_redis() {
