@@ -680,3 +680,52 @@ fn concurrent_scripts_run_one_at_a_time() {
     assert!(stats.contains("cmdstat_eval:calls=400,"), "{stats}");
     assert!(stats.contains("cmdstat_set:calls=400,"), "{stats}");
 }
+
+/// While a script is past the busy threshold, a command sent inside MULTI is refused (not
+/// queued) and EXEC then aborts; an EXEC refused for BUSY discards the transaction and says why.
+/// COMMAND GETKEYS of an EVAL without keys is an empty list; PUBLISH (may replicate) is refused
+/// in a read-only script.
+#[test]
+fn transactions_meet_a_busy_script() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let _: () = q(&mut c, &["CONFIG", "SET", "busy-reply-threshold", "50"]);
+    assert_eq!(
+        q::<Vec<String>>(&mut c, &["COMMAND", "GETKEYS", "EVAL", "return 1", "0"]),
+        Vec::<String>::new()
+    );
+    let script = "return redis.call('PUBLISH', 'ch', 'm')";
+    let sha: String = q(&mut c, &["SCRIPT", "LOAD", script]);
+    assert_eq!(
+        err(&mut c, &["EVAL_RO", script, "0"]),
+        format!(
+            "ERR Write commands are not allowed from read-only scripts. script: f_{sha}, on @user_script:1."
+        )
+    );
+    let mut t = server.client();
+    let _: () = q(&mut t, &["MULTI"]);
+    let _: String = q(&mut t, &["SET", "queued", "1"]);
+    let mut runner = server.client();
+    let script = std::thread::spawn(move || err(&mut runner, &["EVAL", "while true do end", "0"]));
+    assert!(wait_until(Duration::from_secs(10), || {
+        matches!(cmd(&["PING"]).query::<String>(&mut c), Err(e) if error_text(&e).starts_with("BUSY"))
+    }));
+    let busy =
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    assert_eq!(
+        err(&mut t, &["EXEC"]),
+        format!("EXECABORT Transaction discarded because of: {busy}")
+    );
+    // The transaction is gone: EXEC again is outside MULTI.
+    let mut u = server.client();
+    let _: () = q(&mut u, &["MULTI"]);
+    assert_eq!(err(&mut u, &["SET", "x", "1"]), busy);
+    let _: () = q(&mut c, &["SCRIPT", "KILL"]);
+    let _ = script.join();
+    assert_eq!(
+        err(&mut u, &["EXEC"]),
+        "EXECABORT Transaction discarded because of previous errors."
+    );
+    assert_eq!(err(&mut t, &["EXEC"]), "ERR EXEC without MULTI");
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "queued", "x"]), 0);
+}

@@ -702,3 +702,22 @@ fn order_and_cursor_scans() {
         );
     }
 }
+
+/// SMOVE of a member the destination already has only removes it from the source: the
+/// destination is not written, so a WATCH on it holds (Redis's "SMOVE only notify dstset when
+/// the addition is successful").
+#[test]
+fn smove_into_a_set_that_has_the_member_leaves_it_untouched() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let mut other = server.client();
+    let _: i64 = q(&mut c, &["SADD", "src{t}", "a", "b"]);
+    let _: i64 = q(&mut c, &["SADD", "dst{t}", "a"]);
+    let _: () = q(&mut c, &["WATCH", "dst{t}"]);
+    let _: () = q(&mut c, &["MULTI"]);
+    let _: String = q(&mut c, &["SADD", "dst{t}", "c"]);
+    assert_eq!(q::<i64>(&mut other, &["SMOVE", "src{t}", "dst{t}", "a"]), 1);
+    assert_eq!(q::<Vec<i64>>(&mut c, &["EXEC"]), vec![1]);
+    assert_eq!(q::<i64>(&mut c, &["SCARD", "dst{t}"]), 2);
+    assert_eq!(q::<Vec<String>>(&mut c, &["SMEMBERS", "src{t}"]), ["b"]);
+}

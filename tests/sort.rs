@@ -164,3 +164,25 @@ fn getkeys_finds_the_store_destination() {
         ["abc"]
     );
 }
+
+/// Inside a script, SORT BY a constant still sorts a set (ALPHA), so that the script's result
+/// does not depend on the set's internal order, as in Redis.
+#[test]
+fn sort_of_a_set_in_a_script_is_ordered() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let c = &mut c;
+    let _: i64 = q(c, &["SADD", "s", "c", "aa", "b", "a"]);
+    assert_eq!(
+        q::<Vec<String>>(
+            c,
+            &[
+                "EVAL",
+                "return redis.call('SORT', KEYS[1], 'BY', 'nosort')",
+                "1",
+                "s"
+            ]
+        ),
+        ["a", "aa", "b", "c"]
+    );
+}

@@ -70,7 +70,11 @@ fn parse(s: &[u8]) -> CmdResult<View<'_>> {
     let regs = &s[HEADER_LEN..];
     match s[4] {
         ENC_DENSE => {
-            if regs.len() != DENSE_LEN || (0..M).any(|i| dense_get(regs, i) > MAX_REG) {
+            // A dense HLL of the wrong length is not an HLL at all (Redis's isHLLObjectOrReply).
+            if regs.len() != DENSE_LEN {
+                return Err(CmdError::new(HLL_WRONGTYPE));
+            }
+            if (0..M).any(|i| dense_get(regs, i) > MAX_REG) {
                 return Err(CmdError::new(HLL_CORRUPT));
             }
             Ok(View::Dense(regs))
@@ -380,7 +384,7 @@ macro_rules! cmd {
 pub const COMMANDS: &[CommandSpec] = &[
     cmd!("pfadd", -2, WRITE | DENYOOM | FAST, KeySpec::ONE, "2.8.9", "O(1) to add every element.",
         "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.", cmd_pfadd),
-    cmd!("pfcount", -2, READONLY, KeySpec::ALL, "2.8.9",
+    cmd!("pfcount", -2, READONLY | MAY_REPLICATE, KeySpec::ALL, "2.8.9",
         "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
         "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).", cmd_pfcount),
     cmd!("pfmerge", -2, WRITE | DENYOOM, KeySpec::ALL, "2.8.9", "O(N) to merge N HyperLogLogs, but with high constant times.",
@@ -465,7 +469,8 @@ mod tests {
         let wrong = |s: &[u8]| parse(s).err().map(|e| e.0);
         assert_eq!(wrong(b"hello").as_deref(), Some(HLL_WRONGTYPE));
         assert_eq!(wrong(b"HYLL\x07\0\0\0").as_deref(), Some(HLL_WRONGTYPE));
-        assert_eq!(wrong(b"HYLL\0\0\0\0abc").as_deref(), Some(HLL_CORRUPT));
+        // A dense HLL of the wrong length is not an HLL (Redis says WRONGTYPE).
+        assert_eq!(wrong(b"HYLL\0\0\0\0abc").as_deref(), Some(HLL_WRONGTYPE));
         assert_eq!(wrong(b"HYLL\x01\0\0\0ab").as_deref(), Some(HLL_CORRUPT));
         // Unsorted sparse entries.
         assert_eq!(

@@ -60,6 +60,9 @@ pub mod flags {
     pub const MAY_REPLICATE: u64 = 1 << 13;
     pub const NO_MULTI: u64 = 1 << 14;
     pub const ALLOW_BUSY: u64 = 1 << 15;
+    /// The command's keys may be zero (EVAL with numkeys 0): COMMAND GETKEYS answers an empty
+    /// list instead of an error.
+    pub const NO_MANDATORY_KEYS: u64 = 1 << 16;
     /// Not a Redis flag: the command reads or writes the whole keyspace (KEYS, SCAN, FLUSHDB...),
     /// so dispatch locks every shard.
     pub const WHOLE_KEYSPACE: u64 = 1 << 40;
@@ -85,6 +88,7 @@ pub mod flags {
         (MAY_REPLICATE, "may_replicate"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
     ];
 }
 
@@ -304,6 +308,7 @@ impl CommandSpec {
             "sorted-set" => cats.push("@sortedset"),
             "generic" => cats.push("@keyspace"),
             "connection" => cats.push("@connection"),
+            "scripting" => cats.push("@scripting"),
             "pubsub" => cats.push("@pubsub"),
             _ => {}
         }
@@ -585,6 +590,30 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         server.stats.record_rejected(idx, &e);
         return (Reply::Error(e), After::Nothing);
     }
+    // A running script comes before MULTI's queueing, as in Redis: past the busy threshold a
+    // command sent inside MULTI is refused (the transaction then aborts), not queued. The
+    // threshold is read (under the config lock) only while a script holds the gate.
+    let threshold = || server.config.read().busy_reply_threshold;
+    let _gate = match server.scripting.enter(spec, threshold) {
+        crate::scripting::Enter::Go(guard) => guard,
+        crate::scripting::Enter::Wait => return (Reply::Nil, After::RetryWhenScriptDone),
+        crate::scripting::Enter::Busy(text) => {
+            server.stats.record_rejected(idx, text);
+            if idx == table.exec && client.tx.is_some() {
+                // A refused EXEC discards the transaction and says why (Redis's
+                // execCommandAbort).
+                transactions::reset(client);
+                return (
+                    Reply::Error(format!(
+                        "EXECABORT Transaction discarded because of: {text}"
+                    )),
+                    After::Nothing,
+                );
+            }
+            abort_transaction(client);
+            return (Reply::error(text), After::Nothing);
+        }
+    };
     let queue = client.tx.is_some()
         && !(table.parent[idx].is_none() && transactions::runs_inside_multi(spec));
     if let Some(tx) = client.tx.as_mut().filter(|_| queue) {
@@ -598,17 +627,6 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         tx.queued.push((idx, args.iter().cloned().collect()));
         return (Reply::status("QUEUED"), After::Nothing);
     }
-    // The threshold is read (under the config lock) only while a script holds the gate.
-    let threshold = || server.config.read().busy_reply_threshold;
-    let _gate = match server.scripting.enter(spec, threshold) {
-        crate::scripting::Enter::Go(guard) => guard,
-        crate::scripting::Enter::Wait => return (Reply::Nil, After::RetryWhenScriptDone),
-        crate::scripting::Enter::Busy(text) => {
-            abort_transaction(client);
-            server.stats.record_rejected(idx, text);
-            return (Reply::error(text), After::Nothing);
-        }
-    };
     if idx == table.exec {
         if transactions::exec_blocked_by_pause(server, client) {
             return (Reply::Nil, After::RetryWhenUnpaused);

@@ -519,7 +519,8 @@ macro_rules! cmd {
 }
 
 /// EVAL-family flags: scripts lock every shard; outside MULTI they run detached.
-const SCRIPT: u64 = RUNS_SCRIPT | WHOLE_KEYSPACE | NOSCRIPT | SKIP_MONITOR | STALE;
+const SCRIPT: u64 =
+    RUNS_SCRIPT | WHOLE_KEYSPACE | NOSCRIPT | SKIP_MONITOR | STALE | NO_MANDATORY_KEYS;
 
 const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     cmd!("exists", -3, NOSCRIPT, KeySpec::NONE, "2.6.0", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",

@@ -493,7 +493,8 @@ fn command_info(idx: usize) -> Reply {
         ));
     }
     if spec.keys.extra.is_some() {
-        // Found by the command's own rule (SORT's STORE): Redis reports it as `unknown`.
+        // Found by the command's own rule (SORT's STORE, SORT_RO's BY/GET): Redis reports it
+        // as `unknown`.
         let unknown = |name: &'static str| {
             (
                 Reply::bulk_static(name),
@@ -506,10 +507,17 @@ fn command_info(idx: usize) -> Reply {
         key_specs.push(Reply::Map(vec![
             (
                 Reply::bulk_static("flags"),
-                Reply::Set(vec![
-                    Reply::Status(Bytes::from_static(b"OW")),
-                    Reply::Status(Bytes::from_static(b"UPDATE")),
-                ]),
+                Reply::Set(if spec.has(WRITE) {
+                    vec![
+                        Reply::Status(Bytes::from_static(b"OW")),
+                        Reply::Status(Bytes::from_static(b"UPDATE")),
+                    ]
+                } else {
+                    vec![
+                        Reply::Status(Bytes::from_static(b"RO")),
+                        Reply::Status(Bytes::from_static(b"ACCESS")),
+                    ]
+                }),
             ),
             unknown("begin_search"),
             unknown("find_keys"),
@@ -708,7 +716,7 @@ fn cmd_command_getkeys(ctx: &mut Ctx) -> CmdResult<Reply> {
     if !spec.keys.has_keys() {
         return Err(CmdError::new("ERR The command has no key arguments"));
     }
-    if keys.is_empty() {
+    if keys.is_empty() && !spec.has(super::flags::NO_MANDATORY_KEYS) {
         return Err(CmdError::new("ERR Invalid arguments specified for command"));
     }
     Ok(Reply::Array(keys))

@@ -279,7 +279,7 @@ fn cmd_smove(ctx: &mut Ctx) -> CmdResult<Reply> {
     let (src, dst, member) = (&ctx.args[1], &ctx.args[2], &ctx.args[3]);
     // Redis checks both types before anything else.
     let in_src = peek(ctx.ks, db, src)?.map(|s| s.contains(member));
-    peek(ctx.ks, db, dst)?;
+    let in_dst = peek(ctx.ks, db, dst)?.is_some_and(|s| s.contains(member));
     let Some(in_src) = in_src else {
         return Ok(Reply::Int(0));
     };
@@ -289,15 +289,17 @@ fn cmd_smove(ctx: &mut Ctx) -> CmdResult<Reply> {
     write(ctx.ks, db, src, Some("srem"), SetValue::new, |s| {
         s.remove(member)
     });
-    let added = write(
-        ctx.ks,
-        db,
-        dst,
-        None,
-        || SetValue::with_hint(member, 1),
-        |s| s.insert(member),
-    );
-    if added {
+    // A member the destination already has leaves it untouched (no new version, no event), so
+    // a WATCH on it is not broken, as in Redis.
+    if !in_dst {
+        write(
+            ctx.ks,
+            db,
+            dst,
+            None,
+            || SetValue::with_hint(member, 1),
+            |s| s.insert(member),
+        );
         ctx.ks.notify(class::SET, "sadd", db, dst);
     }
     Ok(Reply::Int(1))

@@ -140,9 +140,9 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult<Reply> {
     let mut o = parse_options(ctx.args, readonly)?;
     let db = ctx.db();
     let (mut elems, is_set) = elements(ctx.ks, db, &ctx.args[1])?.unwrap_or_default();
-    // A set has no order of its own: a stored result must not depend on it, so Redis sorts it
-    // lexicographically instead of leaving it unsorted.
-    if o.dont_sort && is_set && o.store.is_some() {
+    // A set has no order of its own: a stored result, or one a script sees (and may write
+    // with), must not depend on it, so Redis sorts it lexicographically instead.
+    if o.dont_sort && is_set && (o.store.is_some() || ctx.client.in_script) {
         o.dont_sort = false;
         o.alpha = true;
         o.by = None;
@@ -283,12 +283,18 @@ fn store_key(args: &[Bytes]) -> Option<usize> {
     found
 }
 
+/// SORT_RO has no STORE; its BY and GET patterns still read keys only the data names, which
+/// makes its keys movable in COMMAND INFO, as in Redis.
+fn no_store(_: &[Bytes]) -> Option<usize> {
+    None
+}
+
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
     cmd!("sort", -2, WRITE | DENYOOM | WHOLE_KEYSPACE, KeySpec::ONE.with_extra(store_key), "1.0.0",
         "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
         "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.", cmd_sort),
-    cmd!("sort_ro", -2, READONLY | WHOLE_KEYSPACE, KeySpec::ONE, "7.0.0",
+    cmd!("sort_ro", -2, READONLY | WHOLE_KEYSPACE, KeySpec::ONE.with_extra(no_store), "7.0.0",
         "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
         "Returns the sorted elements of a list, a set, or a sorted set.", cmd_sort_ro),
 ];

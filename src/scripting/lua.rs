@@ -614,12 +614,13 @@ impl CallState<'_, '_> {
         if spec.has(flags::NOSCRIPT) {
             return Err("ERR This Redis command is not allowed from script".into());
         }
+        // A command that may replicate (PUBLISH, PFCOUNT) counts as a write here, as in Redis.
+        if self.readonly && (spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)) {
+            let text = "ERR Write commands are not allowed from read-only scripts.";
+            self.server.stats.record_rejected(idx, text);
+            return Err(text.into());
+        }
         if spec.has(flags::WRITE) {
-            if self.readonly {
-                let text = "ERR Write commands are not allowed from read-only scripts.";
-                self.server.stats.record_rejected(idx, text);
-                return Err(text.into());
-            }
             self.control.wrote.store(true, Ordering::Release);
         }
         self.client.protocol = if self.resp3.load(Ordering::Relaxed) {
