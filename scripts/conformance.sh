@@ -181,14 +181,7 @@ args_for() {
         )
         ;;
     unit/pause)
-        ARGS=(
-            # Not a missing feature: a real bug (docs/conformance.md, "Known failures"). A
-            # no-writes EVAL / FCALL (alone or inside MULTI) is held by CLIENT PAUSE WRITE, and
-            # these tests' clients have no timeout, so the unit would hang for the whole pause
-            # (6000 s / 100 s) instead of failing.
-            --skiptest "Test RO scripts are not blocked by pause RO"
-            --skiptest "Test read-only scripts in multi-exec are not blocked by pause RO"
-        )
+        ARGS=()
         ;;
     unit/pubsub)
         ARGS=(

@@ -729,3 +729,44 @@ fn transactions_meet_a_busy_script() {
     assert_eq!(err(&mut t, &["EXEC"]), "ERR EXEC without MULTI");
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "queued", "x"]), 0);
 }
+
+/// CLIENT PAUSE WRITE holds scripts that may write, but not those that declare `no-writes`
+/// (EVAL shebang or function flag), alone or inside MULTI, as Redis judges a script by its
+/// declared flags.
+#[test]
+fn pause_write_lets_no_writes_scripts_run() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let _: String = q(
+        &mut c,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=lib\nredis.register_function{function_name='ro', callback=function() return 2 end, flags={'no-writes'}}",
+        ],
+    );
+    let _: () = q(&mut c, &["CLIENT", "PAUSE", "100000", "WRITE"]);
+    let mut other = server.client();
+    assert_eq!(
+        q::<i64>(
+            &mut other,
+            &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"]
+        ),
+        1
+    );
+    assert_eq!(q::<i64>(&mut other, &["FCALL", "ro", "0"]), 2);
+    let _: () = q(&mut other, &["MULTI"]);
+    let _: String = q(
+        &mut other,
+        &["EVAL", "#!lua flags=no-writes\nreturn 3", "0"],
+    );
+    assert_eq!(q::<Vec<i64>>(&mut other, &["EXEC"]), vec![3]);
+    // A script that may write waits for the pause to end.
+    let mut writer = server.client();
+    let held = std::thread::spawn(move || q::<i64>(&mut writer, &["EVAL", "return 4", "0"]));
+    assert!(wait_until(Duration::from_secs(10), || {
+        info_field(&mut c, "clients", "blocked_clients") == "1"
+    }));
+    let _: () = q(&mut c, &["CLIENT", "UNPAUSE"]);
+    assert_eq!(held.join().expect("writer"), 4);
+}

@@ -635,7 +635,9 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         client.clock_hint = None;
         return transactions::exec(server, client, idx);
     }
-    if server.pause.blocks(spec) {
+    if server.pause.blocks(spec)
+        && !(spec.has(flags::RUNS_SCRIPT) && server.scripting.declares_no_writes(spec, args))
+    {
         return (Reply::Nil, After::RetryWhenUnpaused);
     }
     if spec.has(flags::RUNS_SCRIPT) {

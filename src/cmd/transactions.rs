@@ -162,10 +162,12 @@ pub fn exec_blocked_by_pause(server: &Server, client: &Client) -> bool {
     let table = CommandTable::get();
     client.tx.as_ref().is_some_and(|tx| {
         !tx.aborted
-            && tx
-                .queued
-                .iter()
-                .any(|(idx, _)| server.pause.blocks(table.spec(*idx)))
+            && tx.queued.iter().any(|(idx, args)| {
+                let spec = table.spec(*idx);
+                server.pause.blocks(spec)
+                    && !(spec.has(flags::RUNS_SCRIPT)
+                        && server.scripting.declares_no_writes(spec, args))
+            })
     })
 }
 

@@ -152,6 +152,33 @@ impl Scripting {
         })
     }
 
+    /// Whether the script an EVAL/EVALSHA/FCALL request would run declares `no-writes`. Such a
+    /// command neither writes nor replicates, so CLIENT PAUSE WRITE lets it run, as Redis does
+    /// (a script's declared flags replace its command's). Only asked while a pause is in force.
+    pub fn declares_no_writes(&self, spec: &CommandSpec, args: &[bytes::Bytes]) -> bool {
+        let Some(target) = args.get(1) else {
+            return false;
+        };
+        match spec.name {
+            "eval" | "eval_ro" => lua::parse_shebang(target).is_ok_and(|(f, _)| f.no_writes),
+            "evalsha" | "evalsha_ro" => {
+                let sha = String::from_utf8_lossy(target).to_ascii_lowercase();
+                self.eval
+                    .lock()
+                    .get(&sha)
+                    .is_some_and(|s| s.flags.no_writes)
+            }
+            "fcall" | "fcall_ro" => {
+                let name = String::from_utf8_lossy(target);
+                self.functions
+                    .lock()
+                    .function(&name)
+                    .is_some_and(|f| f.flags.no_writes)
+            }
+            _ => false,
+        }
+    }
+
     /// Takes the gate for a detached script: waits until the commands running now are done;
     /// new ones wait for the script.
     pub fn exclusive(&self) -> parking_lot::RwLockWriteGuard<'_, ()> {
