@@ -48,7 +48,7 @@ fn run(server: &Server, client: &mut Client, input: &[u8]) -> usize {
     let mut buf = BytesMut::from(input);
     let mut out = BytesMut::with_capacity(64 * 1024);
     while let Ok(Some(args)) = parser.parse(&mut buf, LIMITS) {
-        let (reply, _) = dispatch(server, client, &args);
+        let (reply, _) = dispatch(server, client, args);
         encode(&mut out, reply, Protocol::Resp2);
     }
     server.stats.flush(&mut client.stats);

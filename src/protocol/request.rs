@@ -64,18 +64,29 @@ enum State {
     MultiBulk {
         remaining: usize,
         bulk_len: Option<usize>,
-        args: Args,
     },
 }
 
 #[derive(Debug, Default)]
 pub struct RequestParser {
     state: State,
+    /// The request being read, then the last one parsed (lent to the caller). Kept here rather
+    /// than moved through the state and the return value: an `Args` is ~140 bytes, and the
+    /// moves showed in the per-command profile.
+    args: Args,
 }
 
 impl RequestParser {
     pub fn new() -> RequestParser {
         RequestParser::default()
+    }
+
+    /// Drops the arguments of the last request parsed (between requests only), so that they no
+    /// longer pin the read buffer: call it once a batch is done, before reusing the buffer.
+    pub fn release_args(&mut self) {
+        if matches!(self.state, State::Start) {
+            self.args.clear();
+        }
     }
 
     /// True when the parser holds a partly read request.
@@ -101,7 +112,7 @@ impl RequestParser {
         &mut self,
         buf: &mut BytesMut,
         limits: Limits,
-    ) -> Result<Option<Args>, ProtocolError> {
+    ) -> Result<Option<&Args>, ProtocolError> {
         loop {
             if matches!(self.state, State::Start) {
                 if buf.is_empty() {
@@ -111,7 +122,10 @@ impl RequestParser {
                     match parse_inline(buf)? {
                         None => return Ok(None),
                         Some(args) if args.is_empty() => continue,
-                        Some(args) => return Ok(Some(args)),
+                        Some(args) => {
+                            self.args = args;
+                            return Ok(Some(&self.args));
+                        }
                     }
                 }
                 let Some(count) = read_line_int(buf, "too big mbulk count string")? else {
@@ -128,18 +142,17 @@ impl RequestParser {
                     continue;
                 }
                 // Do not trust the count for preallocation: it is only a claim.
-                let args = Args::with_capacity((count as usize).min(1024));
+                self.args.clear();
+                self.args.reserve((count as usize).min(1024));
                 self.state = State::MultiBulk {
                     remaining: count as usize,
                     bulk_len: None,
-                    args,
                 };
             }
 
             let State::MultiBulk {
                 remaining,
                 bulk_len,
-                args,
             } = &mut self.state
             else {
                 unreachable!("state is MultiBulk here");
@@ -177,14 +190,12 @@ impl RequestParser {
                 // Redis does not check the trailing CRLF of a bulk either; it only skips it.
                 let arg = buf.split_to(len).freeze();
                 buf.advance(2);
-                args.push(arg);
+                self.args.push(arg);
                 *bulk_len = None;
                 *remaining -= 1;
             }
-            let State::MultiBulk { args, .. } = std::mem::take(&mut self.state) else {
-                unreachable!("state is MultiBulk here");
-            };
-            return Ok(Some(args));
+            self.state = State::Start;
+            return Ok(Some(&self.args));
         }
     }
 }
@@ -387,7 +398,7 @@ mod tests {
         for &b in input.iter() {
             buf.extend_from_slice(&[b]);
             if let Some(args) = p.parse(&mut buf, OPEN).unwrap() {
-                got = Some(args);
+                got = Some(args.clone());
             }
         }
         let args = got.expect("request parsed");

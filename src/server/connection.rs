@@ -239,7 +239,7 @@ async fn run(
             };
             let mut blocked = None;
             let (reply, after) = loop {
-                let (reply, after) = dispatch(server, client, &args);
+                let (reply, after) = dispatch(server, client, args);
                 let queued = client.tx.as_ref().map_or(-1, |tx| tx.queued.len() as i64);
                 client.info.multi.store(queued, Ordering::Relaxed);
                 if matches!(after, After::RetryWhenScriptDone) {
@@ -253,7 +253,7 @@ async fn run(
                 }
                 if let After::RunScript(idx) = after {
                     let reply =
-                        crate::cmd::scripting::run_detached(server.clone(), client, &args, idx)
+                        crate::cmd::scripting::run_detached(server.clone(), client, args, idx)
                             .await;
                     client.clock_hint = None;
                     break (reply, After::Nothing);
@@ -327,6 +327,8 @@ async fn run(
                 client.clock_hint = None;
             }
         }
+        // The last request's arguments must not pin the buffer we are about to reuse.
+        parser.release_args();
         if let Some(want) = parser.pending_bulk() {
             // Room for the whole of a big argument as soon as its header is in (as Redis does).
             buf.reserve(want.saturating_sub(buf.len()));
