@@ -399,3 +399,31 @@ fn pxat_from_the_client_clock_never_reads_back_longer() {
     }
     assert!(rounds > 10);
 }
+
+/// While clients are paused (CLIENT PAUSE WRITE) nothing expires: an expired key reads as
+/// missing but stays, uncounted, until the pause ends, as in Redis (a paused primary must not
+/// generate deletions during a failover).
+#[test]
+fn expiry_waits_for_a_client_pause() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let c = &mut c;
+    let before = expired_keys(c);
+    let _: () = q(c, &["SET", "a", "1", "PX", "50"]);
+    let _: () = q(c, &["SET", "b", "1", "PX", "50"]);
+    let _: () = q(c, &["CLIENT", "PAUSE", "100000", "WRITE"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(raw(c, &["GET", "a"]), redis::Value::Nil);
+    assert_eq!(q::<i64>(c, &["EXISTS", "a", "b"]), 0);
+    assert_eq!(q::<i64>(c, &["TTL", "b"]), -2);
+    assert_eq!(
+        q::<i64>(c, &["DBSIZE"]),
+        2,
+        "expired keys stay while paused"
+    );
+    assert_eq!(expired_keys(c), before);
+    let _: () = q(c, &["CLIENT", "UNPAUSE"]);
+    assert_eq!(raw(c, &["GET", "a"]), redis::Value::Nil);
+    assert_eq!(raw(c, &["GET", "b"]), redis::Value::Nil);
+    assert_eq!(expired_keys(c), before + 2);
+}

@@ -662,6 +662,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         server.keyspace.lock(clock, shards)
     };
     ks.track_ready = server.blocking.is_active();
+    ks.keep_expired = server.pause.in_force();
     ks.notify_mask = server.notify_mask();
     let mut ctx = Ctx {
         server,

@@ -57,6 +57,7 @@ pub async fn run_detached(
         let _running = srv.scripting.begin(name, args_v.clone(), function);
         let mut ks = srv.keyspace.lock_all(srv.clock(Instant::now()));
         ks.track_ready = srv.blocking.is_active();
+        ks.keep_expired = srv.pause.in_force();
         ks.notify_mask = srv.notify_mask();
         let mut script_client = Client::new(info, authenticated);
         script_client.db = db;

@@ -114,6 +114,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
         server.keyspace.lock(clock, shards)
     };
     ks.track_ready = server.blocking.is_active();
+    ks.keep_expired = server.pause.in_force();
     ks.notify_mask = server.notify_mask();
     // Under the locks, so that no write can slip in between the check and the commands.
     let changed = watched

@@ -130,14 +130,15 @@ impl DbShard {
         &mut self.slots[slot as usize % SLOTS_PER_SHARD]
     }
 
-    /// The live entry for `key`, in one hash lookup. An expired entry is
-    /// removed on the way (lazy expiry), counted in `expired`, and reported as missing.
+    /// The live entry for `key`, in one hash lookup. An expired entry is reported as missing and
+    /// removed on the way (lazy expiry, counted in `expired`), unless `keep` (expiry paused).
     fn live_mut(
         &mut self,
         slot: u16,
         key: &[u8],
         now_ms: u64,
         expired: &mut u64,
+        keep: bool,
     ) -> Option<&mut Entry> {
         let DbShard {
             slots,
@@ -146,6 +147,7 @@ impl DbShard {
         } = self;
         match slots[slot as usize % SLOTS_PER_SHARD].entry_ref(key) {
             EntryRef::Vacant(_) => None,
+            EntryRef::Occupied(o) if o.get().is_expired(now_ms) && keep => None,
             EntryRef::Occupied(o) if o.get().is_expired(now_ms) => {
                 let (k, e) = o.remove_entry();
                 *len -= 1;
@@ -249,6 +251,7 @@ impl Keyspace {
             clock,
             stats: LookupStats::default(),
             notify_mask: 0,
+            keep_expired: false,
             events: Vec::new(),
             track_ready: false,
             ready: Vec::new(),
@@ -342,6 +345,9 @@ pub struct Locked<'a> {
     pub stats: LookupStats,
     /// The event classes to collect (notify-keyspace-events); 0 collects nothing.
     pub notify_mask: u16,
+    /// Expiry is paused (CLIENT PAUSE): an expired key reads as missing but is not removed,
+    /// counted or reported, as Redis's expireIfNeeded does while expires are paused.
+    pub keep_expired: bool,
     /// Effects collected for dispatch to publish after the command (see [`events`]).
     pub events: Vec<KeyEvent>,
     /// Record keys that blocked clients may be waiting for (some client is blocked).
@@ -421,12 +427,13 @@ impl<'a> Locked<'a> {
     /// Removes `key` if its TTL has passed; true when it did.
     fn expire_if_due(&mut self, db: usize, slot: u16, key: &[u8]) -> bool {
         let now = self.clock.now_ms;
+        let keep = self.keep_expired;
         let shard = self.shard_mut(slot);
         let Some(dbs) = shard.dbs[db].as_deref_mut() else {
             return false;
         };
         let due = dbs.table(slot).get(key).is_some_and(|e| e.is_expired(now));
-        if due {
+        if due && !keep {
             dbs.remove(slot, key);
             self.stats.expired += 1;
             self.notify(class::EXPIRED, "expired", db, key);
@@ -440,10 +447,10 @@ impl<'a> Locked<'a> {
         if self.notify_mask & class::EXPIRED != 0 {
             self.expire_if_due(db, slot, key);
         }
-        let clock = self.clock;
+        let (clock, keep) = (self.clock, self.keep_expired);
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let found = match shard.dbs[db].as_deref_mut() {
-            Some(d) => d.live_mut(slot, key, clock.now_ms, &mut self.stats.expired),
+            Some(d) => d.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep),
             None => None,
         };
         match found {
@@ -484,11 +491,12 @@ impl<'a> Locked<'a> {
 
     fn lookup_notouch(&mut self, db: usize, key: &[u8], notify_miss: bool) -> Option<&Entry> {
         let slot = key_slot(key);
-        self.expire_if_due(db, slot, key);
-        let exists = self
-            .shard_at(shard_of_slot(slot))
-            .db(db)
-            .is_some_and(|d| d.table(slot).contains_key(key));
+        let expired = self.expire_if_due(db, slot, key);
+        let exists = !expired
+            && self
+                .shard_at(shard_of_slot(slot))
+                .db(db)
+                .is_some_and(|d| d.table(slot).contains_key(key));
         if exists {
             self.stats.hits += 1;
         } else {
@@ -506,7 +514,9 @@ impl<'a> Locked<'a> {
     /// Looks `key` up without recording an access or a hit (writes' existence checks).
     pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         let slot = key_slot(key);
-        self.expire_if_due(db, slot, key);
+        if self.expire_if_due(db, slot, key) {
+            return None;
+        }
         self.shard_at(shard_of_slot(slot))
             .db(db)
             .and_then(|d| d.table(slot).get(key))
@@ -517,7 +527,9 @@ impl<'a> Locked<'a> {
     /// bytes, the value) and its expiry-index node. None when the key does not exist.
     pub fn memory_usage(&mut self, db: usize, key: &[u8]) -> Option<usize> {
         let slot = key_slot(key);
-        self.expire_if_due(db, slot, key);
+        if self.expire_if_due(db, slot, key) {
+            return None;
+        }
         let table = self.shard_at(shard_of_slot(slot)).db(db)?.table(slot);
         let entry = table.get(key)?;
         // hashbrown keeps 7/8 of its power-of-two buckets usable (all but one below 8 buckets),
@@ -550,7 +562,7 @@ impl<'a> Locked<'a> {
         if self.notify_mask & class::EXPIRED != 0 {
             self.expire_if_due(db, slot, key);
         }
-        let clock = self.clock;
+        let (clock, keep) = (self.clock, self.keep_expired);
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
         let entry = shard.dbs[db].as_deref_mut()?.live_mut(
@@ -558,6 +570,7 @@ impl<'a> Locked<'a> {
             key,
             clock.now_ms,
             &mut self.stats.expired,
+            keep,
         )?;
         shard.next_version = version;
         entry.version = version;
@@ -577,13 +590,14 @@ impl<'a> Locked<'a> {
         check: impl FnOnce(&Entry) -> Result<(), E>,
     ) -> Result<Option<&mut Entry>, E> {
         let slot = key_slot(key);
-        let clock = self.clock;
+        let (clock, keep) = (self.clock, self.keep_expired);
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
         let Some(dbs) = shard.dbs[db].as_deref_mut() else {
             return Ok(None);
         };
-        let Some(entry) = dbs.live_mut(slot, key, clock.now_ms, &mut self.stats.expired) else {
+        let Some(entry) = dbs.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep)
+        else {
             return Ok(None);
         };
         check(entry)?;
@@ -729,7 +743,9 @@ impl<'a> Locked<'a> {
     /// Sets (or with 0 clears) the absolute expiry of an existing key. False if it does not exist.
     pub fn set_expiry(&mut self, db: usize, key: &[u8], expires_at: u64) -> bool {
         let slot = key_slot(key);
-        self.expire_if_due(db, slot, key);
+        if self.expire_if_due(db, slot, key) {
+            return false;
+        }
         let shard = self.shard_mut(slot);
         let version = shard.next_version + 1;
         let Some(dbs) = shard.dbs[db].as_deref_mut() else {
@@ -872,7 +888,9 @@ impl<'a> Locked<'a> {
     /// A uniformly chosen live key of `db` (all shards must be locked), or None when empty.
     pub fn random_key(&mut self, db: usize) -> Option<Bytes> {
         // A chosen key may turn out to be expired: it is removed and another one drawn, so this
-        // ends with a live key or an empty database.
+        // ends with a live key or an empty database. While expiry is paused expired keys stay,
+        // so after 100 draws the last one is returned even if expired (as Redis does).
+        let mut draws = 0;
         loop {
             let total = self.len(db);
             if total == 0 {
@@ -896,7 +914,9 @@ impl<'a> Locked<'a> {
                 }
             }
             let key = chosen?;
-            if !self.expire_if_due(db, key_slot(&key), &key) {
+            draws += 1;
+            if !self.expire_if_due(db, key_slot(&key), &key) || (self.keep_expired && draws >= 100)
+            {
                 return Some(key);
             }
         }
