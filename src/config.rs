@@ -80,12 +80,9 @@ pub struct Config {
     pub appendonly: bool,
     pub io_threads: u64,
     pub save: String,
-    pub list_max_listpack_size: i64,
     /// The value types' encoding thresholds (see `types::limits`).
     pub limits: crate::types::limits::Limits,
     pub list_compress_depth: i64,
-    pub zset_max_listpack_entries: u64,
-    pub zset_max_listpack_value: u64,
     /// Bytes, or a percentage of `maxmemory` stored negated (Redis's encoding).
     pub maxmemory_clients: i64,
     pub daemonize: bool,
@@ -122,17 +119,17 @@ impl Default for Config {
             appendonly: false,
             io_threads: 0,
             save: String::new(),
-            list_max_listpack_size: 0,
             limits: crate::types::limits::Limits {
                 hash_max_listpack_entries: 0,
                 hash_max_listpack_value: 0,
                 set_max_intset_entries: 0,
                 set_max_listpack_entries: 0,
                 set_max_listpack_value: 0,
+                list_max_listpack_size: 0,
+                zset_max_listpack_entries: 0,
+                zset_max_listpack_value: 0,
             },
             list_compress_depth: 0,
-            zset_max_listpack_entries: 0,
-            zset_max_listpack_value: 0,
             maxmemory_clients: 0,
             daemonize: false,
             notify_keyspace_events: 0,
@@ -567,9 +564,9 @@ pub static OPTIONS: &[OptionSpec] = &[
         default: "-2",
         mutable: true,
         doc: "Redis's list listpack limit: negative values are byte limits (-1: 4 KiB, -2: 8 KiB ... -5: 64 KiB), positive ones element counts. Decides when OBJECT ENCODING reports a list as quicklist rather than listpack.",
-        get: |c| c.list_max_listpack_size.to_string(),
+        get: |c| c.limits.list_max_listpack_size.to_string(),
         set: |c, v| {
-            c.list_max_listpack_size = parse_i64(v, i32::MIN as i64, i32::MAX as i64)?;
+            c.limits.list_max_listpack_size = parse_i64(v, i32::MIN as i64, i32::MAX as i64)?;
             Ok(())
         },
     },
@@ -595,30 +592,10 @@ pub static OPTIONS: &[OptionSpec] = &[
             Ok(())
         },
     },
-    OptionSpec {
-        name: "zset-max-listpack-entries",
-        aliases: &["zset-max-ziplist-entries"],
-        default: "128",
-        mutable: true,
-        doc: "Most members a sorted set has while OBJECT ENCODING reports it as listpack (the storage is always the order tree).",
-        get: |c| c.zset_max_listpack_entries.to_string(),
-        set: |c, v| {
-            c.zset_max_listpack_entries = parse_u64(v, 0, i64::MAX as u64)?;
-            Ok(())
-        },
-    },
-    OptionSpec {
-        name: "zset-max-listpack-value",
-        aliases: &["zset-max-ziplist-value"],
-        default: "64",
-        mutable: true,
-        doc: "Longest member (bytes) a sorted set has while OBJECT ENCODING reports it as listpack.",
-        get: |c| c.zset_max_listpack_value.to_string(),
-        set: |c, v| {
-            c.zset_max_listpack_value = parse_u64(v, 0, i64::MAX as u64)?;
-            Ok(())
-        },
-    },
+    encoding_limit!("zset-max-listpack-entries", &["zset-max-ziplist-entries"], "128",
+        "Most members a sorted set has while OBJECT ENCODING reports it as listpack (the storage is always the order tree).", zset_max_listpack_entries),
+    encoding_limit!("zset-max-listpack-value", &["zset-max-ziplist-value"], "64",
+        "Longest member (bytes) a sorted set has while OBJECT ENCODING reports it as listpack.", zset_max_listpack_value),
 ];
 
 /// Finds an option by name or alias, case-insensitively.

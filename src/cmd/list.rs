@@ -110,7 +110,6 @@ fn parse_end(arg: &[u8]) -> CmdResult<End> {
 /// Pushes `elements` at `end` of the list at `key` (created unless `only_existing`); the new
 /// length, or 0 when nothing was pushed. WRONGTYPE when the key holds another type.
 pub fn op_push(
-    server: &Server,
     ks: &mut Locked,
     db: usize,
     key: &[u8],
@@ -118,7 +117,7 @@ pub fn op_push(
     elements: &[Bytes],
     only_existing: bool,
 ) -> CmdResult<usize> {
-    let fill = server.list_fill();
+    let fill = crate::types::limits::list_fill();
     let elems = elements.iter().map(|e| &e[..]);
     let len = match checked_list_mut(ks, db, key)? {
         Some(l) => {
@@ -141,14 +140,13 @@ pub fn op_push(
 /// Pops up to `count` elements from `end` of the list at `key` (None when missing), with the
 /// pop event, and the key's removal when emptied. The caller has checked the type.
 pub fn op_pop(
-    server: &Server,
     ks: &mut Locked,
     db: usize,
     key: &[u8],
     end: End,
     count: usize,
 ) -> Option<Vec<Bytes>> {
-    let fill = server.list_fill();
+    let fill = crate::types::limits::list_fill();
     let l = list_mut(ks, db, key)?;
     let popped = l.pop(fill, end, count);
     let emptied = l.is_empty();
@@ -157,14 +155,8 @@ pub fn op_pop(
 }
 
 /// Pops one element from `end` of the list at `key` (None when missing), as [`op_pop`].
-pub fn op_pop_one(
-    server: &Server,
-    ks: &mut Locked,
-    db: usize,
-    key: &[u8],
-    end: End,
-) -> Option<Bytes> {
-    let fill = server.list_fill();
+pub fn op_pop_one(ks: &mut Locked, db: usize, key: &[u8], end: End) -> Option<Bytes> {
+    let fill = crate::types::limits::list_fill();
     let l = list_mut(ks, db, key)?;
     let popped = l.pop_one(fill, end);
     let emptied = l.is_empty();
@@ -184,7 +176,6 @@ fn popped_from(ks: &mut Locked, db: usize, key: &[u8], end: End, emptied: bool) 
 /// Moves one element from `from` of `src` to `to` of `dst` (LMOVE); None when `src` is
 /// missing. Checks both types (WRONGTYPE).
 pub fn op_move(
-    server: &Server,
     ks: &mut Locked,
     db: usize,
     src: &[u8],
@@ -196,7 +187,7 @@ pub fn op_move(
         return Ok(None);
     }
     peek(ks, db, dst)?;
-    let fill = server.list_fill();
+    let fill = crate::types::limits::list_fill();
     let Some(element) = list_mut(ks, db, src).and_then(|l| l.pop_one(fill, from)) else {
         return Ok(None);
     };
@@ -216,15 +207,7 @@ pub fn op_move(
 
 fn push(ctx: &mut Ctx, end: End, only_existing: bool) -> CmdResult<Reply> {
     let db = ctx.db();
-    let n = op_push(
-        ctx.server,
-        ctx.ks,
-        db,
-        &ctx.args[1],
-        end,
-        &ctx.args[2..],
-        only_existing,
-    )?;
+    let n = op_push(ctx.ks, db, &ctx.args[1], end, &ctx.args[2..], only_existing)?;
     Ok(Reply::Int(n as i64))
 }
 
@@ -264,7 +247,7 @@ fn pop(ctx: &mut Ctx, end: End) -> CmdResult<Reply> {
     let key = &ctx.args[1];
     if count.is_none() {
         // The common case in one lookup.
-        let fill = ctx.server.list_fill();
+        let fill = crate::types::limits::list_fill();
         let Some(l) = checked_list_mut(ctx.ks, db, key)? else {
             return Ok(Reply::Nil);
         };
@@ -284,7 +267,7 @@ fn pop(ctx: &mut Ctx, end: End) -> CmdResult<Reply> {
         None => Reply::Nil,
         Some(c) => {
             let want = usize::try_from(c).unwrap_or(usize::MAX);
-            let popped = op_pop(ctx.server, ctx.ks, db, key, end, want).unwrap_or_default();
+            let popped = op_pop(ctx.ks, db, key, end, want).unwrap_or_default();
             Reply::Array(popped.into_iter().map(Reply::Bulk).collect())
         }
     })
@@ -360,7 +343,7 @@ fn cmd_lset(ctx: &mut Ctx) -> CmdResult<Reply> {
     let Some(i) = position(index, list.len()) else {
         return Err(CmdError::new(INDEX_OUT_OF_RANGE));
     };
-    let fill = ctx.server.list_fill();
+    let fill = crate::types::limits::list_fill();
     if let Some(l) = list_mut(ctx.ks, db, key) {
         l.set(fill, i, &ctx.args[3]);
     }
@@ -387,7 +370,7 @@ fn cmd_linsert(ctx: &mut Ctx) -> CmdResult<Reply> {
     if !list.iter().any(|e| e == pivot) {
         return Ok(Reply::Int(-1));
     }
-    let fill = ctx.server.list_fill();
+    let fill = crate::types::limits::list_fill();
     let mut len = 0;
     if let Some(l) = list_mut(ctx.ks, db, key) {
         l.insert(fill, pivot, after, element);
@@ -409,7 +392,7 @@ fn cmd_lrem(ctx: &mut Ctx) -> CmdResult<Reply> {
     if !list.iter().any(|e| e == element) {
         return Ok(Reply::Int(0));
     }
-    let fill = ctx.server.list_fill();
+    let fill = crate::types::limits::list_fill();
     let removed = list_mut(ctx.ks, db, key).map_or(0, |l| l.remove(fill, element, count));
     ctx.ks.notify(class::LIST, "lrem", db, key);
     remove_if_empty(ctx.ks, db, key);
@@ -430,7 +413,7 @@ fn cmd_ltrim(ctx: &mut Ctx) -> CmdResult<Reply> {
         Some((s, e)) => (s, len - e - 1),
         None => (len, 0),
     };
-    let fill = ctx.server.list_fill();
+    let fill = crate::types::limits::list_fill();
     if let Some(l) = list_mut(ctx.ks, db, key) {
         l.trim(fill, left, right);
     }
@@ -537,14 +520,13 @@ fn cmd_lmove(ctx: &mut Ctx) -> CmdResult<Reply> {
     let from = parse_end(&ctx.args[3])?;
     let to = parse_end(&ctx.args[4])?;
     let db = ctx.db();
-    let moved = op_move(ctx.server, ctx.ks, db, &ctx.args[1], &ctx.args[2], from, to)?;
+    let moved = op_move(ctx.ks, db, &ctx.args[1], &ctx.args[2], from, to)?;
     Ok(moved.as_ref().map_or(Reply::Nil, bulk))
 }
 
 fn cmd_rpoplpush(ctx: &mut Ctx) -> CmdResult<Reply> {
     let db = ctx.db();
     let moved = op_move(
-        ctx.server,
         ctx.ks,
         db,
         &ctx.args[1],
@@ -590,7 +572,6 @@ fn parse_mpop(
 /// Pops from the first non-empty list among `keys`: `[key, [elements]]`; None when all are
 /// missing. WRONGTYPE stops at the first key of another type, as in Redis.
 fn op_mpop(
-    server: &Server,
     ks: &mut Locked,
     db: usize,
     keys: &[Bytes],
@@ -601,7 +582,7 @@ fn op_mpop(
         if peek(ks, db, key)?.is_none() {
             continue;
         }
-        let popped = op_pop(server, ks, db, key, end, count).unwrap_or_default();
+        let popped = op_pop(ks, db, key, end, count).unwrap_or_default();
         return Ok(Some(Reply::Array(vec![
             bulk(key),
             Reply::Array(popped.into_iter().map(Reply::Bulk).collect()),
@@ -614,22 +595,16 @@ fn op_mpop(
 fn cmd_lmpop(ctx: &mut Ctx) -> CmdResult<Reply> {
     let (keys, end, count) = parse_mpop(ctx.args, 1)?;
     let db = ctx.db();
-    Ok(op_mpop(ctx.server, ctx.ks, db, &ctx.args[keys], end, count)?.unwrap_or(Reply::NilArray))
+    Ok(op_mpop(ctx.ks, db, &ctx.args[keys], end, count)?.unwrap_or(Reply::NilArray))
 }
 
 /// BLPOP/BRPOP's attempt: `[key, element]` from the first non-empty list.
-fn try_bpop(
-    server: &Server,
-    ks: &mut Locked,
-    db: usize,
-    args: &[Bytes],
-    end: End,
-) -> CmdResult<Option<Reply>> {
+fn try_bpop(ks: &mut Locked, db: usize, args: &[Bytes], end: End) -> CmdResult<Option<Reply>> {
     for key in &args[1..args.len() - 1] {
         if peek(ks, db, key)?.is_none() {
             continue;
         }
-        if let Some(e) = op_pop_one(server, ks, db, key, end) {
+        if let Some(e) = op_pop_one(ks, db, key, end) {
             return Ok(Some(Reply::Array(vec![bulk(key), Reply::Bulk(e)])));
         }
     }
@@ -637,21 +612,21 @@ fn try_bpop(
 }
 
 fn try_blpop(
-    server: &Server,
+    _server: &Server,
     ks: &mut Locked,
     db: usize,
     args: &[Bytes],
 ) -> CmdResult<Option<Reply>> {
-    try_bpop(server, ks, db, args, End::Left)
+    try_bpop(ks, db, args, End::Left)
 }
 
 fn try_brpop(
-    server: &Server,
+    _server: &Server,
     ks: &mut Locked,
     db: usize,
     args: &[Bytes],
 ) -> CmdResult<Option<Reply>> {
-    try_bpop(server, ks, db, args, End::Right)
+    try_bpop(ks, db, args, End::Right)
 }
 
 fn cmd_blpop(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -682,7 +657,7 @@ fn cmd_brpop(ctx: &mut Ctx) -> CmdResult<Reply> {
 
 /// BLMOVE/BRPOPLPUSH's attempt: the moved element, None while the source is missing.
 fn try_blmove(
-    server: &Server,
+    _server: &Server,
     ks: &mut Locked,
     db: usize,
     args: &[Bytes],
@@ -692,7 +667,7 @@ fn try_blmove(
     } else {
         (End::Right, End::Left)
     };
-    Ok(op_move(server, ks, db, &args[1], &args[2], from, to)?
+    Ok(op_move(ks, db, &args[1], &args[2], from, to)?
         .as_ref()
         .map(bulk))
 }
@@ -714,13 +689,13 @@ fn cmd_brpoplpush(ctx: &mut Ctx) -> CmdResult<Reply> {
 }
 
 fn try_blmpop(
-    server: &Server,
+    _server: &Server,
     ks: &mut Locked,
     db: usize,
     args: &[Bytes],
 ) -> CmdResult<Option<Reply>> {
     let (keys, end, count) = parse_mpop(args, 2)?;
-    op_mpop(server, ks, db, &args[keys], end, count)
+    op_mpop(ks, db, &args[keys], end, count)
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
@@ -837,22 +812,13 @@ mod tests {
         let mut ks = server.keyspace.lock_all(clock);
         ks.notify_mask = !crate::keyspace::class::NEW;
         let el = |s: &str| Bytes::copy_from_slice(s.as_bytes());
-        op_push(
-            &server,
-            &mut ks,
-            0,
-            b"src",
-            End::Right,
-            &[el("a"), el("b")],
-            false,
-        )
-        .unwrap();
+        op_push(&mut ks, 0, b"src", End::Right, &[el("a"), el("b")], false).unwrap();
         assert_eq!(
-            op_push(&server, &mut ks, 0, b"none", End::Left, &[el("a")], true).unwrap(),
+            op_push(&mut ks, 0, b"none", End::Left, &[el("a")], true).unwrap(),
             0
         );
-        op_move(&server, &mut ks, 0, b"src", b"dst", End::Left, End::Right).unwrap();
-        op_pop(&server, &mut ks, 0, b"src", End::Right, 5);
+        op_move(&mut ks, 0, b"src", b"dst", End::Left, End::Right).unwrap();
+        op_pop(&mut ks, 0, b"src", End::Right, 5);
         assert_eq!(
             events(&ks),
             vec![
@@ -865,7 +831,7 @@ mod tests {
         );
         // Moving the last element away deletes the source after the push event.
         ks.events.clear();
-        op_move(&server, &mut ks, 0, b"dst", b"other", End::Right, End::Left).unwrap();
+        op_move(&mut ks, 0, b"dst", b"other", End::Right, End::Left).unwrap();
         assert_eq!(
             events(&ks),
             vec![

@@ -173,7 +173,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult<Reply> {
         return Ok(Reply::Array(out));
     };
     let mut list = ListValue::new();
-    let fill = ctx.server.list_fill();
+    let fill = crate::types::limits::list_fill();
     for e in picked {
         if o.get.is_empty() {
             list.push_one(fill, End::Right, e.clone());

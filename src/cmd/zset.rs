@@ -544,7 +544,7 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> CmdResult<Reply> {
         .map(|p| Ok((score_arg(&p[0], NOT_FLOAT)?, &p[1])))
         .collect::<CmdResult<smallvec::SmallVec<[_; 4]>>>()?;
     let db = ctx.db();
-    let limits = ctx.server.zset_limits();
+    let limits = crate::types::limits::zset();
     let res = op_zadd(ctx.ks, db, &args[1], &pairs, f, limits)?;
     Ok(if f.incr {
         res.score.map_or(Reply::Nil, Reply::Double)
@@ -833,7 +833,7 @@ fn cmd_zrangestore(ctx: &mut Ctx) -> CmdResult<Reply> {
     let req = parse_range(ctx.args, 2, true, RangeKind::Auto, None)?;
     let range = parsed(&req)?;
     let db = ctx.db();
-    let limits = ctx.server.zset_limits();
+    let limits = crate::types::limits::zset();
     let items = match read(ctx.ks, db, &ctx.args[2])? {
         Some(z) => select_range(z, &req, &range),
         None => Vec::new(),
@@ -1464,7 +1464,7 @@ fn setop_read(ctx: &mut Ctx, op: SetOp) -> CmdResult<Reply> {
     let req = parse_setop(ctx.args, 1, op, false, false, ctx.spec.name)?;
     let db = ctx.db();
     let proto = ctx.client.protocol;
-    let limits = ctx.server.zset_limits();
+    let limits = crate::types::limits::zset();
     let srcs = sources(
         ctx.ks,
         db,
@@ -1478,7 +1478,7 @@ fn setop_read(ctx: &mut Ctx, op: SetOp) -> CmdResult<Reply> {
 fn setop_store(ctx: &mut Ctx, op: SetOp, event: &'static str) -> CmdResult<Reply> {
     let req = parse_setop(ctx.args, 2, op, true, false, ctx.spec.name)?;
     let db = ctx.db();
-    let limits = ctx.server.zset_limits();
+    let limits = crate::types::limits::zset();
     let srcs = sources(
         ctx.ks,
         db,
@@ -1517,7 +1517,7 @@ fn cmd_zdiffstore(ctx: &mut Ctx) -> CmdResult<Reply> {
 fn cmd_zintercard(ctx: &mut Ctx) -> CmdResult<Reply> {
     let req = parse_setop(ctx.args, 1, SetOp::Inter, false, true, ctx.spec.name)?;
     let db = ctx.db();
-    let limits = ctx.server.zset_limits();
+    let limits = crate::types::limits::zset();
     let srcs = sources(
         ctx.ks,
         db,

@@ -66,11 +66,6 @@ pub struct Server {
     requires_auth: AtomicBool,
     /// `lfu-log-factor << 32 | lfu-decay-time`, read on every command without the config lock.
     lfu_params: AtomicU64,
-    /// `list-max-listpack-size`, read by every list write without the config lock.
-    list_fill: AtomicI64,
-    /// `zset-max-listpack-entries << 32 | zset-max-listpack-value`, read by every sorted-set
-    /// write without the config lock.
-    zset_limits: AtomicU64,
     /// `notify-keyspace-events`, read on every command without the config lock.
     notify_flags: AtomicU16,
     /// Unix µs minus monotonic µs since `started`; see [`Server::unix_ms_at`]. Kept in µs so
@@ -78,11 +73,6 @@ pub struct Server {
     /// (a client's `PXAT now+10000` must never read back as a PTTL above 10000).
     wall_offset_us: AtomicI64,
     shutdown: watch::Sender<bool>,
-}
-
-fn zset_limits(c: &Config) -> u64 {
-    (c.zset_max_listpack_entries.min(u32::MAX as u64) << 32)
-        | c.zset_max_listpack_value.min(u32::MAX as u64)
 }
 
 fn lfu_params(c: &Config) -> u64 {
@@ -96,8 +86,6 @@ impl Server {
         let port = config.port as u64;
         let lfu = lfu_params(&config);
         crate::types::limits::install(config.limits);
-        let list_fill = config.list_max_listpack_size;
-        let zset = zset_limits(&config);
         let notify = config.notify_keyspace_events;
         let pubsub = pubsub::PubSub::default();
         pubsub.limits.set(config.client_output_buffer_limit[2]);
@@ -122,17 +110,10 @@ impl Server {
             io: std::sync::OnceLock::new(),
             requires_auth: AtomicBool::new(requires_auth),
             lfu_params: AtomicU64::new(lfu),
-            list_fill: AtomicI64::new(list_fill),
-            zset_limits: AtomicU64::new(zset),
             notify_flags: AtomicU16::new(notify),
             wall_offset_us: AtomicI64::new(unix_us() as i64),
             shutdown: watch::channel(false).0,
         }
-    }
-
-    /// `list-max-listpack-size` (the list encoding limit).
-    pub fn list_fill(&self) -> i64 {
-        self.list_fill.load(Ordering::Relaxed)
     }
 
     pub fn requires_auth(&self) -> bool {
@@ -146,22 +127,10 @@ impl Server {
             .store(!c.requirepass.is_empty(), Ordering::Relaxed);
         self.lfu_params.store(lfu_params(&c), Ordering::Relaxed);
         crate::types::limits::install(c.limits);
-        self.list_fill
-            .store(c.list_max_listpack_size, Ordering::Relaxed);
-        self.zset_limits.store(zset_limits(&c), Ordering::Relaxed);
         self.notify_flags
             .store(c.notify_keyspace_events, Ordering::Relaxed);
         self.pubsub.limits.set(c.client_output_buffer_limit[2]);
         crate::logging::set_level(c.loglevel);
-    }
-
-    /// The sorted-set listpack limits OBJECT ENCODING follows.
-    pub fn zset_limits(&self) -> crate::types::zset::Limits {
-        let v = self.zset_limits.load(Ordering::Relaxed);
-        crate::types::zset::Limits {
-            entries: (v >> 32) as usize,
-            value: (v & u32::MAX as u64) as usize,
-        }
     }
 
     /// `notify-keyspace-events` as class bits.
