@@ -37,7 +37,7 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 
 use crate::error::{CmdError, CmdResult, NOAUTH};
-use crate::keyspace::{shard_of, Locked};
+use crate::keyspace::{key_slot, shard_of_slot, Locked};
 use crate::protocol::Reply;
 use crate::server::clients::Client;
 use crate::server::Server;
@@ -654,12 +654,22 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         server.stats.flush(&mut client.stats);
         server.keyspace.lock_all(clock)
     } else {
+        let mut first = None;
         let shards: SmallVec<[usize; 4]> = spec
             .keys
             .positions(args)
-            .map(|i| shard_of(&args[i]))
+            .map(|i| {
+                let slot = key_slot(&args[i]);
+                first.get_or_insert((i, slot));
+                shard_of_slot(slot)
+            })
             .collect();
-        server.keyspace.lock(clock, shards)
+        let mut ks = server.keyspace.lock(clock, shards);
+        // `args` outlives `ks`: the view may reuse the first key's slot.
+        if let Some((i, slot)) = first {
+            ks.hint_slot(&args[i], slot);
+        }
+        ks
     };
     ks.track_ready = server.blocking.is_active();
     ks.keep_expired = server.pause.in_force();

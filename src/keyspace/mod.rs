@@ -250,6 +250,7 @@ impl Keyspace {
             all,
             clock,
             stats: LookupStats::default(),
+            slot_hint: (0, 0, 0),
             notify_mask: 0,
             keep_expired: false,
             events: Vec::new(),
@@ -343,6 +344,9 @@ pub struct Locked<'a> {
     all: bool,
     pub clock: Clock,
     pub stats: LookupStats,
+    /// The slot of one key the caller already hashed: (address, length, slot) of a slice that
+    /// stays alive and unchanged for as long as this view (see [`Locked::hint_slot`]).
+    slot_hint: (usize, usize, u16),
     /// The event classes to collect (notify-keyspace-events); 0 collects nothing.
     pub notify_mask: u16,
     /// Expiry is paused (CLIENT PAUSE): an expired key reads as missing but is not removed,
@@ -413,6 +417,26 @@ impl<'a> Locked<'a> {
         shard_in(&mut self.guards, self.all, shard_of_slot(slot))
     }
 
+    /// Remembers that `key` hashes to `slot`, so that the view's operations on that very slice
+    /// skip hashing it again (dispatch hashed the command's first key to lock its shard).
+    /// `key` must stay alive and unchanged for as long as the view: then a slice at the same
+    /// address with the same length is the same bytes (dispatch passes a request argument, which
+    /// outlives the view it locks).
+    pub fn hint_slot(&mut self, key: &[u8], slot: u16) {
+        self.slot_hint = (key.as_ptr() as usize, key.len(), slot);
+    }
+
+    /// The hash slot of `key`: the hinted one for the hinted slice, else computed.
+    #[inline]
+    fn slot_of(&self, key: &[u8]) -> u16 {
+        let (ptr, len, slot) = self.slot_hint;
+        if ptr == key.as_ptr() as usize && len == key.len() && ptr != 0 {
+            slot
+        } else {
+            key_slot(key)
+        }
+    }
+
     /// Reports that the command did `event` (of `class`, see [`events::class`]) to `key`.
     #[inline]
     pub fn notify(&mut self, class: u16, event: &'static str, db: usize, key: &[u8]) {
@@ -443,7 +467,7 @@ impl<'a> Locked<'a> {
 
     /// Looks `key` up for reading: expires it if due, records the access and a hit or miss.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         if self.notify_mask & class::EXPIRED != 0 {
             self.expire_if_due(db, slot, key);
         }
@@ -490,7 +514,7 @@ impl<'a> Locked<'a> {
     }
 
     fn lookup_notouch(&mut self, db: usize, key: &[u8], notify_miss: bool) -> Option<&Entry> {
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         let expired = self.expire_if_due(db, slot, key);
         let exists = !expired
             && self
@@ -513,7 +537,7 @@ impl<'a> Locked<'a> {
 
     /// Looks `key` up without recording an access or a hit (writes' existence checks).
     pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         if self.expire_if_due(db, slot, key) {
             return None;
         }
@@ -526,7 +550,7 @@ impl<'a> Locked<'a> {
     /// byte and the table's unused slack) plus its heap buffers (a key longer than the inline 24
     /// bytes, the value) and its expiry-index node. None when the key does not exist.
     pub fn memory_usage(&mut self, db: usize, key: &[u8]) -> Option<usize> {
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         if self.expire_if_due(db, slot, key) {
             return None;
         }
@@ -556,7 +580,7 @@ impl<'a> Locked<'a> {
     /// Looks `key` up to modify it in place. The key gets a new version, so call this only when
     /// about to write. The expiry must be changed through [`Locked::set_expiry`], not here.
     pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         // The one-lookup path below expires silently; when expirations are reported, look
         // first (the extra lookup costs only while notifications are on).
         if self.notify_mask & class::EXPIRED != 0 {
@@ -589,7 +613,7 @@ impl<'a> Locked<'a> {
         key: &[u8],
         check: impl FnOnce(&Entry) -> Result<(), E>,
     ) -> Result<Option<&mut Entry>, E> {
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         let (clock, keep) = (self.clock, self.keep_expired);
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
@@ -625,7 +649,7 @@ impl<'a> Locked<'a> {
     /// version), replacing any previous one: RENAME and MOVE carry an entry over this way.
     /// Returns the previous entry.
     pub fn set_entry(&mut self, db: usize, key: &[u8], mut entry: Entry) -> Option<Entry> {
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         let now_ms = self.clock.now_ms;
         let wakes = self.track_ready && entry.value.wakes_blocked();
         let new_type = entry.value.type_name();
@@ -684,7 +708,7 @@ impl<'a> Locked<'a> {
                 missing: None,
             };
         }
-        let shard = self.shard_mut(key_slot(key));
+        let shard = self.shard_mut(self.slot_of(key));
         if shard.watched_missing.len() >= 64 {
             // Forget registrations nobody holds any more.
             shard
@@ -731,7 +755,7 @@ impl<'a> Locked<'a> {
 
     /// Removes `key`; returns its entry if it existed (and had not expired).
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         if self.expire_if_due(db, slot, key) {
             return None;
         }
@@ -742,7 +766,7 @@ impl<'a> Locked<'a> {
 
     /// Sets (or with 0 clears) the absolute expiry of an existing key. False if it does not exist.
     pub fn set_expiry(&mut self, db: usize, key: &[u8], expires_at: u64) -> bool {
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         if self.expire_if_due(db, slot, key) {
             return false;
         }
@@ -949,6 +973,26 @@ mod tests {
         assert_eq!(v.len(0), 1);
         assert!(v.remove(0, b"a").is_some());
         assert_eq!(v.len(0), 0);
+    }
+
+    #[test]
+    fn slot_hint_serves_only_its_own_slice() {
+        let ks = Keyspace::new(1);
+        let key = b"user:1".to_vec();
+        {
+            let mut v = ks.lock_all(clock(1000));
+            v.hint_slot(&key, key_slot(&key));
+            v.set(0, &key, val("1"), 0);
+            v.set(0, b"user:2", val("2"), 0);
+            // Other slices, equal bytes or not, are hashed as usual.
+            let copy = key.clone();
+            assert_eq!(v.peek(0, &copy).unwrap().value, val("1"));
+            assert_eq!(v.peek(0, b"user:2").unwrap().value, val("2"));
+        }
+        // Without the hint, the entry is where the hint put it.
+        let mut v = ks.lock_all(clock(1000));
+        assert_eq!(v.get(0, b"user:1").unwrap().value, val("1"));
+        assert_eq!(v.len(0), 2);
     }
 
     #[test]
