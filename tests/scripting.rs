@@ -770,3 +770,64 @@ fn pause_write_lets_no_writes_scripts_run() {
     let _: () = q(&mut c, &["CLIENT", "UNPAUSE"]);
     assert_eq!(held.join().expect("writer"), 4);
 }
+
+/// The `struct` library, with results checked against Redis 7's on the same scripts: exact
+/// bytes, alignment, signedness, strings, the next position, and Redis's error texts.
+#[test]
+fn struct_library() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let c = &mut c;
+    let bytes: Vec<u8> = redis::cmd("EVAL")
+        .arg("return struct.pack('>I2 <i4 b', 258, -2, -1)")
+        .arg(0)
+        .query(c)
+        .unwrap();
+    assert_eq!(bytes, [1, 2, 0xfe, 0xff, 0xff, 0xff, 0xff]);
+    assert_eq!(
+        q::<i64>(c, &["EVAL", "return struct.size('!4 b i d')", "0"]),
+        16
+    );
+    assert_eq!(
+        raw(
+            c,
+            &[
+                "EVAL",
+                "return {struct.unpack('b i4 s d', struct.pack('b i4 s d', -5, 100000, 'hello', 1.5))}",
+                "0"
+            ]
+        ),
+        Value::Array(vec![
+            Value::Int(-5),
+            Value::Int(100000),
+            bulk("hello"),
+            Value::Int(1),
+            Value::Int(20),
+        ])
+    );
+    assert_eq!(
+        raw(
+            c,
+            &[
+                "EVAL",
+                "return {struct.unpack('i1 c0', struct.pack('i1 c0', 3, 'abc'))}",
+                "0"
+            ]
+        ),
+        Value::Array(vec![bulk("abc"), Value::Int(5)])
+    );
+    let sha: String = q(c, &["SCRIPT", "LOAD", "return struct.pack('z', 1)"]);
+    assert_eq!(
+        err(c, &["EVALSHA", &sha, "0"]),
+        format!(
+            "ERR user_script:1: bad argument #1 to 'pack' (invalid format option 'z') script: f_{sha}, on @user_script:1."
+        )
+    );
+    let sha: String = q(c, &["SCRIPT", "LOAD", "return {struct.unpack('i4', 'ab')}"]);
+    assert_eq!(
+        err(c, &["EVALSHA", &sha, "0"]),
+        format!(
+            "ERR user_script:1: bad argument #2 to 'unpack' (data string too short) script: f_{sha}, on @user_script:1."
+        )
+    );
+}

@@ -1,6 +1,6 @@
-//! The Lua libraries Redis bundles that Thermocline provides: `bit` (LuaBitOp's API on 32-bit
-//! integers), `cjson` (encode/decode through serde_json) and `cmsgpack` (lua-cmsgpack's
-//! encoding). `struct` is not provided: scripts that use it get the nonexistent-global error.
+//! Lua libraries Redis bundles: `bit` (LuaBitOp's API on 32-bit integers), `cjson`
+//! (encode/decode through serde_json) and `cmsgpack` (lua-cmsgpack's encoding); `struct` is in
+//! `structlib.rs`.
 
 use std::sync::Arc;
 

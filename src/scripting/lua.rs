@@ -213,7 +213,7 @@ B.setfenv = function(f, env)
   if f == 0 then raw_error('Attempt to modify a readonly table', 2) end
   return raw_setfenv(f, env)
 end
-for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'bit', 'cjson', 'cmsgpack', 'os', 'redis'}) do
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'bit', 'cjson', 'cmsgpack', 'struct', 'os', 'redis'}) do
   if B[name] ~= nil then B[name] = protect(B[name]) end
 end
 local G = getfenv(0)
@@ -323,6 +323,7 @@ impl Vm {
         base.raw_set("bit", super::libs::bit(&lua)?)?;
         base.raw_set("cjson", super::libs::cjson(&lua)?)?;
         base.raw_set("cmsgpack", super::libs::cmsgpack(&lua)?)?;
+        base.raw_set("struct", super::structlib::library(&lua)?)?;
         let os = lua.create_table()?;
         let started = std::time::Instant::now();
         os.raw_set(

@@ -15,6 +15,7 @@
 
 pub mod libs;
 pub mod lua;
+pub mod structlib;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
