@@ -77,6 +77,32 @@ pub struct ScanOptions {
     pub count: usize,
 }
 
+impl ScanOptions {
+    /// Whether `item` passes the MATCH pattern (everything does without one).
+    pub fn matches(&self, item: &[u8]) -> bool {
+        self.pattern
+            .as_ref()
+            .is_none_or(|p| crate::glob::matches(p, item, false))
+    }
+
+    /// The positions of a collection of `len` elements this call visits, and the cursor to
+    /// return: COUNT of them by [`position_scan`] when the collection is walked by cursor
+    /// (`by_cursor`: a hash-table encoding), else all of them at once with cursor 0, as Redis
+    /// answers a small (listpack, intset) collection.
+    pub fn positions(
+        &self,
+        len: usize,
+        cursor: u64,
+        by_cursor: bool,
+    ) -> (std::ops::Range<usize>, u64) {
+        if by_cursor {
+            position_scan(len, cursor, self.count)
+        } else {
+            (0..len, 0)
+        }
+    }
+}
+
 /// Parses HSCAN/SSCAN/ZSCAN's options.
 pub fn collection_scan_options(args: &[Bytes]) -> CmdResult<ScanOptions> {
     let mut opts = ScanOptions {

@@ -14,11 +14,11 @@ use bytes::Bytes;
 use rand::Rng;
 
 use super::args::{int, is};
-use super::keys::parse_cursor;
+use super::keys::{parse_cursor, scan_reply};
+use super::picks;
 use super::strings::longdouble::{self, Ld, LongDouble};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, NAN_OR_INF, NOT_FLOAT, OVERFLOW};
-use crate::glob;
 use crate::keyspace::{class, Entry, Locked};
 use crate::protocol::{Protocol, Reply};
 use crate::types::{HashValue, Value};
@@ -264,9 +264,6 @@ fn push_pick(out: &mut Vec<Reply>, f: &Bytes, v: &Bytes, withvalues: bool, resp3
 /// HRANDFIELD key [count [WITHVALUES]]: one random field (nil when missing), or `count`
 /// distinct fields (all of them when `count` is at least the size), or with a negative count
 /// `-count` independent picks that may repeat.
-/// Most picks HRANDFIELD with a negative count returns (Thermocline's limit; see below).
-const MAX_REPEATED_PICKS: u64 = 1 << 24;
-
 fn cmd_hrandfield(ctx: &mut Ctx) -> CmdResult<Reply> {
     let argc = ctx.args.len();
     let db = ctx.db();
@@ -278,41 +275,20 @@ fn cmd_hrandfield(ctx: &mut Ctx) -> CmdResult<Reply> {
         let n = rand::thread_rng().gen_range(0..h.len().max(1));
         return Ok(h.nth(n).map_or(Reply::Nil, |(f, _)| bulk(f)));
     }
-    let count = int(&ctx.args[2])?;
-    if count == i64::MIN {
-        return Err(CmdError::new(format!(
-            "ERR value is out of range, value must between {} and {}",
-            -i64::MAX,
-            i64::MAX
-        )));
-    }
+    let count = picks::count_arg(&ctx.args[2])?;
     if argc > 4 || (argc == 4 && !is(&ctx.args[3], "WITHVALUES")) {
         return Err(CmdError::syntax());
     }
     let withvalues = argc == 4;
-    if withvalues && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
-        return Err(CmdError::new("ERR value is out of range"));
-    }
-    // A negative count asks for that many picks with repeats. Redis streams them; we build the
-    // reply first, so a count no client could use (and that would exhaust memory) is refused.
-    if count < 0 && count.unsigned_abs() > MAX_REPEATED_PICKS {
-        return Err(CmdError::new("ERR value is out of range"));
-    }
+    picks::check_count(count, withvalues)?;
     let Some(h) = read(ctx.ks, db, &ctx.args[1])? else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let len = h.len();
     let mut out = Vec::new();
-    let mut rng = rand::thread_rng();
-    let picks: Vec<usize> = if count < 0 {
-        (0..count.unsigned_abs())
-            .map(|_| rng.gen_range(0..len))
-            .collect()
-    } else {
-        let n = (count as u64).min(len as u64) as usize;
-        rand::seq::index::sample(&mut rng, len, n).into_vec()
-    };
-    for (f, v) in picks.into_iter().filter_map(|i| h.nth(i)) {
+    for (f, v) in picks::positions(h.len(), count)
+        .into_iter()
+        .filter_map(|i| h.nth(i))
+    {
         push_pick(&mut out, f, v, withvalues, resp3);
     }
     Ok(Reply::Array(out))
@@ -324,33 +300,21 @@ fn cmd_hrandfield(ctx: &mut Ctx) -> CmdResult<Reply> {
 fn cmd_hscan(ctx: &mut Ctx) -> CmdResult<Reply> {
     let cursor = parse_cursor(&ctx.args[2])?;
     let db = ctx.db();
-    let empty = || Reply::Array(vec![Reply::bulk_static("0"), Reply::Array(Vec::new())]);
     // As in Redis, a missing key answers an empty scan whatever the options say.
     let opts = super::args::collection_scan_options(ctx.args);
     let Some(h) = read(ctx.ks, db, &ctx.args[1])? else {
-        return Ok(empty());
+        return Ok(scan_reply(0, Vec::new()));
     };
     let opts = opts?;
-    let (range, next) = if h.encoding() == "hashtable" {
-        super::args::position_scan(h.len(), cursor, opts.count)
-    } else {
-        (0..h.len(), 0)
-    };
+    let (range, next) = opts.positions(h.len(), cursor, h.encoding() == "hashtable");
     let mut items = Vec::new();
     for (f, v) in range.filter_map(|i| h.nth(i)) {
-        if opts
-            .pattern
-            .as_ref()
-            .is_none_or(|p| glob::matches(p, f, false))
-        {
+        if opts.matches(f) {
             items.push(bulk(f));
             items.push(bulk(v));
         }
     }
-    Ok(Reply::Array(vec![
-        Reply::Bulk(Bytes::from(next.to_string())),
-        Reply::Array(items),
-    ]))
+    Ok(scan_reply(next, items))
 }
 
 /// This family's commands: [`command!`](super::command) with the group fixed.

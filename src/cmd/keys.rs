@@ -101,6 +101,14 @@ fn cmd_keys(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Array(out))
 }
 
+/// A SCAN-family reply: the cursor to continue from (0: done) and this call's items.
+pub fn scan_reply(next: u64, items: Vec<Reply>) -> Reply {
+    Reply::Array(vec![
+        Reply::Bulk(Bytes::from(next.to_string())),
+        Reply::Array(items),
+    ])
+}
+
 /// Parses SCAN's cursor as Redis does (`strtoul` over the whole argument): an optional sign and
 /// decimal digits, a negative value wrapping around, the empty string meaning 0; no spaces, no
 /// value above `u64::MAX`. Redis's text for a bad one.
@@ -172,10 +180,7 @@ fn cmd_scan(ctx: &mut Ctx) -> CmdResult<Reply> {
             }
         },
     );
-    Ok(Reply::Array(vec![
-        Reply::Bulk(Bytes::from(next.to_string())),
-        Reply::Array(keys),
-    ]))
+    Ok(scan_reply(next, keys))
 }
 
 fn cmd_randomkey(ctx: &mut Ctx) -> CmdResult<Reply> {

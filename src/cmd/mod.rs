@@ -19,6 +19,7 @@ pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
 pub mod list;
+pub mod picks;
 pub mod pubsub;
 pub mod scripting;
 pub mod serialize;

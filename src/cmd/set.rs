@@ -16,17 +16,14 @@ use bytes::Bytes;
 use rand::Rng;
 
 use super::args::{int, is};
-use super::keys::parse_cursor;
+use super::keys::{parse_cursor, scan_reply};
+use super::picks;
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
-use crate::glob;
 use crate::keyspace::{class, Entry, Locked};
 use crate::protocol::Reply;
 use crate::types::{SetValue, Value};
 
-/// Most picks SRANDMEMBER with a negative count returns (as HRANDFIELD: the reply is built
-/// before it is sent, so a count no client could use is refused).
-const MAX_REPEATED_PICKS: u64 = 1 << 24;
 /// Redis's SPOP_MOVE_STRATEGY_MUL (see `cmd_spop`).
 const SPOP_MOVE_STRATEGY_MUL: usize = 5;
 
@@ -198,17 +195,11 @@ fn cmd_spop(ctx: &mut Ctx) -> CmdResult<Reply> {
     if want == 0 {
         return Ok(Reply::Set(Vec::new()));
     }
-    let mut rng = rand::thread_rng();
-    let picked: Vec<Bytes> = if want == 1 {
-        let n = rng.gen_range(0..len.max(1));
-        set.nth(n).into_iter().cloned().collect()
-    } else {
-        // Distinct random positions: O(want), not O(size of the set).
-        rand::seq::index::sample(&mut rng, len, want)
-            .into_iter()
-            .filter_map(|i| set.nth(i).cloned())
-            .collect()
-    };
+    // Distinct random positions: O(want), not O(size of the set).
+    let picked: Vec<Bytes> = picks::positions(len, want as i64)
+        .into_iter()
+        .filter_map(|i| set.nth(i).cloned())
+        .collect();
     // Redis pops most of a set by building a new one from the members that stay (when fewer
     // than a fifth of `count` remain), which resets the reported encoding.
     let rebuild = count.is_some() && (len - want) * SPOP_MOVE_STRATEGY_MUL <= want;
@@ -243,33 +234,15 @@ fn cmd_srandmember(ctx: &mut Ctx) -> CmdResult<Reply> {
         let n = rand::thread_rng().gen_range(0..s.len().max(1));
         return Ok(s.nth(n).map_or(Reply::Nil, bulk));
     }
-    let count = int(&ctx.args[2])?;
-    if count == i64::MIN {
-        return Err(CmdError::new(format!(
-            "ERR value is out of range, value must between {} and {}",
-            -i64::MAX,
-            i64::MAX
-        )));
-    }
-    if count < 0 && count.unsigned_abs() > MAX_REPEATED_PICKS {
-        return Err(CmdError::new("ERR value is out of range"));
-    }
+    let count = picks::count_arg(&ctx.args[2])?;
+    picks::check_count(count, false)?;
     let Some(s) = read(ctx.ks, db, &ctx.args[1])? else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let len = s.len();
-    let mut rng = rand::thread_rng();
-    let out = if count < 0 {
-        (0..count.unsigned_abs())
-            .filter_map(|_| s.nth(rng.gen_range(0..len)).map(bulk))
-            .collect()
-    } else {
-        let n = (count as u64).min(len as u64) as usize;
-        rand::seq::index::sample(&mut rng, len, n)
-            .into_iter()
-            .filter_map(|i| s.nth(i).map(bulk))
-            .collect()
-    };
+    let out = picks::positions(s.len(), count)
+        .into_iter()
+        .filter_map(|i| s.nth(i).map(bulk))
+        .collect();
     Ok(Reply::Array(out))
 }
 
@@ -468,31 +441,19 @@ fn cmd_sintercard(ctx: &mut Ctx) -> CmdResult<Reply> {
 fn cmd_sscan(ctx: &mut Ctx) -> CmdResult<Reply> {
     let cursor = parse_cursor(&ctx.args[2])?;
     let db = ctx.db();
-    let empty = || Reply::Array(vec![Reply::bulk_static("0"), Reply::Array(Vec::new())]);
     // As in Redis, a missing key answers an empty scan whatever the options say.
     let opts = super::args::collection_scan_options(ctx.args);
     let Some(s) = read(ctx.ks, db, &ctx.args[1])? else {
-        return Ok(empty());
+        return Ok(scan_reply(0, Vec::new()));
     };
     let opts = opts?;
-    let (range, next) = if s.encoding() == "hashtable" {
-        super::args::position_scan(s.len(), cursor, opts.count)
-    } else {
-        (0..s.len(), 0)
-    };
+    let (range, next) = opts.positions(s.len(), cursor, s.encoding() == "hashtable");
     let items = range
         .filter_map(|i| s.nth(i))
-        .filter(|m| {
-            opts.pattern
-                .as_ref()
-                .is_none_or(|p| glob::matches(p, m, false))
-        })
+        .filter(|m| opts.matches(m))
         .map(bulk)
         .collect();
-    Ok(Reply::Array(vec![
-        Reply::Bulk(Bytes::from(next.to_string())),
-        Reply::Array(items),
-    ]))
+    Ok(scan_reply(next, items))
 }
 
 /// This family's commands: [`command!`](super::command) with the group fixed.

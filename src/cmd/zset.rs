@@ -17,14 +17,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rand::seq::index::sample;
 use rand::Rng;
 
 use super::args::{int, is};
-use super::keys::parse_cursor;
+use super::keys::{parse_cursor, scan_reply};
+use super::picks;
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, NOT_FLOAT};
-use crate::glob;
 use crate::keyspace::events::class;
 use crate::keyspace::{Entry, Locked};
 use crate::protocol::{Protocol, Reply};
@@ -36,9 +35,6 @@ const NOT_FLOAT_RANGE: &str = "ERR min or max is not a float";
 const NOT_LEX_RANGE: &str = "ERR min or max not valid string range item";
 const NAN_SCORE: &str = "ERR resulting score is not a number (NaN)";
 const POSITIVE: &str = "ERR value is out of range, must be positive";
-/// Most picks ZRANDMEMBER with a negative count returns (the reply is built before it is sent,
-/// so a count no client could use is refused, as SRANDMEMBER does).
-const MAX_REPEATED_PICKS: u64 = 1 << 24;
 
 /// The sorted set stored in `entry`, or WRONGTYPE.
 pub fn as_zset(entry: &Entry) -> CmdResult<&Arc<ZSetValue>> {
@@ -1177,40 +1173,22 @@ fn cmd_zrandmember(ctx: &mut Ctx) -> CmdResult<Reply> {
         let r = rand::thread_rng().gen_range(0..z.len().max(1));
         return Ok(z.at(r).map_or(Reply::Nil, |(m, _)| bulk(m)));
     }
-    let count = int(&ctx.args[2])?;
-    if count == i64::MIN {
-        return Err(CmdError::new(format!(
-            "ERR value is out of range, value must between {} and {}",
-            -i64::MAX,
-            i64::MAX
-        )));
-    }
+    let count = picks::count_arg(&ctx.args[2])?;
     if argc > 4 || (argc == 4 && !is(&ctx.args[3], "WITHSCORES")) {
         return Err(CmdError::syntax());
     }
     let withscores = argc == 4;
-    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return Err(CmdError::new("ERR value is out of range"));
-    }
-    if count < 0 && count.unsigned_abs() > MAX_REPEATED_PICKS {
-        return Err(CmdError::new("ERR value is out of range"));
-    }
+    picks::check_count(count, withscores)?;
     let Some(z) = read(ctx.ks, db, &ctx.args[1])? else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let len = z.len();
-    let mut rng = rand::thread_rng();
-    let pick = |r: usize| z.at(r).map(|(m, s)| (out(m), s));
-    let items: Vec<(Bytes, f64)> = if count < 0 {
-        (0..count.unsigned_abs())
-            .filter_map(|_| pick(rng.gen_range(0..len)))
-            .collect()
-    } else if count as u64 >= len as u64 {
+    let items: Vec<(Bytes, f64)> = if count >= 0 && count as u64 >= z.len() as u64 {
+        // The whole set, in rank order.
         z.iter().map(|(m, s)| (out(m), s)).collect()
     } else {
-        sample(&mut rng, len, count as usize)
+        picks::positions(z.len(), count)
             .into_iter()
-            .filter_map(pick)
+            .filter_map(|r| z.at(r).map(|(m, s)| (out(m), s)))
             .collect()
     };
     Ok(pairs_reply(items, withscores, true, proto))
@@ -1538,10 +1516,9 @@ fn cmd_zintercard(ctx: &mut Ctx) -> CmdResult<Reply> {
 fn cmd_zscan(ctx: &mut Ctx) -> CmdResult<Reply> {
     let cursor = parse_cursor(&ctx.args[2])?;
     let db = ctx.db();
-    let empty = || Reply::Array(vec![Reply::bulk_static("0"), Reply::Array(Vec::new())]);
     let opts = super::args::collection_scan_options(ctx.args);
     let Some(z) = read(ctx.ks, db, &ctx.args[1])? else {
-        return Ok(empty());
+        return Ok(scan_reply(0, Vec::new()));
     };
     let opts = opts?;
     // Redis formats a listpack's scores as they are stored (shortest round trip) and a
@@ -1549,11 +1526,7 @@ fn cmd_zscan(ctx: &mut Ctx) -> CmdResult<Reply> {
     let g17 = z.encoding() == "skiplist";
     let mut items = Vec::new();
     let mut push = |m: &Bytes, s: f64| {
-        if opts
-            .pattern
-            .as_ref()
-            .is_none_or(|p| glob::matches(p, m, false))
-        {
+        if opts.matches(m) {
             items.push(bulk(m));
             let text = if g17 {
                 format_g17(s)
@@ -1563,8 +1536,9 @@ fn cmd_zscan(ctx: &mut Ctx) -> CmdResult<Reply> {
             items.push(Reply::Bulk(Bytes::from(text)));
         }
     };
+    // A skiplist is walked by arena slot; a listpack is answered at once, in rank order.
     let next = if g17 {
-        let (range, next) = super::args::position_scan(z.slots(), cursor, opts.count);
+        let (range, next) = opts.positions(z.slots(), cursor, true);
         for (m, s) in range.filter_map(|i| z.slot(i)) {
             push(m, s);
         }
@@ -1575,10 +1549,7 @@ fn cmd_zscan(ctx: &mut Ctx) -> CmdResult<Reply> {
         }
         0
     };
-    Ok(Reply::Array(vec![
-        Reply::Bulk(Bytes::from(next.to_string())),
-        Reply::Array(items),
-    ]))
+    Ok(scan_reply(next, items))
 }
 
 /// C's `%.17g`: 17 significant digits, fixed notation for exponents from -4 to 16, trailing
