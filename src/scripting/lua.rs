@@ -390,6 +390,7 @@ impl Vm {
         let internal = |e: mlua::Error| CmdError(format!("ERR {e}"));
         let mut nested = Client::new(ctx.client.info.clone(), true);
         nested.in_script = true;
+        nested.deny_blocking = true;
         nested.db = ctx.client.db;
         nested.protocol = Protocol::Resp2;
         self.resp3.store(false, Ordering::Relaxed);

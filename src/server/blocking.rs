@@ -267,7 +267,7 @@ pub fn block_or_reply(
     if let Some(reply) = try_serve(ctx.server, ctx.ks, db, ctx.args)? {
         return Ok(reply);
     }
-    if ctx.client.deny_blocking || ctx.client.in_script {
+    if ctx.client.deny_blocking {
         return Ok(no_block_reply);
     }
     let mut distinct: Vec<Bytes> = Vec::with_capacity(keys.len());

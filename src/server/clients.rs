@@ -39,11 +39,11 @@ pub struct Client {
     pub clock_hint: Option<std::time::Instant>,
     /// Channels, patterns and shard channels subscribed to.
     pub subscriptions: Subscriptions,
-    /// Running EXEC's queued commands, which must each answer exactly once (Redis's
-    /// CLIENT_DENY_BLOCKING: SSUBSCRIBE is refused there).
+    /// Running EXEC's queued commands or a script's, which must each answer at once (Redis's
+    /// CLIENT_DENY_BLOCKING: blocking commands answer as if timed out, SSUBSCRIBE is refused).
     pub deny_blocking: bool,
-    /// This is the client a Lua script runs its commands as: blocking commands must answer
-    /// at once (as with a zero timeout) instead of blocking, as in Redis.
+    /// This is the client a Lua script runs its commands as (Redis's CLIENT_SCRIPT: SORT of a
+    /// set orders its output).
     pub in_script: bool,
 }
 
