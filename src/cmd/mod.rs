@@ -672,9 +672,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         }
         ks
     };
-    ks.track_ready = server.blocking.is_active();
-    ks.keep_expired = server.pause.in_force();
-    ks.notify_mask = server.notify_mask();
+    server.open_view(&mut ks);
     let mut ctx = Ctx {
         server,
         client,
@@ -685,13 +683,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     };
     let result = (spec.handler)(&mut ctx);
     let after = std::mem::take(&mut ctx.after);
-    if !ks.ready.is_empty() {
-        crate::server::blocking::serve_ready(server, &mut ks);
-    }
-    let lookups = ks.stats;
-    let events = std::mem::take(&mut ks.events);
-    drop(ks);
-    server.publish_events(events);
+    let lookups = server.close_view(ks);
     let ended = std::time::Instant::now();
     client.clock_hint = Some(ended);
     client

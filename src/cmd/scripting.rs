@@ -56,9 +56,7 @@ pub async fn run_detached(
         let _gate = srv.scripting.exclusive();
         let _running = srv.scripting.begin(name, args_v.clone(), function);
         let mut ks = srv.keyspace.lock_all(srv.clock(Instant::now()));
-        ks.track_ready = srv.blocking.is_active();
-        ks.keep_expired = srv.pause.in_force();
-        ks.notify_mask = srv.notify_mask();
+        srv.open_view(&mut ks);
         let mut script_client = Client::new(info, authenticated);
         script_client.db = db;
         script_client.protocol = protocol;
@@ -72,13 +70,7 @@ pub async fn run_detached(
         };
         let result = (spec.handler)(&mut ctx);
         // Keys the script created serve blocked clients, in the same atomic step.
-        if !ks.ready.is_empty() {
-            crate::server::blocking::serve_ready(&srv, &mut ks);
-        }
-        let lookups = ks.stats;
-        let events = std::mem::take(&mut ks.events);
-        drop(ks);
-        srv.publish_events(events);
+        let lookups = srv.close_view(ks);
         (result, lookups)
     })
     .await;

@@ -113,9 +113,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
         }
         server.keyspace.lock(clock, shards)
     };
-    ks.track_ready = server.blocking.is_active();
-    ks.keep_expired = server.pause.in_force();
-    ks.notify_mask = server.notify_mask();
+    server.open_view(&mut ks);
     // Under the locks, so that no write can slip in between the check and the commands.
     let changed = watched
         .iter()
@@ -146,12 +144,7 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
         client.deny_blocking = false;
         Reply::Array(replies)
     };
-    if !ks.ready.is_empty() {
-        crate::server::blocking::serve_ready(server, &mut ks);
-    }
-    let events = std::mem::take(&mut ks.events);
-    drop(ks);
-    server.publish_events(events);
+    server.close_view(ks);
     client
         .stats
         .record(exec_idx, started.elapsed(), Default::default(), false);

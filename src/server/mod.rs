@@ -143,6 +143,31 @@ impl Server {
         crate::keyspace::events::collect_mask(self.notify_flags())
     }
 
+    /// Readies a freshly locked view for commands: whether writes must record keys that may
+    /// serve blocked clients, which notification classes to collect, whether expiry is paused.
+    pub fn open_view(&self, ks: &mut crate::keyspace::Locked) {
+        ks.track_ready = self.blocking.is_active();
+        ks.keep_expired = self.pause.in_force();
+        ks.notify_mask = self.notify_mask();
+    }
+
+    /// Ends the commands run on a view: serves the blocked clients its writes made ready (still
+    /// under its locks, so in the same atomic step), releases the locks, then publishes the
+    /// keyspace notifications collected. Returns the view's lookup counts.
+    pub fn close_view<'a>(
+        &'a self,
+        mut ks: crate::keyspace::Locked<'a>,
+    ) -> crate::keyspace::LookupStats {
+        if !ks.ready.is_empty() {
+            blocking::serve_ready(self, &mut ks);
+        }
+        let lookups = ks.stats;
+        let events = std::mem::take(&mut ks.events);
+        drop(ks);
+        self.publish_events(events);
+        lookups
+    }
+
     /// Publishes the keyspace notifications a command (or the expiry cycle) collected.
     pub fn publish_events(&self, events: Vec<crate::keyspace::KeyEvent>) {
         if !events.is_empty() {
