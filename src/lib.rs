@@ -29,4 +29,5 @@ pub mod logging;
 pub mod protocol;
 pub mod scripting;
 pub mod server;
+pub mod tier;
 pub mod types;
