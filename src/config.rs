@@ -74,6 +74,16 @@ pub struct Config {
     pub hz: u64,
     pub maxmemory: u64,
     pub maxmemory_policy: String,
+    /// Tiering on: values over `maxmemory` move to RocksDB (src/tier).
+    pub tiering: bool,
+    pub tiering_dir: String,
+    pub rocksdb_options_file: String,
+    pub tiering_policy: String,
+    pub tiering_compression_level: i32,
+    pub tiering_compress_min_bytes: u64,
+    pub tiering_promote_on: String,
+    pub tiering_load_threads: u64,
+    pub tiering_demote_threads: u64,
     pub lfu_log_factor: u64,
     pub lfu_decay_time: u64,
     pub busy_reply_threshold: u64,
@@ -113,6 +123,15 @@ impl Default for Config {
             hz: 0,
             maxmemory: 0,
             maxmemory_policy: String::new(),
+            tiering: false,
+            tiering_dir: String::new(),
+            rocksdb_options_file: String::new(),
+            tiering_policy: String::new(),
+            tiering_compression_level: 0,
+            tiering_compress_min_bytes: 0,
+            tiering_promote_on: String::new(),
+            tiering_load_threads: 0,
+            tiering_demote_threads: 0,
             lfu_log_factor: 0,
             lfu_decay_time: 0,
             busy_reply_threshold: 5000,
@@ -166,6 +185,27 @@ fn parse_i64(v: &str, min: i64, max: i64) -> Result<i64, String> {
         ));
     }
     Ok(n)
+}
+
+fn parse_yes_no(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+/// A lowercased value that must be one of `allowed`.
+fn one_of(v: &str, allowed: &[&str]) -> Result<String, String> {
+    let v = v.to_ascii_lowercase();
+    if allowed.contains(&v.as_str()) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "argument(s) must be one of the following: {}",
+            allowed.join(", ")
+        ))
+    }
 }
 
 fn yes_no(b: bool) -> String {
@@ -483,6 +523,78 @@ pub static OPTIONS: &[OptionSpec] = &[
             }
             v
         }
+    ),
+    opt!(
+        "tiering",
+        "yes",
+        false,
+        "Hybrid mode: above maxmemory, values (never keys) move to RocksDB and are loaded back when used. 'no' is pure-memory mode: RocksDB is never opened and maxmemory-policy applies as in Redis.",
+        |c| yes_no(c.tiering),
+        |c, v| c.tiering = parse_yes_no(v)?
+    ),
+    opt!(
+        "tiering-dir",
+        "tiering",
+        false,
+        "Directory of the RocksDB database holding cold values, relative to dir.",
+        |c| c.tiering_dir.clone(),
+        |c, v| c.tiering_dir = v.to_string()
+    ),
+    opt!(
+        "rocksdb-options-file",
+        "default",
+        false,
+        "RocksDB tuning profile: the name of one shipped in rocksdb-tuning/ (default, low-memory, large-values) or the path of a profile file.",
+        |c| c.rocksdb_options_file.clone(),
+        |c, v| c.rocksdb_options_file = v.to_string()
+    ),
+    opt!(
+        "tiering-policy",
+        "lfu",
+        true,
+        "How demotion picks victims among sampled values: lfu (Redis's LFU counter with decay) or lru.",
+        |c| c.tiering_policy.clone(),
+        |c, v| c.tiering_policy = one_of(v, &["lfu", "lru"])?
+    ),
+    opt!(
+        "tiering-compression-level",
+        "3",
+        true,
+        "zstd level for cold values (0 stores them uncompressed).",
+        |c| c.tiering_compression_level.to_string(),
+        |c, v| c.tiering_compression_level = parse_i64(v, 0, 22)? as i32
+    ),
+    opt!(
+        "tiering-compress-min-bytes",
+        "256",
+        true,
+        "Cold values at least this long are compressed on their own; smaller ones with a zstd dictionary trained on a sample of them.",
+        |c| c.tiering_compress_min_bytes.to_string(),
+        |c, v| c.tiering_compress_min_bytes = parse_u64(v, 0, u32::MAX as u64)?
+    ),
+    opt!(
+        "tiering-promote-on",
+        "first-hit",
+        true,
+        "When a loaded value stays in RAM: first-hit (always), or second-hit (only when loaded again soon after, so a one-off sweep does not push out the hot set).",
+        |c| c.tiering_promote_on.clone(),
+        |c, v| c.tiering_promote_on = one_of(v, &["first-hit", "second-hit"])?
+    ),
+    opt!(
+        "tiering-load-threads",
+        "4",
+        false,
+        "Threads reading cold values back from RocksDB.",
+        |c| c.tiering_load_threads.to_string(),
+        |c, v| c.tiering_load_threads = parse_u64(v, 1, 64)?
+    ),
+    opt!(
+        "tiering-demote-threads",
+        "1",
+        false,
+        "Threads moving values to RocksDB (each owns a share of the keyspace).",
+        |c| c.tiering_demote_threads.to_string(),
+        |c, v| c.tiering_demote_threads = parse_u64(v, 1, 16)?
     ),
     opt!(
         "maxmemory-clients",

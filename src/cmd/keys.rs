@@ -36,7 +36,7 @@ fn cmd_touch(ctx: &mut Ctx) -> CmdResult<Reply> {
     let db = ctx.db();
     let n = ctx.args[1..]
         .iter()
-        .filter(|k| ctx.ks.get(db, k).is_some())
+        .filter(|k| ctx.ks.touch(db, k).is_some())
         .count();
     Ok(Reply::Int(n as i64))
 }
@@ -244,7 +244,11 @@ fn cmd_swapdb(ctx: &mut Ctx) -> CmdResult<Reply> {
     let b = int32(&ctx.args[2], Some("ERR invalid second DB index"))?;
     let (a, b) = (db_in_range(ctx, a)?, db_in_range(ctx, b)?);
     if a != b {
-        ctx.ks.swap_dbs(a, b);
+        if !ctx.ks.swap_dbs(a, b) {
+            return Err(CmdError::new(
+                "ERR SWAPDB is not supported while tiering keeps values of these databases on disk",
+            ));
+        }
         // Clients blocked on a key the swap brought in are served (dispatch serves `ready`).
         if ctx.ks.track_ready {
             for (db, key) in ctx.server.blocking.keys_in(&[a, b]) {
@@ -371,7 +375,7 @@ fn expire_generic(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult<Repl
         .ok_or_else(|| CmdError::invalid_expire(name))?;
     let db = ctx.db();
     let key = &ctx.args[1];
-    let Some(entry) = ctx.ks.peek(db, key) else {
+    let Some(entry) = ctx.ks.meta(db, key) else {
         return Ok(Reply::Int(0));
     };
     let current = entry.expires_at();
@@ -469,7 +473,7 @@ fn cmd_pexpiretime(ctx: &mut Ctx) -> CmdResult<Reply> {
 fn cmd_persist(ctx: &mut Ctx) -> CmdResult<Reply> {
     let db = ctx.db();
     let key = &ctx.args[1];
-    match ctx.ks.peek(db, key) {
+    match ctx.ks.meta(db, key) {
         Some(e) if e.expires_at() != 0 => {
             ctx.ks.set_expiry(db, key, 0);
             ctx.ks.notify(class::GENERIC, "persist", db, key);
@@ -640,16 +644,16 @@ const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd!("del", -2, WRITE, KeySpec::ALL, "1.0.0", "O(N) where N is the number of keys that will be removed.",
+    cmd!("del", -2, WRITE | NO_VALUE, KeySpec::ALL, "1.0.0", "O(N) where N is the number of keys that will be removed.",
         "Deletes one or more keys.", cmd_del),
-    cmd!("unlink", -2, WRITE | FAST, KeySpec::ALL, "4.0.0", "O(1) for each key removed regardless of its size.",
+    cmd!("unlink", -2, WRITE | FAST | NO_VALUE, KeySpec::ALL, "4.0.0", "O(1) for each key removed regardless of its size.",
         "Asynchronously deletes one or more keys.", cmd_del),
-    cmd!("exists", -2, READONLY | FAST, KeySpec::ALL, "1.0.0", "O(N) where N is the number of keys to check.",
+    cmd!("exists", -2, READONLY | FAST | NO_VALUE, KeySpec::ALL, "1.0.0", "O(N) where N is the number of keys to check.",
         "Determines whether one or more keys exist.", cmd_exists),
-    cmd!("touch", -2, READONLY | FAST, KeySpec::ALL, "3.2.1", "O(N) where N is the number of keys that will be touched.",
+    cmd!("touch", -2, READONLY | FAST | NO_VALUE, KeySpec::ALL, "3.2.1", "O(N) where N is the number of keys that will be touched.",
         "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
         cmd_touch),
-    cmd!("type", 2, READONLY | FAST, KeySpec::ONE, "1.0.0", "O(1)", "Determines the type of value stored at a key.",
+    cmd!("type", 2, READONLY | FAST | NO_VALUE, KeySpec::ONE, "1.0.0", "O(1)", "Determines the type of value stored at a key.",
         cmd_type),
     cmd!("rename", 3, WRITE, KeySpec::range(1, 2, 1), "1.0.0", "O(1)", "Renames a key and overwrites the destination.",
         cmd_rename),
@@ -676,23 +680,23 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd!("copy", -3, WRITE | DENYOOM, KeySpec::range(1, 2, 1), "6.2.0",
         "O(N) worst case for collections, where N is the number of nested items.", "Copies the value of a key to a new key.",
         cmd_copy),
-    cmd!("expire", -3, WRITE | FAST, KeySpec::ONE, "1.0.0", "O(1)",
+    cmd!("expire", -3, WRITE | FAST | NO_VALUE, KeySpec::ONE, "1.0.0", "O(1)",
         "Sets the expiration time of a key in seconds.", cmd_expire),
-    cmd!("pexpire", -3, WRITE | FAST, KeySpec::ONE, "2.6.0", "O(1)",
+    cmd!("pexpire", -3, WRITE | FAST | NO_VALUE, KeySpec::ONE, "2.6.0", "O(1)",
         "Sets the expiration time of a key in milliseconds.", cmd_pexpire),
-    cmd!("expireat", -3, WRITE | FAST, KeySpec::ONE, "1.2.0", "O(1)",
+    cmd!("expireat", -3, WRITE | FAST | NO_VALUE, KeySpec::ONE, "1.2.0", "O(1)",
         "Sets the expiration time of a key to a Unix timestamp.", cmd_expireat),
-    cmd!("pexpireat", -3, WRITE | FAST, KeySpec::ONE, "2.6.0", "O(1)",
+    cmd!("pexpireat", -3, WRITE | FAST | NO_VALUE, KeySpec::ONE, "2.6.0", "O(1)",
         "Sets the expiration time of a key to a Unix milliseconds timestamp.", cmd_pexpireat),
-    cmd!("ttl", 2, READONLY | FAST, KeySpec::ONE, "1.0.0", "O(1)", "Returns the expiration time in seconds of a key.",
+    cmd!("ttl", 2, READONLY | FAST | NO_VALUE, KeySpec::ONE, "1.0.0", "O(1)", "Returns the expiration time in seconds of a key.",
         cmd_ttl),
-    cmd!("pttl", 2, READONLY | FAST, KeySpec::ONE, "2.6.0", "O(1)",
+    cmd!("pttl", 2, READONLY | FAST | NO_VALUE, KeySpec::ONE, "2.6.0", "O(1)",
         "Returns the expiration time in milliseconds of a key.", cmd_pttl),
-    cmd!("expiretime", 2, READONLY | FAST, KeySpec::ONE, "7.0.0", "O(1)",
+    cmd!("expiretime", 2, READONLY | FAST | NO_VALUE, KeySpec::ONE, "7.0.0", "O(1)",
         "Returns the expiration time of a key as a Unix timestamp.", cmd_expiretime),
-    cmd!("pexpiretime", 2, READONLY | FAST, KeySpec::ONE, "7.0.0", "O(1)",
+    cmd!("pexpiretime", 2, READONLY | FAST | NO_VALUE, KeySpec::ONE, "7.0.0", "O(1)",
         "Returns the expiration time of a key as a Unix milliseconds timestamp.", cmd_pexpiretime),
-    cmd!("persist", 2, WRITE | FAST, KeySpec::ONE, "2.2.0", "O(1)", "Removes the expiration time of a key.",
+    cmd!("persist", 2, WRITE | FAST | NO_VALUE, KeySpec::ONE, "2.2.0", "O(1)", "Removes the expiration time of a key.",
         cmd_persist),
     cmd!("object", -2, 0, KeySpec::NONE, "2.2.3", "Depends on subcommand.", "A container for object introspection commands.",
         super::container, OBJECT_SUBCOMMANDS),

@@ -41,6 +41,8 @@ use crate::error::{CmdError, CmdResult, NOAUTH};
 use crate::keyspace::{key_slot, shard_of_slot, Locked};
 use crate::protocol::Reply;
 use crate::server::clients::Client;
+use crate::server::evict::{Verdict, OOM};
+use crate::tier::Prepared;
 use crate::server::Server;
 
 /// Command flags, named as COMMAND INFO reports them.
@@ -71,6 +73,10 @@ pub mod flags {
     /// dispatch hands it to the connection, which runs it off the I/O thread with every shard
     /// locked (see src/scripting/mod.rs).
     pub const RUNS_SCRIPT: u64 = 1 << 41;
+    /// Not a Redis flag: the command needs only what a key's entry knows (existence, type,
+    /// TTL) or replaces values whole, never reads them: with tiering, its cold keys are not
+    /// loaded first (DEL, EXISTS, TTL, EXPIRE, SET ...).
+    pub const NO_VALUE: u64 = 1 << 42;
 
     pub const NAMES: &[(u64, &str)] = &[
         (WRITE, "write"),
@@ -341,6 +347,11 @@ pub enum After {
     Block(Box<crate::server::blocking::Blocked>),
     /// A script is running: wait a moment, then run the command again.
     RetryWhenScriptDone,
+    /// Memory is over `maxmemory` while tiering demotes values: wait a moment, then run the
+    /// command again (a write stall).
+    RetryWhenMemory,
+    /// The command needs cold values (src/tier): load them, then run it again.
+    Load(Box<crate::tier::LoadRequest>),
     /// Run the script command at this table index off the I/O thread and send its reply
     /// ([`scripting::run_detached`]).
     RunScript(usize),
@@ -539,6 +550,11 @@ fn abort_transaction(client: &mut Client) {
     }
 }
 
+/// Whether a command reads its keys' values (with tiering: loads them first).
+pub fn needs_values(spec: &CommandSpec) -> bool {
+    !spec.has(flags::NO_VALUE | flags::WHOLE_KEYSPACE)
+}
+
 /// Runs one request for `client` and returns its reply and what to do after it.
 pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply, After) {
     let table = CommandTable::get();
@@ -615,6 +631,35 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
             return (Reply::error(text), After::Nothing);
         }
     };
+    // Above maxmemory: make room (pure-memory mode evicts; tiering demotes in the background
+    // and makes commands wait for it), and refuse commands that may grow memory when no room
+    // can be made (Redis's processCommand; EXEC counts as such when it queued one).
+    if server.memory.over_limit() {
+        let denyoom = spec.has(flags::DENYOOM)
+            || (idx == table.exec
+                && client.tx.as_ref().is_some_and(|tx| {
+                    tx.queued
+                        .iter()
+                        .any(|(i, _)| table.spec(*i).has(flags::DENYOOM))
+                }));
+        match crate::server::evict::enforce(server, denyoom) {
+            Verdict::Fits => {}
+            Verdict::Stall if denyoom => return (Reply::Nil, After::RetryWhenMemory),
+            Verdict::Oom if denyoom => {
+                server.stats.record_rejected(idx, OOM);
+                if idx == table.exec && client.tx.is_some() {
+                    transactions::reset(client);
+                    return (
+                        Reply::Error(format!("EXECABORT Transaction discarded because of: {OOM}")),
+                        After::Nothing,
+                    );
+                }
+                abort_transaction(client);
+                return (Reply::error(OOM), After::Nothing);
+            }
+            Verdict::Stall | Verdict::Oom => {}
+        }
+    }
     let queue = client.tx.is_some()
         && !(table.parent[idx].is_none() && transactions::runs_inside_multi(spec));
     if let Some(tx) = client.tx.as_mut().filter(|_| queue) {
@@ -673,6 +718,25 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         ks
     };
     server.open_view(&mut ks);
+    // With tiering, the command's cold values are loaded before it runs (unless it needs only
+    // what the entry knows: DEL, EXISTS, TTL, SET ...).
+    if let Some(tier) = server.tier.get() {
+        if needs_values(spec) {
+            let keys = spec.keys.positions(args).map(|i| &args[i]);
+            match crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys) {
+                Prepared::Ready => {}
+                Prepared::Load(request) => {
+                    server.close_view(ks);
+                    return (Reply::Nil, After::Load(request));
+                }
+                Prepared::Failed(e) => {
+                    server.close_view(ks);
+                    server.stats.record_error(&e);
+                    return (Reply::Error(e), After::Nothing);
+                }
+            }
+        }
+    }
     let mut ctx = Ctx {
         server,
         client,
@@ -681,8 +745,11 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         spec,
         after: After::Nothing,
     };
-    let result = (spec.handler)(&mut ctx);
+    let mut result = (spec.handler)(&mut ctx);
     let after = std::mem::take(&mut ctx.after);
+    if let Some(e) = ks.load_error.take() {
+        result = Err(CmdError::new(e));
+    }
     let lookups = server.close_view(ks);
     let ended = std::time::Instant::now();
     client.clock_hint = Some(ended);
@@ -719,8 +786,11 @@ pub fn run_on_view(
         spec,
         after: After::Nothing,
     };
-    let result = (spec.handler)(&mut ctx);
+    let mut result = (spec.handler)(&mut ctx);
     let after = std::mem::take(&mut ctx.after);
+    if let Some(e) = ks.load_error.take() {
+        result = Err(CmdError::new(e));
+    }
     let lookups = crate::keyspace::LookupStats {
         hits: ks.stats.hits - before.hits,
         misses: ks.stats.misses - before.misses,

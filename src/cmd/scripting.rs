@@ -42,6 +42,9 @@ pub async fn run_detached(
     let (db, protocol, authenticated) = (client.db, client.protocol, client.authenticated);
     let args_v: Vec<Bytes> = args.to_vec();
     let started = Instant::now();
+    if let Err(e) = load_declared_keys(&server, client, args, idx).await {
+        return Reply::Error(e);
+    }
     // The semaphore is never closed, so acquiring only fails if it were.
     let _slot = server.scripting.detached.acquire().await.ok();
     let srv = server.clone();
@@ -88,6 +91,47 @@ pub async fn run_detached(
         server.stats.record_error(&e.0);
     }
     result.unwrap_or_else(Into::into)
+}
+
+/// With tiering, loads the cold values of the keys a script declares before it starts, so
+/// that it runs without waiting on the disk (a key it uses without declaring it is read
+/// synchronously, under the script's locks).
+async fn load_declared_keys(
+    server: &Server,
+    client: &mut Client,
+    args: &[Bytes],
+    idx: usize,
+) -> Result<(), String> {
+    let Some(tier) = server.tier.get() else {
+        return Ok(());
+    };
+    let spec = CommandTable::get().spec(idx);
+    for _ in 0..8 {
+        let shards: smallvec::SmallVec<[usize; 4]> = spec
+            .keys
+            .positions(args)
+            .map(|i| crate::keyspace::shard_of(&args[i]))
+            .collect();
+        if shards.is_empty() {
+            return Ok(());
+        }
+        let mut ks = server
+            .keyspace
+            .lock(server.clock(Instant::now()), shards);
+        server.open_view(&mut ks);
+        let keys = spec.keys.positions(args).map(|i| &args[i]);
+        let prepared = crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys);
+        // Values loaded here stay hot for the script (the view is not a command of its own).
+        server.close_view(ks);
+        match prepared {
+            crate::tier::Prepared::Ready => return Ok(()),
+            crate::tier::Prepared::Load(request) => {
+                client.preloaded = crate::tier::await_loads(server, *request).await?;
+            }
+            crate::tier::Prepared::Failed(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Splits `<numkeys> key... arg...` starting at `args[at]` into keys and arguments.

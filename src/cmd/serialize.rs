@@ -128,7 +128,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd!("dump", 2, READONLY, KeySpec::ONE, "2.6.0",
         "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
         "Returns a serialized representation of the value stored at a key.", cmd_dump),
-    cmd!("restore", -4, WRITE | DENYOOM, KeySpec::ONE, "2.6.0",
+    cmd!("restore", -4, WRITE | DENYOOM | NO_VALUE, KeySpec::ONE, "2.6.0",
         "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
         "Creates a key from the serialized representation of a value.", cmd_restore),
 ];

@@ -28,6 +28,7 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "errorstats",
     "cluster",
     "keyspace",
+    "tiering",
 ];
 const ALL_SECTIONS: &[&str] = &[
     "server",
@@ -42,6 +43,7 @@ const ALL_SECTIONS: &[&str] = &[
     "errorstats",
     "cluster",
     "keyspace",
+    "tiering",
 ];
 
 fn human_bytes(n: u64) -> String {
@@ -312,6 +314,10 @@ fn cmd_info(ctx: &mut Ctx) -> CmdResult<Reply> {
             "errorstats" => section_errorstats(ctx.server, &mut out),
             "cluster" => out.push_str("cluster_enabled:0\r\n"),
             "keyspace" => section_keyspace(ctx, &mut out),
+            "tiering" => match ctx.server.tier.get() {
+                Some(tier) => out.push_str(&tier.info(ctx.server, ctx.ks.tier_counts())),
+                None => out.push_str("tiering_enabled:0\r\n"),
+            },
             _ => {}
         }
     }
@@ -816,6 +822,8 @@ fn value_digest(value: &Value, has_ttl: bool) -> [u8; 20] {
             }
             h.update(&acc);
         }
+        // Only reached when a cold value could not be read: its digest says so.
+        Value::Cold(_) => h.update(b"!!unreadable cold value!!"),
         // A sorted set has an order: its members and scores are digested in that order.
         Value::ZSet(zset) => {
             for (m, score) in zset.iter() {
@@ -844,7 +852,20 @@ fn dataset_digest(ctx: &Ctx) -> [u8; 20] {
             let mut h = sha1_smol::Sha1::new();
             h.update(&(db as u64).to_le_bytes());
             h.update(k);
-            h.update(&value_digest(&e.value, e.expires_at() != 0));
+            // A cold value is read (not loaded: the digest must not change what is hot).
+            let read;
+            let value = match &e.value {
+                Value::Cold(_) => {
+                    read = ctx
+                        .server
+                        .tier
+                        .get()
+                        .and_then(|t| t.read_value(db, k).ok().flatten());
+                    read.as_ref().unwrap_or(&e.value)
+                }
+                v => v,
+            };
+            h.update(&value_digest(value, e.expires_at() != 0));
             for (t, x) in total.iter_mut().zip(h.digest().bytes()) {
                 *t ^= x;
             }

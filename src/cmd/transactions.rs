@@ -118,6 +118,31 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
     let changed = watched
         .iter()
         .any(|w| ks.watch_changed(w.db, &w.key, &w.state));
+    // With tiering, every cold value the queued commands read is loaded before the first one
+    // runs: the transaction itself never waits on the disk.
+    if let (Some(tier), false) = (server.tier.get(), changed) {
+        let keys = tx
+            .queued
+            .iter()
+            .filter(|(idx, _)| super::needs_values(table.spec(*idx)))
+            .flat_map(|(idx, args)| table.spec(*idx).keys.positions(args).map(|i| &args[i]));
+        match crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys) {
+            crate::tier::Prepared::Ready => {}
+            crate::tier::Prepared::Load(request) => {
+                server.close_view(ks);
+                client.tx = Some(tx);
+                client.watched = watched;
+                return (Reply::Nil, After::Load(request));
+            }
+            crate::tier::Prepared::Failed(e) => {
+                server.close_view(ks);
+                return (
+                    Reply::Error(format!("EXECABORT Transaction discarded because of: {e}")),
+                    After::Nothing,
+                );
+            }
+        }
+    }
     let mut after = After::Nothing;
     let reply = if changed {
         Reply::NilArray

@@ -17,6 +17,28 @@ pub struct Entry {
     pub access: Access,
     /// How OBJECT ENCODING reports a string value (see [`StrEncoding`]).
     pub str_enc: StrEncoding,
+    /// Whether RocksDB holds a record under this key (see [`Disk`]). Private to the keyspace,
+    /// which keeps it true on every write.
+    pub(super) disk: Disk,
+}
+
+/// What RocksDB holds under a key whose entry is in RAM.
+///
+/// The invariant the tier rests on: an entry whose value is [`Value::Cold`] is always
+/// `Disk::Clean`, and its record stays in RocksDB until the entry stops being cold; a record
+/// whose entry is removed or replaced is queued for deletion (the shard's garbage) in the same
+/// locked step, and the garbage of a shard reaches RocksDB before any later write of that
+/// shard's values (one demotion thread owns each shard's writes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Disk {
+    /// No record.
+    #[default]
+    None,
+    /// A record of an older value: rewritten by the next demotion, deleted with the key.
+    Stale,
+    /// The record holds this very value, written from this entry's current version: the value
+    /// can be demoted again without a write.
+    Clean,
 }
 
 impl Entry {
@@ -33,6 +55,20 @@ impl Entry {
             version: 0,
             access: Access::new(now_s),
             str_enc: StrEncoding::Auto,
+            disk: Disk::None,
+        }
+    }
+
+    /// What RocksDB holds under this key.
+    pub fn disk(&self) -> Disk {
+        self.disk
+    }
+
+    /// Gives the entry a new version: a write. A record that held the value is now older.
+    pub(super) fn written(&mut self, version: u64) {
+        self.version = version;
+        if self.disk == Disk::Clean && !self.value.is_cold() {
+            self.disk = Disk::Stale;
         }
     }
 

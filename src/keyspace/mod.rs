@@ -15,6 +15,7 @@
 //! Expiry is lazy (a lookup of an expired key removes it) plus active: [`Keyspace::expire_cycle`]
 //! pops due keys from each shard's time-ordered expiry index.
 
+pub mod cold;
 pub mod entry;
 pub mod events;
 pub mod slot;
@@ -30,7 +31,8 @@ use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
-pub use entry::{Access, Entry, StrEncoding};
+pub use cold::{Garbage, Picked, Victim};
+pub use entry::{Access, Disk, Entry, StrEncoding};
 pub use events::{class, KeyEvent};
 pub use slot::{key_slot, SLOTS};
 
@@ -63,6 +65,15 @@ pub struct Keyspace {
     /// contend on one line.
     shards: Box<[CachePadded<Mutex<Shard>>]>,
     databases: usize,
+    /// Reads cold values back when a command meets one that dispatch did not load beforehand
+    /// (set when tiering is on).
+    cold_reader: std::sync::OnceLock<Arc<dyn ColdReader>>,
+}
+
+/// Reads a cold value's record from RocksDB (implemented by the tier, src/tier).
+pub trait ColdReader: Send + Sync {
+    /// The record of `key` in `db`: the key version it was written from, and the value.
+    fn read(&self, db: usize, slot: u16, key: &[u8]) -> Result<Option<(u64, Value)>, String>;
 }
 
 /// One slot range of every database.
@@ -71,6 +82,11 @@ pub struct Shard {
     next_version: u64,
     /// Keys some client WATCHes while they do not exist, by database (see [`MissingWatch`]).
     watched_missing: HashMap<(usize, Key), Arc<MissingWatch>>,
+    /// Some value of this shard was ever written to RocksDB.
+    tiered: bool,
+    /// Databases flushed since the demotion thread last looked: their slot ranges must be
+    /// deleted from RocksDB before anything else of this shard is written.
+    flushed: Vec<usize>,
 }
 
 /// A WATCH on a key that did not exist when watched. Versions cannot tell whether such a key
@@ -112,6 +128,11 @@ pub struct DbShard {
     len: usize,
     /// Keys with a TTL, ordered by expiry time.
     expires: BTreeSet<(u64, Key)>,
+    /// How many entries hold a cold value.
+    cold: usize,
+    /// Keys whose RocksDB record must be deleted (their entry was removed or replaced), in the
+    /// order that happened; the shard's demotion thread takes them (see [`entry::Disk`]).
+    garbage: Vec<Key>,
 }
 
 impl DbShard {
@@ -144,6 +165,8 @@ impl DbShard {
             slots,
             len,
             expires,
+            cold,
+            garbage,
         } = self;
         match slots[slot as usize % SLOTS_PER_SHARD].entry_ref(key) {
             EntryRef::Vacant(_) => None,
@@ -151,6 +174,10 @@ impl DbShard {
             EntryRef::Occupied(o) if o.get().is_expired(now_ms) => {
                 let (k, e) = o.remove_entry();
                 *len -= 1;
+                if e.disk != Disk::None {
+                    *cold -= e.value.is_cold() as usize;
+                    garbage.push(k.clone());
+                }
                 expires.remove(&(e.expires_at, k));
                 *expired += 1;
                 None
@@ -163,9 +190,18 @@ impl DbShard {
         let (k, entry) = self.table_mut(slot).remove_entry(key)?;
         self.len -= 1;
         if entry.expires_at != 0 {
-            self.expires.remove(&(entry.expires_at, k));
+            self.expires.remove(&(entry.expires_at, k.clone()));
         }
+        self.forget_record(k, &entry);
         Some(entry)
+    }
+
+    /// `entry` left the table under `key`: its record, if any, becomes garbage.
+    fn forget_record(&mut self, key: Key, entry: &Entry) {
+        if entry.disk != Disk::None {
+            self.cold -= entry.value.is_cold() as usize;
+            self.garbage.push(key);
+        }
     }
 }
 
@@ -226,10 +262,21 @@ impl Keyspace {
                     dbs: (0..databases).map(|_| None).collect(),
                     next_version: 0,
                     watched_missing: HashMap::new(),
+                    tiered: false,
+                    flushed: Vec::new(),
                 }))
             })
             .collect();
-        Keyspace { shards, databases }
+        Keyspace {
+            shards,
+            databases,
+            cold_reader: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Installs the reader of cold values (once, when tiering starts).
+    pub fn set_cold_reader(&self, reader: Arc<dyn ColdReader>) {
+        let _ = self.cold_reader.set(reader);
     }
 
     pub fn databases(&self) -> usize {
@@ -248,6 +295,9 @@ impl Keyspace {
         Locked {
             guards,
             all,
+            reader: self.cold_reader.get().map(|r| &**r),
+            load_error: None,
+            transient: Vec::new(),
             clock,
             stats: LookupStats::default(),
             slot_hint: (0, 0, 0),
@@ -327,8 +377,9 @@ impl Keyspace {
                     let Some((_, key)) = dbs.expires.pop_first() else {
                         break;
                     };
-                    if dbs.table_mut(key_slot(&key)).remove(&key).is_some() {
+                    if let Some(e) = dbs.table_mut(key_slot(&key)).remove(&key) {
                         dbs.len -= 1;
+                        dbs.forget_record(key.clone(), &e);
                     }
                     removed.push((db, Bytes::copy_from_slice(&key)));
                 }
@@ -342,6 +393,13 @@ impl Keyspace {
 pub struct Locked<'a> {
     guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
     all: bool,
+    /// Reads cold values a command meets (None without tiering).
+    reader: Option<&'a dyn ColdReader>,
+    /// Why a cold value the command needed could not be read: dispatch replies with it.
+    pub load_error: Option<String>,
+    /// Values loaded for this command only (not promoted): made cold again when the view
+    /// closes, unless the command changed them.
+    transient: Vec<(usize, Key, u32)>,
     pub clock: Clock,
     pub stats: LookupStats,
     /// The slot of one key the caller already hashed: (address, length, slot) of a slice that
@@ -468,6 +526,13 @@ impl<'a> Locked<'a> {
     /// Looks `key` up for reading: expires it if due, records the access and a hit or miss.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         let slot = self.slot_of(key);
+        self.ensure_hot(db, slot, key);
+        self.touch(db, key)
+    }
+
+    /// [`Locked::get`] that leaves a cold value on disk (TOUCH).
+    pub fn touch(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let slot = self.slot_of(key);
         if self.notify_mask & class::EXPIRED != 0 {
             self.expire_if_due(db, slot, key);
         }
@@ -535,8 +600,17 @@ impl<'a> Locked<'a> {
             .and_then(|d| d.table(slot).get(key))
     }
 
-    /// Looks `key` up without recording an access or a hit (writes' existence checks).
+    /// Looks `key` up without recording an access or a hit (writes' existence checks), its
+    /// value loaded if it was cold.
     pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let slot = self.slot_of(key);
+        self.ensure_hot(db, slot, key);
+        self.meta(db, key)
+    }
+
+    /// [`Locked::peek`] that leaves a cold value on disk: for what the entry itself knows
+    /// (existence, type, TTL, version), never its value.
+    pub fn meta(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         let slot = self.slot_of(key);
         if self.expire_if_due(db, slot, key) {
             return None;
@@ -581,6 +655,7 @@ impl<'a> Locked<'a> {
     /// about to write. The expiry must be changed through [`Locked::set_expiry`], not here.
     pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let slot = self.slot_of(key);
+        self.ensure_hot(db, slot, key);
         // The one-lookup path below expires silently; when expirations are reported, look
         // first (the extra lookup costs only while notifications are on).
         if self.notify_mask & class::EXPIRED != 0 {
@@ -597,7 +672,7 @@ impl<'a> Locked<'a> {
             keep,
         )?;
         shard.next_version = version;
-        entry.version = version;
+        entry.written(version);
         entry
             .access
             .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
@@ -614,6 +689,7 @@ impl<'a> Locked<'a> {
         check: impl FnOnce(&Entry) -> Result<(), E>,
     ) -> Result<Option<&mut Entry>, E> {
         let slot = self.slot_of(key);
+        self.ensure_hot(db, slot, key);
         let (clock, keep) = (self.clock, self.keep_expired);
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
@@ -626,7 +702,7 @@ impl<'a> Locked<'a> {
         };
         check(entry)?;
         shard.next_version = version;
-        entry.version = version;
+        entry.written(version);
         entry
             .access
             .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
@@ -635,7 +711,7 @@ impl<'a> Locked<'a> {
 
     /// True when `key` exists (and is not expired).
     pub fn contains(&mut self, db: usize, key: &[u8]) -> bool {
-        self.peek(db, key).is_some()
+        self.meta(db, key).is_some()
     }
 
     /// Stores `value` under `key`, replacing any previous value and TTL. `expires_at` is absolute
@@ -655,6 +731,10 @@ impl<'a> Locked<'a> {
         let new_type = entry.value.type_name();
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         entry.version = shard.bump();
+        // A new incarnation of the key: whatever RocksDB holds belongs to the entry replaced
+        // (or, for RENAME and MOVE, to another key), never to this one.
+        debug_assert!(!entry.value.is_cold(), "storing a cold stub under a new key");
+        entry.disk = Disk::None;
         let expires_at = entry.expires_at;
         let dbs = shard.db_mut(db);
         let table = dbs.table_mut(slot);
@@ -667,6 +747,9 @@ impl<'a> Locked<'a> {
                 (k, None)
             }
         };
+        if let Some(old) = &old {
+            dbs.forget_record(stored_key.clone(), old);
+        }
         let old_at = old.as_ref().map_or(0, |e| e.expires_at);
         if old_at != expires_at {
             if old_at != 0 {
@@ -702,7 +785,7 @@ impl<'a> Locked<'a> {
     /// Starts watching `key` for a transaction (WATCH): records its version, or, when it is
     /// missing, registers the watch so that a creation in between is seen.
     pub fn watch(&mut self, db: usize, key: &[u8]) -> WatchState {
-        if let Some(e) = self.peek(db, key) {
+        if let Some(e) = self.meta(db, key) {
             return WatchState {
                 version: Some(e.version),
                 missing: None,
@@ -730,7 +813,7 @@ impl<'a> Locked<'a> {
 
     /// Whether `key` was written since `state` was recorded by [`Locked::watch`] (EXEC aborts).
     pub fn watch_changed(&mut self, db: usize, key: &[u8], state: &WatchState) -> bool {
-        let version = self.peek(db, key).map(|e| e.version);
+        let version = self.meta(db, key).map(|e| e.version);
         if version != state.version {
             return true;
         }
@@ -743,14 +826,33 @@ impl<'a> Locked<'a> {
     /// Replaces the value of an existing key, keeping its TTL (the encoding goes back to
     /// [`StrEncoding::Auto`]). Returns false when the key does not exist.
     pub fn set_keep_ttl(&mut self, db: usize, key: &[u8], value: Value) -> bool {
-        match self.get_mut(db, key) {
-            Some(entry) => {
-                entry.value = value;
-                entry.str_enc = StrEncoding::Auto;
-                true
-            }
-            None => false,
+        let slot = self.slot_of(key);
+        if self.expire_if_due(db, slot, key) {
+            return false;
         }
+        let clock = self.clock;
+        let shard = self.shard_mut(slot);
+        let version = shard.bump();
+        let Some(dbs) = shard.dbs[db].as_deref_mut() else {
+            return false;
+        };
+        let Some((k, entry)) = dbs.slots[slot as usize % SLOTS_PER_SHARD].get_key_value_mut(key)
+        else {
+            return false;
+        };
+        // The old value is replaced, not read: a cold one is not loaded, its record is garbage.
+        if entry.disk != Disk::None {
+            dbs.cold -= entry.value.is_cold() as usize;
+            dbs.garbage.push(k.clone());
+            entry.disk = Disk::None;
+        }
+        entry.value = value;
+        entry.str_enc = StrEncoding::Auto;
+        entry.version = version;
+        entry
+            .access
+            .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
+        true
     }
 
     /// Removes `key`; returns its entry if it existed (and had not expired).
@@ -780,7 +882,7 @@ impl<'a> Locked<'a> {
             return false;
         };
         shard.next_version = version;
-        entry.version = version;
+        entry.written(version);
         let old = std::mem::replace(&mut entry.expires_at, expires_at);
         if old != expires_at {
             let k = k.clone();
@@ -831,15 +933,49 @@ impl<'a> Locked<'a> {
     pub fn flush_db(&mut self, db: usize) -> Vec<Box<DbShard>> {
         self.guards
             .iter_mut()
-            .filter_map(|(_, g)| g.dbs[db].take())
+            .filter_map(|(_, g)| {
+                let taken = g.dbs[db].take()?;
+                if g.tiered {
+                    g.flushed.push(db);
+                }
+                Some(taken)
+            })
             .collect()
     }
 
-    /// Swaps two databases in every locked shard (SWAPDB needs them all).
-    pub fn swap_dbs(&mut self, a: usize, b: usize) {
-        for (_, g) in self.guards.iter_mut() {
-            g.dbs.swap(a, b);
+    /// Swaps two databases in every locked shard (SWAPDB needs them all). Refused (false) while
+    /// RocksDB holds records of either: their keys on disk name their database.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) -> bool {
+        let on_disk = |d: &Option<Box<DbShard>>| {
+            d.as_deref().is_some_and(|d| {
+                d.cold > 0 || d.slots.iter().flatten().any(|(_, e)| e.disk != Disk::None)
+            })
+        };
+        if self
+            .guards
+            .iter()
+            .any(|(_, g)| g.tiered && (on_disk(&g.dbs[a]) || on_disk(&g.dbs[b])))
+        {
+            return false;
         }
+        for (_, g) in self.guards.iter_mut() {
+            // Records awaiting deletion stay with the database number they were written under.
+            let mut garbage_of = |db: usize| {
+                g.dbs[db]
+                    .as_deref_mut()
+                    .map(|d| std::mem::take(&mut d.garbage))
+                    .unwrap_or_default()
+            };
+            let (ga, gb) = (garbage_of(a), garbage_of(b));
+            g.dbs.swap(a, b);
+            if !ga.is_empty() {
+                g.db_mut(a).garbage = ga;
+            }
+            if !gb.is_empty() {
+                g.db_mut(b).garbage = gb;
+            }
+        }
+        true
     }
 
     /// Visits every live key of `db` in slot order (all shards must be locked), calling `f` with

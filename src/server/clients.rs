@@ -45,6 +45,9 @@ pub struct Client {
     /// This is the client a Lua script runs its commands as (Redis's CLIENT_SCRIPT: SORT of a
     /// set orders its output).
     pub in_script: bool,
+    /// Cold values loaded for the command about to run again (src/tier): dispatch installs
+    /// them under the command's locks, then clears this.
+    pub preloaded: crate::tier::Preloaded,
 }
 
 impl Client {
@@ -65,6 +68,7 @@ impl Client {
             subscriptions: Subscriptions::default(),
             deny_blocking: false,
             in_script: false,
+            preloaded: Vec::new(),
         }
     }
 }

@@ -27,6 +27,9 @@ use super::pubsub::Inbox;
 use super::{unix_ms, Server};
 use crate::cmd::{dispatch, After};
 use crate::error::MAX_CLIENTS;
+
+/// How many times one command may find cold values it needs (see `After::Load`).
+const MAX_LOAD_ROUNDS: u32 = 16;
 use crate::protocol::{encode, Limits, Reply, RequestParser};
 
 /// Read buffer growth step.
@@ -238,6 +241,7 @@ async fn run(
                 }
             };
             let mut blocked = None;
+            let mut loads = 0u32;
             let (reply, after) = loop {
                 let (reply, after) = dispatch(server, client, args);
                 let queued = client.tx.as_ref().map_or(-1, |tx| tx.queued.len() as i64);
@@ -248,6 +252,39 @@ async fn run(
                         return Ok(());
                     }
                     tokio::time::sleep(Duration::from_millis(1)).await;
+                    client.clock_hint = None;
+                    continue;
+                }
+                if matches!(after, After::RetryWhenMemory) {
+                    // Over maxmemory while tiering makes room: this write waits (a write
+                    // stall), everyone else keeps being served.
+                    if client.info.is_killed() || server.is_shutting_down() {
+                        return Ok(());
+                    }
+                    if let Some(tier) = server.tier.get() {
+                        tier.stats.write_stalls.fetch_add(1, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    client.clock_hint = None;
+                    continue;
+                }
+                if let After::Load(load) = after {
+                    // The command needs cold values: fetch them (merged with any load of the
+                    // same keys already under way) and run it again with them in hand. A value
+                    // rewritten and demoted again between each read and each retry could keep
+                    // it going for ever: after a few rounds the command gives up.
+                    loads += 1;
+                    if loads > MAX_LOAD_ROUNDS {
+                        client.preloaded.clear();
+                        break (
+                            Reply::error("ERR cold values kept changing while being loaded, try again"),
+                            After::Nothing,
+                        );
+                    }
+                    match crate::tier::await_loads(server, *load).await {
+                        Ok(values) => client.preloaded = values,
+                        Err(e) => break (Reply::Error(e), After::Nothing),
+                    }
                     client.clock_hint = None;
                     continue;
                 }

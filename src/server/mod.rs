@@ -8,7 +8,9 @@
 pub mod blocking;
 pub mod clients;
 pub mod connection;
+pub mod evict;
 pub mod io_pool;
+pub mod memory;
 pub mod pubsub;
 pub mod stats;
 
@@ -51,6 +53,10 @@ pub struct Server {
     pub port: AtomicU64,
     /// Highest `used_memory` seen (INFO's used_memory_peak).
     pub memory_peak: AtomicU64,
+    /// Used memory against `maxmemory` (src/server/memory.rs).
+    pub memory: memory::Memory,
+    /// The cold tier (set by [`start`] when `tiering` is on).
+    pub tier: std::sync::OnceLock<Arc<crate::tier::Tier>>,
     /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
     /// Background work stopped (DEBUG PAUSE-CRON 1).
@@ -89,6 +95,8 @@ impl Server {
         let notify = config.notify_keyspace_events;
         let pubsub = pubsub::PubSub::default();
         pubsub.limits.set(config.client_output_buffer_limit[2]);
+        let memory = memory::Memory::default();
+        memory.set_limit(config.maxmemory);
         Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
@@ -103,6 +111,8 @@ impl Server {
             run_id: random_hex(40),
             port: AtomicU64::new(port),
             memory_peak: AtomicU64::new(0),
+            memory,
+            tier: std::sync::OnceLock::new(),
             active_expire: AtomicBool::new(true),
             cron_paused: AtomicBool::new(false),
             listeners: Mutex::new(Vec::new()),
@@ -130,6 +140,10 @@ impl Server {
         self.notify_flags
             .store(c.notify_keyspace_events, Ordering::Relaxed);
         self.pubsub.limits.set(c.client_output_buffer_limit[2]);
+        self.memory.set_limit(c.maxmemory);
+        if let Some(tier) = self.tier.get() {
+            tier.configure(&c);
+        }
         crate::logging::set_level(c.loglevel);
     }
 
@@ -160,6 +174,9 @@ impl Server {
     ) -> crate::keyspace::LookupStats {
         if !ks.ready.is_empty() {
             blocking::serve_ready(self, &mut ks);
+        }
+        if ks.has_transient() {
+            self.memory.note_freed(ks.revert_transient());
         }
         let lookups = ks.stats;
         let events = std::mem::take(&mut ks.events);
@@ -398,7 +415,13 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     let io_threads = config.io_threads();
     let server = Arc::new(Server::new(config));
     let _ = server.this.set(Arc::downgrade(&server));
+    let tiering = server.config.read().tiering;
+    if tiering {
+        let tier = crate::tier::Tier::start(&server).map_err(std::io::Error::other)?;
+        let _ = server.tier.set(tier);
+    }
     let _ = server.io.set(io_pool::IoPool::start(io_threads)?);
+    memory::start_monitor(Arc::downgrade(&server));
     let addrs = server.listen(&binds, port)?;
     let tasks = vec![tokio::spawn(cron(server.clone()))];
     Ok(ServerHandle {

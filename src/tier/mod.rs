@@ -1,4 +1,361 @@
-//! Tiering: cold values moved to RocksDB in the background and loaded back on demand.
+//! Tiering: every key stays in RAM; values go cold (to RocksDB) in the background when memory
+//! runs over `maxmemory`, and come back when a command needs them.
+//!
+//! The pieces, each in its own file:
+//!
+//! - `store.rs`: RocksDB (the tuning profile, the key layout `db | slot | key`, batched writes).
+//! - `record.rs`: a cold value's bytes on disk: header plus the docs/FORMAT.md encoding,
+//!   zstd-compressed, small values with a trained dictionary.
+//! - `demote.rs`: the demotion threads. Each owns a fixed set of shards and is the only
+//!   writer of their records, so a shard's deletes and writes reach RocksDB in the order they
+//!   were decided (the ordering argument is in `keyspace::entry::Disk`).
+//! - `load.rs`: the reader pool. A command that needs cold values is answered with
+//!   `After::Load`; its connection awaits [`await_loads`] (other connections keep being
+//!   served), then runs the command again with the values in hand, which dispatch installs
+//!   under the command's locks ([`prepare`]). Concurrent loads of one key share one read.
+//!
+//! The keyspace side (stubs, versions, garbage) is `keyspace/cold.rs`.
 
+mod demote;
+mod load;
 pub mod record;
 pub mod store;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use parking_lot::{Mutex, RwLock};
+
+pub use load::{await_loads, LoadRequest, LoadResult, Preloaded};
+
+use crate::config::Config;
+use crate::keyspace::cold::Policy;
+use crate::server::evict::Verdict;
+use crate::server::Server;
+use record::{Compression, Dictionaries, Dictionary};
+use store::Store;
+
+/// The tier's settings, from the `tiering-*` options (changeable with CONFIG SET).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub policy: Policy,
+    pub compression: Compression,
+    /// Promote a loaded value only when it is loaded twice within the ghost list's memory.
+    pub promote_on_second_hit: bool,
+}
+
+impl Settings {
+    pub fn from_config(c: &Config) -> Settings {
+        Settings {
+            policy: if c.tiering_policy == "lru" {
+                Policy::Lru
+            } else {
+                Policy::Lfu
+            },
+            compression: Compression {
+                level: c.tiering_compression_level,
+                min_bytes: c.tiering_compress_min_bytes as usize,
+            },
+            promote_on_second_hit: c.tiering_promote_on == "second-hit",
+        }
+    }
+}
+
+/// Counters behind INFO's `# Tiering`.
+#[derive(Debug, Default)]
+pub struct TierStats {
+    pub demotions: AtomicU64,
+    /// Demotions that needed no write (the record was current).
+    pub clean_demotions: AtomicU64,
+    pub demotion_errors: AtomicU64,
+    /// Bytes of values demoted, in their plain encoding, and as written (compressed).
+    pub demoted_plain_bytes: AtomicU64,
+    pub demoted_disk_bytes: AtomicU64,
+    pub promotions: AtomicU64,
+    pub loads: AtomicU64,
+    pub load_errors: AtomicU64,
+    /// Cold values loaded synchronously, under a lock (see `Locked::ensure_hot`).
+    pub sync_loads: AtomicU64,
+    pub loads_in_flight: AtomicI64,
+    pub deletes: AtomicU64,
+    pub write_stalls: AtomicU64,
+    /// Load latency in microseconds.
+    pub load_latency: Mutex<Option<hdrhistogram::Histogram<u64>>>,
+}
+
+impl TierStats {
+    fn record_load_latency(&self, us: u64) {
+        let mut h = self.load_latency.lock();
+        let h = h.get_or_insert_with(|| {
+            hdrhistogram::Histogram::new_with_bounds(1, 60_000_000, 2).expect("valid bounds")
+        });
+        let _ = h.record(us.max(1));
+    }
+
+    /// Load latency percentile `q` (0..=100) in microseconds.
+    fn load_latency_us(&self, q: f64) -> u64 {
+        self.load_latency
+            .lock()
+            .as_ref()
+            .map_or(0, |h| h.value_at_percentile(q))
+    }
+}
+
+pub struct Tier {
+    pub store: Store,
+    pub stats: TierStats,
+    settings: RwLock<Settings>,
+    dicts: RwLock<Dictionaries>,
+    /// The dictionary new small records use.
+    dict: RwLock<Option<Arc<Dictionary>>>,
+    loader: load::Loader,
+    demoters: demote::Demoters,
+    /// Set by the demotion threads when a full pass found nothing hot left to demote: writes
+    /// that need memory then get the OOM error instead of waiting.
+    exhausted: AtomicBool,
+    /// For per-second rates in INFO: (when, demotions, promotions) at the last INFO.
+    rates: Mutex<(Instant, u64, u64)>,
+}
+
+impl Tier {
+    /// Opens RocksDB and starts the demotion and reader threads for `server`.
+    pub fn start(server: &Arc<Server>) -> Result<Arc<Tier>, String> {
+        let (dir, profile, settings, load_threads, demote_threads) = {
+            let c = server.config.read();
+            (
+                c.dir.join(&c.tiering_dir),
+                c.rocksdb_options_file.clone(),
+                Settings::from_config(&c),
+                c.tiering_load_threads.max(1) as usize,
+                c.tiering_demote_threads.max(1) as usize,
+            )
+        };
+        let store = Store::open(Path::new(&dir), &profile).map_err(|e| e.to_string())?;
+        let tier = Arc::new(Tier {
+            store,
+            stats: TierStats::default(),
+            settings: RwLock::new(settings),
+            dicts: RwLock::new(Dictionaries::default()),
+            dict: RwLock::new(None),
+            loader: load::Loader::default(),
+            demoters: demote::Demoters::default(),
+            exhausted: AtomicBool::new(false),
+            rates: Mutex::new((Instant::now(), 0, 0)),
+        });
+        tier.loader.start(&tier, load_threads)?;
+        tier.demoters
+            .start(&tier, Arc::downgrade(server), demote_threads)?;
+        server
+            .keyspace
+            .set_cold_reader(Arc::new(load::SyncReader(tier.clone())));
+        tracing::info!(
+            "tiering on: RocksDB in {} (profile {profile}), {demote_threads} demotion and {load_threads} reader threads",
+            dir.display()
+        );
+        Ok(tier)
+    }
+
+    pub fn settings(&self) -> Settings {
+        *self.settings.read()
+    }
+
+    /// Applies changed `tiering-*` options.
+    pub fn configure(&self, c: &Config) {
+        *self.settings.write() = Settings::from_config(c);
+    }
+
+    /// What a command meets above `maxmemory` with tiering on: the demotion threads are woken;
+    /// a command that may grow memory waits for them (a write stall), or, when nothing hot is
+    /// left to demote, gets the OOM error.
+    pub fn enforce(&self, _server: &Server, denyoom: bool) -> Verdict {
+        self.demoters.wake();
+        if !denyoom {
+            Verdict::Fits
+        } else if self.exhausted.load(Ordering::Relaxed) {
+            Verdict::Oom
+        } else {
+            Verdict::Stall
+        }
+    }
+
+    /// Reads the cold value of `key` in `db` without loading it into the keyspace.
+    pub fn read_value(
+        &self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<crate::types::Value>, String> {
+        let slot = crate::keyspace::key_slot(key);
+        match self
+            .store
+            .get(&store::data_key(db as u16, slot, key))
+            .map_err(|e| e.to_string())?
+        {
+            Some(bytes) => self.decode(&bytes).map(|(_, v)| Some(v)),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes a record read from RocksDB.
+    fn decode(&self, record: &[u8]) -> Result<(u64, crate::types::Value), String> {
+        record::decode(record, &self.dicts.read()).map_err(|e| e.to_string())
+    }
+
+    /// INFO's `# Tiering` section.
+    /// `counts` is (keys, cold keys), from the caller's view of every shard.
+    pub fn info(&self, server: &Server, counts: (usize, usize)) -> String {
+        let s = &self.stats;
+        let (keys, cold) = counts;
+        let store = self.store.stats();
+        let demotions = s.demotions.load(Ordering::Relaxed);
+        let promotions = s.promotions.load(Ordering::Relaxed);
+        let (demotions_ps, promotions_ps) = {
+            let mut r = self.rates.lock();
+            let secs = r.0.elapsed().as_secs_f64().max(0.001);
+            let rates = (
+                (demotions - r.1) as f64 / secs,
+                (promotions - r.2) as f64 / secs,
+            );
+            *r = (Instant::now(), demotions, promotions);
+            rates
+        };
+        let plain = s.demoted_plain_bytes.load(Ordering::Relaxed);
+        let disk = s.demoted_disk_bytes.load(Ordering::Relaxed);
+        let ratio = if disk == 0 {
+            1.0
+        } else {
+            plain as f64 / disk as f64
+        };
+        let hits = store.block_cache_hits;
+        let lookups = hits + store.block_cache_misses;
+        let hit_rate = if lookups == 0 {
+            0.0
+        } else {
+            hits as f64 / lookups as f64
+        };
+        let used = server.memory.used();
+        let stub_bytes = cold * COLD_ENTRY_BYTES;
+        let hot_bytes = used.saturating_sub((keys * COLD_ENTRY_BYTES) as u64);
+        let settings = self.settings();
+        format!(
+            "tiering_enabled:1\r\n\
+             tiering_policy:{}\r\n\
+             hot_keys:{}\r\n\
+             cold_keys:{cold}\r\n\
+             hot_bytes:{hot_bytes}\r\n\
+             cold_bytes_on_disk:{}\r\n\
+             stub_bytes:{stub_bytes}\r\n\
+             compression_ratio:{ratio:.2}\r\n\
+             demotions:{demotions}\r\n\
+             clean_demotions:{}\r\n\
+             demotions_per_sec:{demotions_ps:.0}\r\n\
+             demotion_errors:{}\r\n\
+             promotions:{promotions}\r\n\
+             promotions_per_sec:{promotions_ps:.0}\r\n\
+             loads:{}\r\n\
+             sync_loads:{}\r\n\
+             load_errors:{}\r\n\
+             loads_in_flight:{}\r\n\
+             load_latency_p50_us:{}\r\n\
+             load_latency_p99_us:{}\r\n\
+             demotion_queue_depth:{}\r\n\
+             cold_deletes:{}\r\n\
+             write_stalls:{}\r\n\
+             rocksdb_memory_budget:{}\r\n\
+             rocksdb_block_cache_capacity:{}\r\n\
+             rocksdb_block_cache_usage:{}\r\n\
+             rocksdb_memtable_bytes:{}\r\n\
+             rocksdb_block_cache_hit_rate:{hit_rate:.4}\r\n\
+             rocksdb_write_stalls:{}\r\n",
+            match settings.policy {
+                Policy::Lfu => "lfu",
+                Policy::Lru => "lru",
+            },
+            keys - cold,
+            store.live_data_bytes,
+            s.clean_demotions.load(Ordering::Relaxed),
+            s.demotion_errors.load(Ordering::Relaxed),
+            s.loads.load(Ordering::Relaxed),
+            s.sync_loads.load(Ordering::Relaxed),
+            s.load_errors.load(Ordering::Relaxed),
+            s.loads_in_flight.load(Ordering::Relaxed).max(0),
+            s.load_latency_us(50.0),
+            s.load_latency_us(99.0),
+            self.demoters.queue_depth(),
+            s.deletes.load(Ordering::Relaxed),
+            s.write_stalls.load(Ordering::Relaxed),
+            store.memory_budget,
+            store.block_cache_capacity,
+            store.block_cache_usage,
+            store.memtable_bytes,
+            store.write_stalls,
+        )
+    }
+}
+
+/// RAM one key costs as a cold stub, for INFO's estimates: its hash-table bucket (key inline
+/// up to 24 bytes, entry) and control byte.
+pub const COLD_ENTRY_BYTES: usize =
+    std::mem::size_of::<(crate::keyspace::Key, crate::keyspace::Entry)>() + 1;
+
+/// Dispatch's step before a command runs with tiering on: which of its keys are cold, and
+/// for those whose values the connection already loaded (`client.preloaded`), put them back.
+pub enum Prepared {
+    /// Every key the command needs is hot.
+    Ready,
+    /// These keys must be loaded first.
+    Load(Box<LoadRequest>),
+    /// Loading failed: the command answers this error and does not run.
+    Failed(String),
+}
+
+/// Readies the keys `keys` of database `db` for a command about to run on `ks`.
+pub fn prepare<'k>(
+    tier: &Tier,
+    preloaded: &mut Preloaded,
+    ks: &mut crate::keyspace::Locked,
+    db: usize,
+    keys: impl Iterator<Item = &'k Bytes>,
+) -> Prepared {
+    let cold = ks.cold_keys(db, keys);
+    if cold.is_empty() {
+        preloaded.clear();
+        return Prepared::Ready;
+    }
+    let promote_all = !tier.settings().promote_on_second_hit;
+    let mut missing = Vec::new();
+    for key in cold {
+        let found = preloaded
+            .iter()
+            .position(|(d, k, _)| *d == db && *k == key)
+            .map(|i| preloaded.swap_remove(i).2);
+        match found {
+            Some(Ok(Some((version, value)))) => {
+                let promote = promote_all || tier.loader.second_hit(db, &key);
+                match ks.install_loaded(db, &key, version, value, promote) {
+                    crate::keyspace::cold::Installed::Yes => {
+                        if promote {
+                            tier.stats.promotions.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    crate::keyspace::cold::Installed::NotCold => {}
+                    crate::keyspace::cold::Installed::Outdated => missing.push((db, key)),
+                }
+            }
+            // The record was gone when read: the key changed meanwhile; read it again.
+            Some(Ok(None)) | None => missing.push((db, key)),
+            Some(Err(e)) => {
+                preloaded.clear();
+                return Prepared::Failed(e);
+            }
+        }
+    }
+    preloaded.clear();
+    if missing.is_empty() {
+        Prepared::Ready
+    } else {
+        Prepared::Load(Box::new(LoadRequest { keys: missing }))
+    }
+}

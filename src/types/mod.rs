@@ -27,6 +27,36 @@ pub enum Value {
     Set(Arc<SetValue>),
     List(Arc<ListValue>),
     ZSet(Arc<ZSetValue>),
+    /// A value that lives in RocksDB (src/tier): only its type, its size on disk and the key
+    /// version it was written from stay in RAM. Commands never see one: the keyspace loads it
+    /// before handing the entry to a command (and a handler that is handed one anyway, because
+    /// loading failed, treats it as a type it does not handle; dispatch then replies with the
+    /// load error).
+    Cold(ColdStub),
+}
+
+/// What RAM keeps of a value moved to RocksDB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColdStub {
+    /// The key version the record on disk was written from (the record says it too; a load
+    /// installs a record only when the two agree).
+    pub disk_version: u64,
+    /// Bytes the record takes on disk (after compression).
+    pub disk_bytes: u32,
+    /// The value's type, as a `codec::tag`.
+    pub tag: u8,
+}
+
+impl ColdStub {
+    pub fn type_name(&self) -> &'static str {
+        match self.tag {
+            codec::tag::STRING => "string",
+            codec::tag::LIST => "list",
+            codec::tag::SET => "set",
+            codec::tag::ZSET => "zset",
+            _ => "hash",
+        }
+    }
 }
 
 /// The type names TYPE and SCAN ... TYPE use.
@@ -41,6 +71,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::List(_) => "list",
             Value::ZSet(_) => "zset",
+            Value::Cold(c) => c.type_name(),
         }
     }
 
@@ -63,13 +94,35 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::List(l) => l.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Cold(_) => "cold",
         }
     }
 
     /// True for the types blocking commands wait for (lists and sorted sets): creating such
     /// a key may serve blocked clients.
     pub fn wakes_blocked(&self) -> bool {
-        matches!(self, Value::List(_) | Value::ZSet(_))
+        match self {
+            Value::List(_) | Value::ZSet(_) => true,
+            Value::Cold(c) => matches!(c.tag, codec::tag::LIST | codec::tag::ZSET),
+            _ => false,
+        }
+    }
+
+    /// True for a value that lives in RocksDB.
+    pub fn is_cold(&self) -> bool {
+        matches!(self, Value::Cold(_))
+    }
+
+    /// The `codec::tag` of the value's type.
+    pub fn tag(&self) -> u8 {
+        match self {
+            Value::Str(_) => codec::tag::STRING,
+            Value::Hash(_) => codec::tag::HASH,
+            Value::Set(_) => codec::tag::SET,
+            Value::List(_) => codec::tag::LIST,
+            Value::ZSet(_) => codec::tag::ZSET,
+            Value::Cold(c) => c.tag,
+        }
     }
 
     /// Approximate heap bytes held by the value (for MEMORY USAGE and the memory budget).
@@ -80,6 +133,7 @@ impl Value {
             Value::Set(s) => s.data_len(),
             Value::List(l) => l.data_len(),
             Value::ZSet(z) => z.data_len(),
+            Value::Cold(_) => 0,
         }
     }
 
@@ -93,6 +147,7 @@ impl Value {
             Value::Set(s) => s.heap_bytes(),
             Value::List(l) => l.heap_bytes(),
             Value::ZSet(z) => z.heap_bytes(),
+            Value::Cold(_) => 0,
         }
     }
 }

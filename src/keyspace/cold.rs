@@ -1,0 +1,378 @@
+//! The keyspace's side of tiering: turning hot values into cold stubs and back.
+//!
+//! Everything here happens under shard locks, and is the only code that changes whether a
+//! value is cold. The tier (src/tier) does the RocksDB reads and writes off the locks:
+//!
+//! - Demotion: [`Keyspace::pick_victims`] samples a shard and returns copies of the chosen hot
+//!   values (cheap: values are reference-counted) with their versions; a value whose record is
+//!   already current (`Disk::Clean`) is made cold at once, without a write. The demotion
+//!   thread encodes and writes the others, then [`Keyspace::install_cold`] makes each one cold
+//!   only if its version is unchanged.
+//! - Garbage: records whose entry went away; [`Keyspace::take_garbage`] hands them to the
+//!   shard's demotion thread, which deletes them before it writes anything newer.
+//! - Loading: dispatch asks [`Locked::cold_keys`] which of a command's keys are cold, the
+//!   connection has them read, and [`Locked::install_loaded`] puts each value back if the stub
+//!   still names the record that was read. [`Locked::ensure_hot`] is the fallback for a cold
+//!   value a command meets without dispatch having loaded it (a key a script did not declare,
+//!   SORT ... BY patterns): it reads synchronously, under the lock.
+
+use bytes::Bytes;
+use smallvec::SmallVec;
+
+use super::*;
+use crate::types::ColdStub;
+
+/// Values smaller than this stay hot: their stub would save next to nothing.
+pub const MIN_DEMOTE_BYTES: usize = 64;
+
+/// A hot value chosen for demotion.
+#[derive(Debug, Clone)]
+pub struct Victim {
+    pub db: usize,
+    pub key: Key,
+    pub version: u64,
+    pub value: Value,
+}
+
+/// Records of one shard to delete from RocksDB, oldest first.
+#[derive(Debug, Default)]
+pub struct Garbage {
+    /// Databases flushed: delete the shard's whole slot range of each.
+    pub flushed: Vec<usize>,
+    /// Single keys, with their database.
+    pub keys: Vec<(usize, Key)>,
+}
+
+impl Garbage {
+    pub fn is_empty(&self) -> bool {
+        self.flushed.is_empty() && self.keys.is_empty()
+    }
+}
+
+/// What [`Keyspace::pick_victims`] found in one shard.
+#[derive(Debug, Default)]
+pub struct Picked {
+    /// Hot values to write, then install with [`Keyspace::install_cold`].
+    pub victims: Vec<Victim>,
+    /// The shard's garbage, to delete before writing the victims.
+    pub garbage: Garbage,
+    /// Values made cold in place (their record was current), and the bytes that freed.
+    pub clean: u64,
+    pub freed: u64,
+}
+
+fn take_garbage(shard: &mut Shard) -> Garbage {
+    let mut garbage = Garbage {
+        flushed: std::mem::take(&mut shard.flushed),
+        keys: Vec::new(),
+    };
+    for (db, d) in shard.dbs.iter_mut().enumerate() {
+        if let Some(d) = d.as_deref_mut() {
+            garbage.keys.extend(d.garbage.drain(..).map(|k| (db, k)));
+        }
+    }
+    garbage
+}
+
+/// The outcome of [`Locked::install_loaded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installed {
+    /// The value is hot again.
+    Yes,
+    /// The key is no longer cold (loaded by someone else, rewritten or removed): nothing to do.
+    NotCold,
+    /// The stub names a newer record than the one read: read again.
+    Outdated,
+}
+
+/// Which victims a sample prefers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Least frequently used first (Redis's LFU counter with decay), then least recent.
+    Lfu,
+    /// Least recently used first.
+    Lru,
+}
+
+fn stub_for(entry: &Entry, disk_bytes: u32) -> Value {
+    Value::Cold(ColdStub {
+        disk_version: entry.version,
+        disk_bytes,
+        tag: entry.value.tag(),
+    })
+}
+
+impl Keyspace {
+    /// Samples up to `sample` entries of shard `shard` and picks the `max` best hot victims by
+    /// `policy`. Victims whose record is current become cold here and now; the others are
+    /// returned for the caller to write. The shard's garbage is taken in the same locked step
+    /// (the caller must delete it before writing the victims).
+    pub fn pick_victims(
+        &self,
+        shard: usize,
+        sample: usize,
+        max: usize,
+        policy: Policy,
+        clock: Clock,
+    ) -> Picked {
+        let mut guard = self.shards[shard].lock();
+        let shard = &mut *guard;
+        let mut picked = Picked {
+            garbage: take_garbage(shard),
+            ..Picked::default()
+        };
+        let dbs: SmallVec<[usize; 4]> = shard
+            .dbs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.as_deref().is_some_and(|d| d.len > d.cold))
+            .map(|(i, _)| i)
+            .collect();
+        if dbs.is_empty() {
+            return picked;
+        }
+        let db = dbs[rand::random::<u32>() as usize % dbs.len()];
+        let Some(d) = shard.dbs[db].as_deref_mut() else {
+            return picked;
+        };
+        let now_s = clock.now_s();
+        // (score: lower goes first, key)
+        let mut candidates: Vec<(u64, Key)> = Vec::with_capacity(sample);
+        let start = rand::random::<u32>() as usize;
+        for i in 0..SLOTS_PER_SHARD {
+            if candidates.len() >= sample {
+                break;
+            }
+            let t = (start + i) % SLOTS_PER_SHARD;
+            let table = &d.slots[t];
+            if table.is_empty() {
+                continue;
+            }
+            let skip = rand::random::<u32>() as usize % table.len();
+            for (k, e) in table.iter().skip(skip).chain(table.iter().take(skip)) {
+                if candidates.len() >= sample {
+                    break;
+                }
+                if e.value.is_cold() || e.value.mem_size() < MIN_DEMOTE_BYTES {
+                    continue;
+                }
+                let idle = e.access.idle_seconds(now_s) as u64;
+                let score = match policy {
+                    Policy::Lfu => {
+                        let freq = e.access.decayed_counter(now_s, clock.lfu_decay_time) as u64;
+                        (freq << 32) | (u32::MAX as u64 - idle.min(u32::MAX as u64))
+                    }
+                    Policy::Lru => u64::MAX - idle,
+                };
+                candidates.push((score, k.clone()));
+            }
+        }
+        candidates.sort_unstable_by_key(|c| c.0);
+        candidates.truncate(max);
+        for (_, key) in candidates {
+            let slot = key_slot(&key);
+            let table = &mut d.slots[slot as usize % SLOTS_PER_SHARD];
+            let Some(e) = table.get_mut(&key) else {
+                continue;
+            };
+            if e.disk == Disk::Clean {
+                picked.freed += e.value.heap_bytes() as u64;
+                e.value = stub_for(e, 0);
+                d.cold += 1;
+                picked.clean += 1;
+            } else {
+                picked.victims.push(Victim {
+                    db,
+                    key,
+                    version: e.version,
+                    value: e.value.clone(),
+                });
+            }
+        }
+        if !picked.victims.is_empty() {
+            shard.tiered = true;
+        }
+        picked
+    }
+
+    /// Makes each written victim cold if its key still holds the version that was written
+    /// (`disk_bytes` is its record's size). A victim whose key changed meanwhile stays hot, its
+    /// record now an older one; one whose key is gone leaves garbage. Returns the bytes freed.
+    pub fn install_cold(&self, shard: usize, written: Vec<(Victim, u32)>) -> u64 {
+        let mut guard = self.shards[shard].lock();
+        let mut freed = 0u64;
+        for (v, disk_bytes) in written {
+            let d = guard.db_mut(v.db);
+            let slot = key_slot(&v.key);
+            match d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&v.key) {
+                Some(e) if e.version == v.version && !e.value.is_cold() => {
+                    freed += e.value.heap_bytes() as u64;
+                    e.value = stub_for(e, disk_bytes);
+                    e.disk = Disk::Clean;
+                    d.cold += 1;
+                }
+                Some(e) => {
+                    if e.disk == Disk::None {
+                        e.disk = Disk::Stale;
+                    }
+                }
+                None => d.garbage.push(v.key),
+            }
+        }
+        freed
+    }
+
+    /// Takes the records shard `shard` must delete, oldest first.
+    pub fn take_garbage(&self, shard: usize) -> Garbage {
+        take_garbage(&mut self.shards[shard].lock())
+    }
+}
+
+impl<'a> Locked<'a> {
+    /// Loads `key`'s value if it is cold and a reader is installed, synchronously (the
+    /// fallback for a value dispatch did not load). A failure is kept in `load_error` and the
+    /// entry stays cold.
+    pub(super) fn ensure_hot(&mut self, db: usize, slot: u16, key: &[u8]) {
+        let Some(reader) = self.reader else {
+            return;
+        };
+        let now = self.clock.now_ms;
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        let Some(d) = shard.dbs[db].as_deref_mut() else {
+            return;
+        };
+        if d.cold == 0 {
+            return;
+        }
+        let Some(Value::Cold(stub)) = d
+            .table(slot)
+            .get(key)
+            .filter(|e| !e.is_expired(now))
+            .map(|e| &e.value)
+        else {
+            return;
+        };
+        let stub = *stub;
+        match reader.read(db, slot, key) {
+            Ok(Some((version, value))) if version == stub.disk_version => {
+                self.install_loaded(db, key, version, value, true);
+            }
+            Ok(found) => {
+                let text = format!(
+                    "ERR cold value of key '{}' is missing from the store (record version {:?}, expected {})",
+                    crate::error::printable(key, 64),
+                    found.map(|(v, _)| v),
+                    stub.disk_version
+                );
+                tracing::error!("{text}");
+                self.load_error = Some(text);
+            }
+            Err(e) => self.load_error = Some(format!("ERR loading a cold value: {e}")),
+        }
+    }
+
+    /// Which of `keys` (in `db`) hold a cold value now (live keys only).
+    pub fn cold_keys<'k>(
+        &mut self,
+        db: usize,
+        keys: impl Iterator<Item = &'k Bytes>,
+    ) -> SmallVec<[Bytes; 4]> {
+        let mut cold = SmallVec::new();
+        let now = self.clock.now_ms;
+        for key in keys {
+            let slot = self.slot_of(key);
+            let Some(d) = self.shard_at(shard_of_slot(slot)).db(db) else {
+                continue;
+            };
+            if d.cold == 0 {
+                continue;
+            }
+            if d
+                .table(slot)
+                .get(key.as_ref())
+                .is_some_and(|e| e.value.is_cold() && !e.is_expired(now))
+                && !cold.contains(key)
+            {
+                cold.push(key.clone());
+            }
+        }
+        cold
+    }
+
+    /// Puts a value read from RocksDB (written from key version `version`) back into `key`'s
+    /// cold entry. Unless `promote`, the value is hot for this view only: it goes cold again
+    /// when the view closes, if the command did not change it.
+    pub fn install_loaded(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        version: u64,
+        value: Value,
+        promote: bool,
+    ) -> Installed {
+        let slot = self.slot_of(key);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        let Some(d) = shard.dbs[db].as_deref_mut() else {
+            return Installed::NotCold;
+        };
+        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
+            return Installed::NotCold;
+        };
+        let Value::Cold(stub) = &e.value else {
+            return Installed::NotCold;
+        };
+        if stub.disk_version != version {
+            return Installed::Outdated;
+        }
+        let disk_bytes = stub.disk_bytes;
+        e.value = value;
+        e.disk = if e.version == version {
+            Disk::Clean
+        } else {
+            Disk::Stale
+        };
+        d.cold -= 1;
+        if !promote && e.disk == Disk::Clean {
+            self.transient.push((db, Key::from_slice(key), disk_bytes));
+        }
+        Installed::Yes
+    }
+
+    /// Makes the values loaded for this view only cold again, unless the command changed them.
+    /// Returns the bytes freed.
+    pub fn revert_transient(&mut self) -> u64 {
+        let mut freed = 0u64;
+        for (db, key, disk_bytes) in std::mem::take(&mut self.transient) {
+            let slot = key_slot(&key);
+            let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+            let Some(d) = shard.dbs[db].as_deref_mut() else {
+                continue;
+            };
+            if let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&key) {
+                if e.disk == Disk::Clean && !e.value.is_cold() {
+                    freed += e.value.heap_bytes() as u64;
+                    e.value = stub_for(e, disk_bytes);
+                    d.cold += 1;
+                }
+            }
+        }
+        freed
+    }
+
+    /// Keys and cold keys over the locked shards.
+    pub fn tier_counts(&self) -> (usize, usize) {
+        let (mut keys, mut cold) = (0, 0);
+        for (_, g) in self.guards.iter() {
+            for d in g.dbs.iter().flatten() {
+                keys += d.len;
+                cold += d.cold;
+            }
+        }
+        (keys, cold)
+    }
+
+    /// True when values loaded for this view only are waiting to go cold again.
+    pub fn has_transient(&self) -> bool {
+        !self.transient.is_empty()
+    }
+}

@@ -1,0 +1,323 @@
+//! The demotion threads: they keep used memory under `maxmemory` by moving cold values to
+//! RocksDB, and delete the records of keys that went away.
+//!
+//! Thread `i` of `n` owns the shards `s` with `s % n == i` and is the only thing that writes
+//! their records. In one pass over a shard it takes, under the shard lock, both the shard's
+//! garbage and its victims; it then deletes the garbage and writes the victims in one RocksDB
+//! batch (deletes first), and finally installs the stubs of the victims whose version did not
+//! change. Because garbage and victims are taken in one locked step, a delete decided before a
+//! key was re-created and demoted can never land after that key's new record.
+//!
+//! Victims are chosen by sampling (`Keyspace::pick_victims`), not from a global list: a few
+//! entries of a random slot, the least frequently (LFU) or least recently (LRU) used first.
+//! The thread encodes and compresses a victim's value without any lock: values are
+//! reference-counted and copy-on-write, so a command that changes the key meanwhile works on
+//! its own copy, and the changed version keeps the stub from being installed.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use super::record::{self, Dictionary, Trainer};
+use super::store::{data_key, slot_range};
+use super::Tier;
+use crate::keyspace::cold::Garbage;
+use crate::keyspace::{key_slot, Victim, SHARDS, SLOTS};
+use crate::server::Server;
+use crate::types::codec;
+
+/// Demotion starts when used memory passes this fraction of `maxmemory`, so that writes
+/// rarely have to wait for it.
+const START_FRACTION: f64 = 0.95;
+/// Entries sampled per shard visit, and victims taken from each sample.
+const SAMPLE: usize = 16;
+const VICTIMS_PER_SAMPLE: usize = 4;
+/// A batch is written once it holds this many plain bytes or victims.
+const BATCH_BYTES: usize = 1 << 20;
+const BATCH_VICTIMS: usize = 256;
+
+#[derive(Default)]
+pub(super) struct Demoters {
+    wake: Mutex<Vec<crossbeam_channel::Sender<()>>>,
+    /// Victims picked and not yet installed.
+    queued: AtomicU64,
+    trainer: Mutex<Option<Trainer>>,
+}
+
+impl Demoters {
+    pub(super) fn start(
+        &self,
+        tier: &Arc<Tier>,
+        server: Weak<Server>,
+        threads: usize,
+    ) -> Result<(), String> {
+        let mut wake = self.wake.lock();
+        *self.trainer.lock() = Some(Trainer::new());
+        for i in 0..threads {
+            let (tx, rx) = crossbeam_channel::bounded::<()>(1);
+            wake.push(tx);
+            let tier = Arc::downgrade(tier);
+            let server = server.clone();
+            std::thread::Builder::new()
+                .name(format!("tier-demote-{i}"))
+                .spawn(move || demote_loop(tier, server, rx, i, threads))
+                .map_err(|e| format!("cannot start a tiering demotion thread: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Wakes every demotion thread (memory is over the limit).
+    pub(super) fn wake(&self) {
+        for tx in self.wake.lock().iter() {
+            let _ = tx.try_send(());
+        }
+    }
+
+    pub(super) fn queue_depth(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
+    }
+}
+
+/// One thread's state across passes.
+struct Worker {
+    tier: Arc<Tier>,
+    server: Arc<Server>,
+    /// Deletes not yet applied (a failed write keeps them for the next one).
+    deletes: Vec<Vec<u8>>,
+}
+
+fn demote_loop(
+    tier: Weak<Tier>,
+    server: Weak<Server>,
+    wake: crossbeam_channel::Receiver<()>,
+    index: usize,
+    threads: usize,
+) {
+    let shards: Vec<usize> = (0..SHARDS).filter(|s| s % threads == index).collect();
+    let mut deletes = Vec::new();
+    let mut next = 0usize;
+    loop {
+        let (Some(tier), Some(server)) = (tier.upgrade(), server.upgrade()) else {
+            return;
+        };
+        if server.is_shutting_down() {
+            return;
+        }
+        let mut w = Worker {
+            tier,
+            server,
+            deletes: std::mem::take(&mut deletes),
+        };
+        let limit = w.server.memory.limit();
+        let over = limit != 0 && w.server.memory.used() as f64 > limit as f64 * START_FRACTION;
+        let busy = if over {
+            let found = w.demote_pass(&shards, &mut next);
+            w.tier.exhausted.store(!found, Ordering::Relaxed);
+            found
+        } else {
+            w.tier.exhausted.store(false, Ordering::Relaxed);
+            w.collect_garbage(&shards);
+            false
+        };
+        deletes = std::mem::take(&mut w.deletes);
+        drop(w);
+        if !busy {
+            let _ = wake.recv_timeout(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Worker {
+    /// Deletes the records of keys that went away, for every owned shard.
+    fn collect_garbage(&mut self, shards: &[usize]) {
+        for &s in shards {
+            let garbage = self.server.keyspace.take_garbage(s);
+            self.queue_deletes(s, garbage);
+        }
+        if !self.deletes.is_empty() {
+            self.write(Vec::new());
+        }
+    }
+
+    fn queue_deletes(&mut self, shard: usize, garbage: Garbage) {
+        let per_shard = (SLOTS / SHARDS) as u16;
+        let first = shard as u16 * per_shard;
+        for db in garbage.flushed {
+            let (from, to) = slot_range(db as u16, first, first + per_shard - 1);
+            if let Err(e) = self.tier.store.delete_range(&from, &to) {
+                tracing::error!("deleting flushed cold values failed: {e}");
+            }
+        }
+        self.tier
+            .stats
+            .deletes
+            .fetch_add(garbage.keys.len() as u64, Ordering::Relaxed);
+        self.deletes.extend(
+            garbage
+                .keys
+                .into_iter()
+                .map(|(db, k)| data_key(db as u16, key_slot(&k), &k)),
+        );
+    }
+
+    /// Writes `puts` after the pending deletes, in one batch. On failure the deletes are kept
+    /// for the next batch and false is returned (the values stay hot).
+    fn write(&mut self, puts: Vec<(Vec<u8>, Vec<u8>)>) -> bool {
+        match self.tier.store.write(&puts, &self.deletes) {
+            Ok(()) => {
+                self.deletes.clear();
+                true
+            }
+            Err(e) => {
+                self.tier
+                    .stats
+                    .demotion_errors
+                    .fetch_add(puts.len() as u64, Ordering::Relaxed);
+                tracing::error!("writing cold values to RocksDB failed (they stay in RAM): {e}");
+                false
+            }
+        }
+    }
+
+    /// Demotes until memory is back under the start threshold or a whole pass over the owned
+    /// shards finds nothing to demote. Returns whether anything was demoted.
+    fn demote_pass(&mut self, shards: &[usize], next: &mut usize) -> bool {
+        let mut found_any = false;
+        let mut empty_visits = 0;
+        while empty_visits < shards.len() {
+            let limit = self.server.memory.limit();
+            if limit == 0 || (self.server.memory.used() as f64) <= limit as f64 * START_FRACTION
+            {
+                break;
+            }
+            // Fill one batch from consecutive shards.
+            let mut batch: Vec<(usize, Victim)> = Vec::new();
+            let mut batch_bytes = 0usize;
+            let mut visits = 0;
+            while visits < shards.len()
+                && batch.len() < BATCH_VICTIMS
+                && batch_bytes < BATCH_BYTES
+            {
+                let shard = shards[*next % shards.len()];
+                *next += 1;
+                visits += 1;
+                let clock = self.server.clock(Instant::now());
+                let policy = self.tier.settings().policy;
+                let picked = self.server.keyspace.pick_victims(
+                    shard,
+                    SAMPLE,
+                    VICTIMS_PER_SAMPLE,
+                    policy,
+                    clock,
+                );
+                self.queue_deletes(shard, picked.garbage);
+                if picked.clean > 0 {
+                    self.server.memory.note_freed(picked.freed);
+                    self.tier
+                        .stats
+                        .clean_demotions
+                        .fetch_add(picked.clean, Ordering::Relaxed);
+                    found_any = true;
+                }
+                if picked.victims.is_empty() && picked.clean == 0 {
+                    empty_visits += 1;
+                } else {
+                    empty_visits = 0;
+                }
+                for v in picked.victims {
+                    batch_bytes += v.value.mem_size();
+                    batch.push((shard, v));
+                }
+            }
+            if batch.is_empty() {
+                if !self.deletes.is_empty() {
+                    self.write(Vec::new());
+                }
+                continue;
+            }
+            found_any = true;
+            self.write_batch(batch);
+        }
+        found_any
+    }
+
+    /// Encodes, writes and installs one batch of victims.
+    fn write_batch(&mut self, batch: Vec<(usize, Victim)>) {
+        self.tier
+            .demoters
+            .queued
+            .store(batch.len() as u64, Ordering::Relaxed);
+        let settings = self.tier.settings();
+        let dict = self.tier.dict.read().clone();
+        let mut puts = Vec::with_capacity(batch.len());
+        let mut sizes = Vec::with_capacity(batch.len());
+        let (mut plain_total, mut disk_total) = (0u64, 0u64);
+        for (_, v) in &batch {
+            let plain = codec::encode_to_vec(&v.value);
+            if dict.is_none() && plain.len() < settings.compression.min_bytes {
+                self.offer_sample(&plain);
+            }
+            let rec = record::encode(&plain, v.version, settings.compression, dict.as_deref());
+            plain_total += plain.len() as u64;
+            disk_total += rec.len() as u64;
+            sizes.push(rec.len() as u32);
+            puts.push((data_key(v.db as u16, key_slot(&v.key), &v.key), rec));
+        }
+        let ok = self.write(puts);
+        self.tier.demoters.queued.store(0, Ordering::Relaxed);
+        if !ok {
+            return;
+        }
+        let stats = &self.tier.stats;
+        stats
+            .demotions
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        stats
+            .demoted_plain_bytes
+            .fetch_add(plain_total, Ordering::Relaxed);
+        stats
+            .demoted_disk_bytes
+            .fetch_add(disk_total, Ordering::Relaxed);
+        // Install per shard, in the order picked.
+        let mut by_shard: Vec<(usize, Vec<(Victim, u32)>)> = Vec::new();
+        for ((shard, v), size) in batch.into_iter().zip(sizes) {
+            match by_shard.last_mut() {
+                Some((s, list)) if *s == shard => list.push((v, size)),
+                _ => by_shard.push((shard, vec![(v, size)])),
+            }
+        }
+        for (shard, written) in by_shard {
+            let freed = self.server.keyspace.install_cold(shard, written);
+            self.server.memory.note_freed(freed);
+        }
+    }
+
+    /// Gives the dictionary trainer a small value; trains and installs a dictionary once it
+    /// has enough.
+    fn offer_sample(&self, plain: &[u8]) {
+        let mut trainer = self.tier.demoters.trainer.lock();
+        let Some(t) = trainer.as_mut() else {
+            return;
+        };
+        t.offer(plain);
+        if let Some(dict) = t.train(1) {
+            *trainer = None;
+            drop(trainer);
+            self.install_dictionary(dict);
+        }
+    }
+
+    fn install_dictionary(&self, dict: Dictionary) {
+        let name = format!("dict:{}", dict.id);
+        if let Err(e) = self.tier.store.put_meta(name.as_bytes(), dict.bytes()) {
+            tracing::error!("storing the zstd dictionary failed (small values stay uncompressed): {e}");
+            return;
+        }
+        let dict = Arc::new(dict);
+        self.tier.dicts.write().insert(dict.clone());
+        *self.tier.dict.write() = Some(dict);
+        tracing::info!("trained a zstd dictionary for small cold values");
+    }
+}

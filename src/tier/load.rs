@@ -1,0 +1,207 @@
+//! Reading cold values back: a pool of reader threads fed through a channel, with concurrent
+//! requests for one key merged into one read.
+//!
+//! A connection whose command needs cold values calls [`await_loads`]: each key not already
+//! being read joins one job for the pool (a RocksDB multi-get when there are several); every
+//! requester of a key, this one or a later one while the read is under way, gets the same
+//! result through its own oneshot channel. Only that connection waits; its I/O thread goes on
+//! serving the others. Readers never touch the keyspace: the values go back to the
+//! connection, and dispatch installs them under the command's own locks (`tier::prepare`),
+//! where the version check makes a read that raced with a write harmless.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+use bytes::Bytes;
+use lru::LruCache;
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+
+use super::store::data_key;
+use super::Tier;
+use crate::keyspace::{key_slot, ColdReader};
+use crate::server::Server;
+use crate::types::Value;
+
+/// A record's key version and value; `Ok(None)` when RocksDB has no record for the key.
+pub type LoadResult = Result<Option<(u64, Value)>, String>;
+
+/// Values loaded for a command about to run again: (db, key, result).
+pub type Preloaded = Vec<(usize, Bytes, LoadResult)>;
+
+/// The cold keys a command needs, by database.
+#[derive(Debug)]
+pub struct LoadRequest {
+    pub keys: Vec<(usize, Bytes)>,
+}
+
+/// How many recently loaded keys the second-hit ghost list remembers.
+const GHOST_KEYS: usize = 65_536;
+
+struct Job {
+    keys: Vec<(usize, Bytes)>,
+    queued: Instant,
+}
+
+type Waiters = Vec<oneshot::Sender<LoadResult>>;
+
+#[derive(Default)]
+pub(super) struct Loader {
+    jobs: std::sync::OnceLock<crossbeam_channel::Sender<Job>>,
+    /// Keys being read, with everyone waiting for each.
+    inflight: Mutex<HashMap<(usize, Bytes), Waiters>>,
+    /// Keys loaded recently but not promoted (`tiering-promote-on second-hit`): a second load
+    /// within the list's memory promotes.
+    ghost: Mutex<Option<LruCache<(usize, Bytes), ()>>>,
+}
+
+impl Loader {
+    pub(super) fn start(&self, tier: &Arc<Tier>, threads: usize) -> Result<(), String> {
+        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+        for i in 0..threads {
+            let rx = rx.clone();
+            let tier = Arc::downgrade(tier);
+            std::thread::Builder::new()
+                .name(format!("tier-reader-{i}"))
+                .spawn(move || reader_loop(tier, rx))
+                .map_err(|e| format!("cannot start a tiering reader thread: {e}"))?;
+        }
+        let _ = self.jobs.set(tx);
+        Ok(())
+    }
+
+    /// Records a load of `key` that may not promote it; true when it was loaded recently
+    /// already (a second hit: promote now).
+    pub(super) fn second_hit(&self, db: usize, key: &Bytes) -> bool {
+        let mut ghost = self.ghost.lock();
+        let ghost = ghost.get_or_insert_with(|| {
+            LruCache::new(NonZeroUsize::new(GHOST_KEYS).expect("nonzero"))
+        });
+        if ghost.pop(&(db, key.clone())).is_some() {
+            true
+        } else {
+            ghost.put((db, key.clone()), ());
+            false
+        }
+    }
+}
+
+/// Loads `request`'s keys; returns each one's result. Fails only when the server is going
+/// away (the reader pool is gone).
+pub async fn await_loads(server: &Server, request: LoadRequest) -> Result<Preloaded, String> {
+    let Some(tier) = server.tier.get() else {
+        return Err("ERR tiering is off".into());
+    };
+    let mut receivers = Vec::with_capacity(request.keys.len());
+    let mut job = Vec::new();
+    {
+        let mut inflight = tier.loader.inflight.lock();
+        for (db, key) in request.keys {
+            let (tx, rx) = oneshot::channel();
+            match inflight.entry((db, key.clone())) {
+                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().push(tx),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(vec![tx]);
+                    job.push((db, key.clone()));
+                }
+            }
+            receivers.push((db, key, rx));
+        }
+    }
+    if !job.is_empty() {
+        tier.stats
+            .loads_in_flight
+            .fetch_add(job.len() as i64, Ordering::Relaxed);
+        let sent = tier.loader.jobs.get().is_some_and(|tx| {
+            tx.send(Job {
+                keys: job.clone(),
+                queued: Instant::now(),
+            })
+            .is_ok()
+        });
+        if !sent {
+            let mut inflight = tier.loader.inflight.lock();
+            for k in &job {
+                inflight.remove(k);
+            }
+            return Err("ERR the tiering reader threads are gone".into());
+        }
+    }
+    let mut out = Vec::with_capacity(receivers.len());
+    for (db, key, rx) in receivers {
+        let result = rx
+            .await
+            .unwrap_or_else(|_| Err("ERR a tiering read was abandoned".into()));
+        out.push((db, key, result));
+    }
+    Ok(out)
+}
+
+fn reader_loop(tier: Weak<Tier>, jobs: crossbeam_channel::Receiver<Job>) {
+    while let Ok(job) = jobs.recv() {
+        let Some(tier) = tier.upgrade() else {
+            return;
+        };
+        let keys: Vec<Vec<u8>> = job
+            .keys
+            .iter()
+            .map(|(db, key)| data_key(*db as u16, key_slot(key), key))
+            .collect();
+        let records = if keys.len() == 1 {
+            vec![tier.store.get(&keys[0])]
+        } else {
+            tier.store.multi_get(&keys)
+        };
+        let micros = job.queued.elapsed().as_micros() as u64;
+        for ((db, key), record) in job.keys.into_iter().zip(records) {
+            let result = match record {
+                Ok(Some(bytes)) => tier.decode(&bytes).map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            };
+            let result = result.map_err(|e| {
+                tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    "loading cold key '{}' failed: {e}",
+                    crate::error::printable(&key, 64)
+                );
+                format!("ERR loading a cold value failed: {e}")
+            });
+            tier.stats.loads.fetch_add(1, Ordering::Relaxed);
+            tier.stats.loads_in_flight.fetch_sub(1, Ordering::Relaxed);
+            tier.stats.record_load_latency(micros);
+            let waiters = tier.loader.inflight.lock().remove(&(db, key));
+            for w in waiters.into_iter().flatten() {
+                let _ = w.send(result.clone());
+            }
+        }
+    }
+}
+
+/// The keyspace's synchronous reader (`Locked::ensure_hot`).
+pub(super) struct SyncReader(pub(super) Arc<Tier>);
+
+impl ColdReader for SyncReader {
+    fn read(&self, db: usize, slot: u16, key: &[u8]) -> Result<Option<(u64, Value)>, String> {
+        let tier = &self.0;
+        tier.stats.sync_loads.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let record = tier
+            .store
+            .get(&data_key(db as u16, slot, key))
+            .map_err(|e| e.to_string())?;
+        let result = match record {
+            Some(bytes) => tier.decode(&bytes).map(Some),
+            None => Ok(None),
+        };
+        tier.stats
+            .record_load_latency(started.elapsed().as_micros() as u64);
+        if result.is_err() {
+            tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+}
