@@ -27,6 +27,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod strings;
+pub mod tiering;
 pub mod transactions;
 pub mod zset;
 
@@ -352,6 +353,8 @@ pub enum After {
     RetryWhenMemory,
     /// The command needs cold values (src/tier): load them, then run it again.
     Load(Box<crate::tier::LoadRequest>),
+    /// TIERING DEMOTE: have the key (db, name) demoted now, and reply whether it went cold.
+    Demote(usize, Bytes),
     /// Run the script command at this table index off the I/O thread and send its reply
     /// ([`scripting::run_detached`]).
     RunScript(usize),
@@ -413,6 +416,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     scripting::COMMANDS,
     transactions::COMMANDS,
     pubsub::COMMANDS,
+    tiering::COMMANDS,
 ];
 
 impl CommandTable {

@@ -205,13 +205,14 @@ fn section_stats(s: &Server, out: &mut String) {
     let st = &s.stats;
     let _ = write!(
         out,
-        "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_error_replies:{}\r\n",
+        "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_error_replies:{}\r\n",
         st.total_connections.load(Relaxed),
         st.total_commands.load(Relaxed),
         st.net_input_bytes.load(Relaxed),
         st.net_output_bytes.load(Relaxed),
         st.rejected_connections.load(Relaxed),
         st.expired_keys.load(Relaxed),
+        st.evicted_keys.load(Relaxed),
         st.keyspace_hits.load(Relaxed),
         st.keyspace_misses.load(Relaxed),
         s.pubsub.channel_count(),

@@ -195,6 +195,42 @@ impl Keyspace {
         picked
     }
 
+    /// [`Keyspace::pick_victims`] for one named key (TIERING DEMOTE): the shard's garbage, and
+    /// the key as a victim if it holds a hot value (made cold at once if its record is current).
+    pub fn pick_key(&self, shard: usize, db: usize, key: &[u8]) -> Picked {
+        let mut guard = self.shards[shard].lock();
+        let shard = &mut *guard;
+        let mut picked = Picked {
+            garbage: take_garbage(shard),
+            ..Picked::default()
+        };
+        let Some(d) = shard.dbs[db].as_deref_mut() else {
+            return picked;
+        };
+        let slot = key_slot(key);
+        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
+            return picked;
+        };
+        if e.value.is_cold() {
+            return picked;
+        }
+        if e.disk == Disk::Clean {
+            picked.freed += e.value.heap_bytes() as u64;
+            e.value = stub_for(e, 0);
+            d.cold += 1;
+            picked.clean += 1;
+        } else {
+            picked.victims.push(Victim {
+                db,
+                key: Key::from_slice(key),
+                version: e.version,
+                value: e.value.clone(),
+            });
+            shard.tiered = true;
+        }
+        picked
+    }
+
     /// Makes each written victim cold if its key still holds the version that was written
     /// (`disk_bytes` is its record's size). A victim whose key changed meanwhile stays hot, its
     /// record now an older one; one whose key is gone leaves garbage. Returns the bytes freed.
@@ -374,5 +410,153 @@ impl<'a> Locked<'a> {
     /// True when values loaded for this view only are waiting to go cold again.
     pub fn has_transient(&self) -> bool {
         !self.transient.is_empty()
+    }
+}
+
+/// Which keys pure-memory eviction may remove, and which it prefers (Redis's
+/// `maxmemory-policy`, less `noeviction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Eviction {
+    AllKeysLru,
+    AllKeysLfu,
+    AllKeysRandom,
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl Eviction {
+    pub fn from_policy(name: &str) -> Option<Eviction> {
+        Some(match name {
+            "allkeys-lru" => Eviction::AllKeysLru,
+            "allkeys-lfu" => Eviction::AllKeysLfu,
+            "allkeys-random" => Eviction::AllKeysRandom,
+            "volatile-lru" => Eviction::VolatileLru,
+            "volatile-lfu" => Eviction::VolatileLfu,
+            "volatile-random" => Eviction::VolatileRandom,
+            "volatile-ttl" => Eviction::VolatileTtl,
+            _ => return None,
+        })
+    }
+
+    fn volatile(self) -> bool {
+        matches!(
+            self,
+            Eviction::VolatileLru
+                | Eviction::VolatileLfu
+                | Eviction::VolatileRandom
+                | Eviction::VolatileTtl
+        )
+    }
+
+    /// Lower goes first.
+    fn score(self, e: &Entry, clock: &Clock) -> u64 {
+        let now_s = clock.now_s();
+        match self {
+            Eviction::AllKeysLru | Eviction::VolatileLru => {
+                u64::MAX - e.access.idle_seconds(now_s) as u64
+            }
+            Eviction::AllKeysLfu | Eviction::VolatileLfu => {
+                let freq = e.access.decayed_counter(now_s, clock.lfu_decay_time) as u64;
+                (freq << 32) | (u32::MAX - e.access.idle_seconds(now_s)) as u64
+            }
+            Eviction::AllKeysRandom | Eviction::VolatileRandom => rand::random::<u64>(),
+            Eviction::VolatileTtl => e.expires_at,
+        }
+    }
+}
+
+/// A key removed by eviction.
+#[derive(Debug)]
+pub struct Evicted {
+    pub db: usize,
+    pub key: Bytes,
+    /// Estimated bytes freed.
+    pub bytes: u64,
+}
+
+impl Keyspace {
+    /// Removes one key chosen by `policy` among `samples` sampled in each of a few random
+    /// shards (Redis's approximated LRU/LFU: the best of a sample, not of every key). None when
+    /// the samples found no key the policy may remove.
+    pub fn evict_one(&self, policy: Eviction, samples: usize, clock: Clock) -> Option<Evicted> {
+        // (score, shard, db, key)
+        let mut best: Option<(u64, usize, usize, Key)> = None;
+        let mut tries = 0;
+        let mut sampled_shards = 0;
+        while sampled_shards < 4 && tries < 64 {
+            tries += 1;
+            let idx = rand::random::<u32>() as usize % SHARDS;
+            let shard = self.shards[idx].lock();
+            let dbs: SmallVec<[usize; 4]> = shard
+                .dbs
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| {
+                    d.as_deref().is_some_and(|d| {
+                        if policy.volatile() {
+                            !d.expires.is_empty()
+                        } else {
+                            d.len > 0
+                        }
+                    })
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if dbs.is_empty() {
+                continue;
+            }
+            sampled_shards += 1;
+            let db = dbs[rand::random::<u32>() as usize % dbs.len()];
+            let Some(d) = shard.db(db) else { continue };
+            let mut consider = |k: &Key, e: &Entry| {
+                let score = policy.score(e, &clock);
+                if best.as_ref().is_none_or(|b| score < b.0) {
+                    best = Some((score, idx, db, k.clone()));
+                }
+            };
+            if policy.volatile() {
+                // Keys with a TTL: a random run of the expiry index.
+                let skip = rand::random::<u32>() as usize % d.expires.len();
+                for (_, k) in d.expires.iter().skip(skip).chain(d.expires.iter()).take(samples) {
+                    if let Some(e) = d.table(key_slot(k)).get(k) {
+                        consider(k, e);
+                    }
+                }
+            } else {
+                let start = rand::random::<u32>() as usize;
+                let mut taken = 0;
+                for i in 0..SLOTS_PER_SHARD {
+                    let table = &d.slots[(start + i) % SLOTS_PER_SHARD];
+                    if table.is_empty() {
+                        continue;
+                    }
+                    let skip = rand::random::<u32>() as usize % table.len();
+                    for (k, e) in table.iter().skip(skip).chain(table.iter().take(skip)) {
+                        consider(k, e);
+                        taken += 1;
+                        if taken >= samples {
+                            break;
+                        }
+                    }
+                    if taken >= samples {
+                        break;
+                    }
+                }
+            }
+        }
+        let (_, idx, db, key) = best?;
+        let mut shard = self.shards[idx].lock();
+        let d = shard.dbs[db].as_deref_mut()?;
+        let entry = d.remove(key_slot(&key), &key)?;
+        let bytes = (entry.value.heap_bytes()
+            + std::mem::size_of::<(Key, Entry)>()
+            + if key.len() > 24 { key.len() } else { 0 }) as u64;
+        Some(Evicted {
+            db,
+            key: Bytes::copy_from_slice(&key),
+            bytes,
+        })
     }
 }

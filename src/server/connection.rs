@@ -288,6 +288,17 @@ async fn run(
                     client.clock_hint = None;
                     continue;
                 }
+                if let After::Demote(db, key) = after {
+                    let reply = match server.tier.get() {
+                        Some(tier) => match tier.demote_now(db, key).await {
+                            Ok(cold) => Reply::Int(cold as i64),
+                            Err(e) => Reply::Error(e),
+                        },
+                        None => Reply::error("ERR tiering is off (tiering no)"),
+                    };
+                    client.clock_hint = None;
+                    break (reply, After::Nothing);
+                }
                 if let After::RunScript(idx) = after {
                     let reply =
                         crate::cmd::scripting::run_detached(server.clone(), client, args, idx)

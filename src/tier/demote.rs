@@ -38,9 +38,21 @@ const VICTIMS_PER_SAMPLE: usize = 4;
 const BATCH_BYTES: usize = 1 << 20;
 const BATCH_VICTIMS: usize = 256;
 
+/// What a demotion thread is asked to do.
+enum Request {
+    /// Memory is over the limit: look.
+    Wake,
+    /// Demote this key now (TIERING DEMOTE); answer whether it is cold afterwards.
+    Demote {
+        db: usize,
+        key: bytes::Bytes,
+        done: tokio::sync::oneshot::Sender<Result<bool, String>>,
+    },
+}
+
 #[derive(Default)]
 pub(super) struct Demoters {
-    wake: Mutex<Vec<crossbeam_channel::Sender<()>>>,
+    wake: Mutex<Vec<crossbeam_channel::Sender<Request>>>,
     /// Victims picked and not yet installed.
     queued: AtomicU64,
     trainer: Mutex<Option<Trainer>>,
@@ -56,7 +68,7 @@ impl Demoters {
         let mut wake = self.wake.lock();
         *self.trainer.lock() = Some(Trainer::new());
         for i in 0..threads {
-            let (tx, rx) = crossbeam_channel::bounded::<()>(1);
+            let (tx, rx) = crossbeam_channel::bounded::<Request>(1024);
             wake.push(tx);
             let tier = Arc::downgrade(tier);
             let server = server.clone();
@@ -71,8 +83,28 @@ impl Demoters {
     /// Wakes every demotion thread (memory is over the limit).
     pub(super) fn wake(&self) {
         for tx in self.wake.lock().iter() {
-            let _ = tx.try_send(());
+            if tx.is_empty() {
+                let _ = tx.try_send(Request::Wake);
+            }
         }
+    }
+
+    /// Has the thread that owns `key`'s shard demote it now; true when it is cold afterwards.
+    pub(super) async fn demote_now(&self, db: usize, key: bytes::Bytes) -> Result<bool, String> {
+        let (done, rx) = tokio::sync::oneshot::channel();
+        let sent = {
+            let wake = self.wake.lock();
+            let shard = crate::keyspace::shard_of(&key);
+            match wake.get(shard % wake.len().max(1)) {
+                Some(tx) => tx.send(Request::Demote { db, key, done }).is_ok(),
+                None => false,
+            }
+        };
+        if !sent {
+            return Err("ERR the tiering demotion threads are gone".into());
+        }
+        rx.await
+            .unwrap_or_else(|_| Err("ERR the demotion was abandoned".into()))
     }
 
     pub(super) fn queue_depth(&self) -> u64 {
@@ -91,7 +123,7 @@ struct Worker {
 fn demote_loop(
     tier: Weak<Tier>,
     server: Weak<Server>,
-    wake: crossbeam_channel::Receiver<()>,
+    wake: crossbeam_channel::Receiver<Request>,
     index: usize,
     threads: usize,
 ) {
@@ -121,11 +153,16 @@ fn demote_loop(
             w.collect_garbage(&shards);
             false
         };
+        let request = if busy {
+            wake.try_recv().ok()
+        } else {
+            wake.recv_timeout(Duration::from_millis(10)).ok()
+        };
+        if let Some(Request::Demote { db, key, done }) = request {
+            let _ = done.send(w.demote_key(db, &key));
+        }
         deletes = std::mem::take(&mut w.deletes);
         drop(w);
-        if !busy {
-            let _ = wake.recv_timeout(Duration::from_millis(10));
-        }
     }
 }
 
@@ -241,6 +278,34 @@ impl Worker {
             self.write_batch(batch);
         }
         found_any
+    }
+
+    /// Demotes one key now (TIERING DEMOTE). True when it is cold afterwards.
+    fn demote_key(&mut self, db: usize, key: &[u8]) -> Result<bool, String> {
+        let shard = crate::keyspace::shard_of(key);
+        let picked = self.server.keyspace.pick_key(shard, db, key);
+        self.queue_deletes(shard, picked.garbage);
+        self.server.memory.note_freed(picked.freed);
+        self.tier
+            .stats
+            .clean_demotions
+            .fetch_add(picked.clean, Ordering::Relaxed);
+        if picked.victims.is_empty() {
+            if !self.deletes.is_empty() {
+                self.write(Vec::new());
+            }
+        } else {
+            let before = self.tier.stats.demotion_errors.load(Ordering::Relaxed);
+            self.write_batch(picked.victims.into_iter().map(|v| (shard, v)).collect());
+            if self.tier.stats.demotion_errors.load(Ordering::Relaxed) != before {
+                return Err("ERR writing the value to RocksDB failed (it stays in RAM)".into());
+            }
+        }
+        let mut ks = self.server.keyspace.lock(
+            self.server.clock(Instant::now()),
+            std::iter::once(shard).collect(),
+        );
+        Ok(ks.meta(db, key).is_some_and(|e| e.value.is_cold()))
     }
 
     /// Encodes, writes and installs one batch of victims.

@@ -181,6 +181,12 @@ impl Tier {
         }
     }
 
+    /// Demotes `key` of `db` now, through the thread that owns its shard (TIERING DEMOTE).
+    /// True when the value is cold afterwards.
+    pub async fn demote_now(&self, db: usize, key: Bytes) -> Result<bool, String> {
+        self.demoters.demote_now(db, key).await
+    }
+
     /// Reads the cold value of `key` in `db` without loading it into the keyspace.
     pub fn read_value(
         &self,
