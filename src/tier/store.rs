@@ -1,14 +1,52 @@
 //! The RocksDB side of the cold tier: opening the database from a tuning profile, the key
 //! layout, reads, ordered batched writes and the statistics INFO reports.
 //!
-//! STUB: the signatures below are the contract the rest of the tier codes against; the bodies
-//! are being written.
+//! This is the only module that imports `rocksdb`. The database has two column families:
+//! `default` holds the data records under [`data_key`]s, `meta` holds metadata (the format
+//! version, zstd dictionaries). Data writes skip RocksDB's WAL because durability is the binlog's
+//! job; metadata writes are rare and go through the WAL with a sync. Tuning lives in profiles
+//! (`rocksdb-tuning/*.profile`, format in [`Profile::parse`] and `rocksdb-tuning/README.md`).
 
 use std::path::Path;
+
+use rocksdb::statistics::{Histogram, Ticker};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options,
+    WriteBatch, WriteOptions, DB,
+};
 
 /// The version of the on-disk layout (key layout, record header, metadata keys). A data
 /// directory written with another version is refused at open.
 pub const DISK_FORMAT_VERSION: u32 = 1;
+
+/// The `meta` key holding the directory's [`DISK_FORMAT_VERSION`], a u32 big-endian.
+pub const FORMAT_VERSION_KEY: &[u8] = b"format-version";
+
+/// The column family of the data records (RocksDB's own default one).
+const DATA_CF: &str = "default";
+/// The column family of the metadata.
+const META_CF: &str = "meta";
+/// The `meta` column family holds a few small values: a small memtable, whatever the profile.
+const META_WRITE_BUFFER_SIZE: u64 = 1 << 20;
+/// RocksDB never keeps fewer than two memtables per column family.
+const META_MAX_WRITE_BUFFER_NUMBER: u64 = 2;
+
+/// The profiles shipped in `rocksdb-tuning/`, by name, built into the binary so that the server
+/// finds them from any working directory.
+pub const SHIPPED_PROFILES: &[(&str, &str)] = &[
+    (
+        "default",
+        include_str!("../../rocksdb-tuning/default.profile"),
+    ),
+    (
+        "low-memory",
+        include_str!("../../rocksdb-tuning/low-memory.profile"),
+    ),
+    (
+        "large-values",
+        include_str!("../../rocksdb-tuning/large-values.profile"),
+    ),
+];
 
 /// What went wrong talking to RocksDB, with its cause as text (it becomes an `-ERR` reply or a
 /// log line).
@@ -22,6 +60,11 @@ impl std::fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+/// A RocksDB error as a [`StoreError`] saying what was being done.
+fn rocks(doing: &str, e: rocksdb::Error) -> StoreError {
+    StoreError(format!("RocksDB {doing}: {e}"))
+}
 
 /// The RocksDB key of `key` in database `db`: db (u16 big-endian), slot (u16 big-endian), then
 /// the key's bytes, so that one slot of one database is one contiguous key range.
@@ -44,6 +87,269 @@ pub fn slot_range(db: u16, first: u16, last: u16) -> (Vec<u8>, Vec<u8>) {
     (from, to)
 }
 
+/// Compression of SST blocks (and of blob files), as a profile names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Lz4,
+    Zstd,
+}
+
+impl Compression {
+    fn rocksdb(self) -> DBCompressionType {
+        match self {
+            Compression::None => DBCompressionType::None,
+            Compression::Lz4 => DBCompressionType::Lz4,
+            Compression::Zstd => DBCompressionType::Zstd,
+        }
+    }
+}
+
+/// The RocksDB options a tuning profile sets. A key a profile leaves out keeps the value of
+/// [`Profile::default`], which is RocksDB's own default for that option (except compression:
+/// RocksDB's default, snappy, is not built in, so the default here is `none`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Capacity of the shared LRU block cache, bytes.
+    pub block_cache_size: u64,
+    /// Uncompressed size of an SST data block, bytes.
+    pub block_size: u64,
+    /// Bloom filter bits per key; 0 means no filter.
+    pub bloom_bits_per_key: f64,
+    /// Index and filter blocks live in (and are charged to) the block cache.
+    pub cache_index_and_filter_blocks: bool,
+    /// Level-0 index and filter blocks stay pinned in the block cache.
+    pub pin_l0_filter_and_index_blocks_in_cache: bool,
+    /// Size of one memtable, bytes.
+    pub write_buffer_size: u64,
+    /// Memtables (active and waiting for flush) per column family; at least 2.
+    pub max_write_buffer_number: u64,
+    pub compression: Compression,
+    pub max_background_jobs: u64,
+    pub level0_file_num_compaction_trigger: u64,
+    pub level0_slowdown_writes_trigger: u64,
+    pub level0_stop_writes_trigger: u64,
+    pub target_file_size_base: u64,
+    /// No filter on the last level: saves memory when most gets find their key.
+    pub optimize_filters_for_hits: bool,
+    /// BlobDB: values of at least `min_blob_size` bytes go to blob files, not SSTs.
+    pub enable_blob_files: bool,
+    pub min_blob_size: u64,
+    pub blob_file_size: u64,
+    pub blob_compression: Compression,
+    pub enable_blob_garbage_collection: bool,
+}
+
+impl Default for Profile {
+    fn default() -> Profile {
+        Profile {
+            block_cache_size: 32 << 20,
+            block_size: 4 << 10,
+            bloom_bits_per_key: 0.0,
+            cache_index_and_filter_blocks: false,
+            pin_l0_filter_and_index_blocks_in_cache: false,
+            write_buffer_size: 64 << 20,
+            max_write_buffer_number: 2,
+            compression: Compression::None,
+            max_background_jobs: 2,
+            level0_file_num_compaction_trigger: 4,
+            level0_slowdown_writes_trigger: 20,
+            level0_stop_writes_trigger: 36,
+            target_file_size_base: 64 << 20,
+            optimize_filters_for_hits: false,
+            enable_blob_files: false,
+            min_blob_size: 0,
+            blob_file_size: 256 << 20,
+            blob_compression: Compression::None,
+            enable_blob_garbage_collection: false,
+        }
+    }
+}
+
+impl Profile {
+    /// The profile `profile` names: a shipped one by name ([`SHIPPED_PROFILES`]) or else a path
+    /// to a profile file.
+    pub fn load(profile: &str) -> Result<Profile, StoreError> {
+        if let Some((name, text)) = SHIPPED_PROFILES.iter().find(|(name, _)| *name == profile) {
+            return Profile::parse(text, &format!("rocksdb-tuning/{name}.profile (built in)"));
+        }
+        let text = std::fs::read_to_string(profile).map_err(|e| {
+            let names: Vec<&str> = SHIPPED_PROFILES.iter().map(|(name, _)| *name).collect();
+            StoreError(format!(
+                "cannot read RocksDB profile file {profile}: {e} (the built-in profiles are {})",
+                names.join(", ")
+            ))
+        })?;
+        Profile::parse(&text, profile)
+    }
+
+    /// Parses a profile: one `key = value` per line; blank lines and lines starting with `#`
+    /// are ignored, as is anything after a `#` on a line. Sizes are a number of bytes, or a
+    /// number followed by `KiB`, `MiB` or `GiB`; booleans are `true` or `false`; compression is
+    /// `none`, `lz4` or `zstd`. `origin` names the file in errors, which also give the line and
+    /// the key.
+    pub fn parse(text: &str, origin: &str) -> Result<Profile, StoreError> {
+        let mut p = Profile::default();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let at = |msg: String| StoreError(format!("{origin} line {}: {msg}", i + 1));
+            let Some((key, value)) = line.split_once('=') else {
+                return Err(at(format!("expected `key = value`, got `{line}`")));
+            };
+            let (key, value) = (key.trim(), value.trim());
+            let bad = |what: &str| at(format!("{key}: `{value}` is not {what}"));
+            let size = || parse_size(value).ok_or_else(|| bad(SIZE_SYNTAX));
+            let count = || value.parse::<u64>().map_err(|_| bad("a whole number"));
+            let flag = || match value {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(bad("true or false")),
+            };
+            let compression = || match value {
+                "none" => Ok(Compression::None),
+                "lz4" => Ok(Compression::Lz4),
+                "zstd" => Ok(Compression::Zstd),
+                _ => Err(bad("none, lz4 or zstd")),
+            };
+            match key {
+                "block_cache_size" => p.block_cache_size = size()?,
+                "block_size" => p.block_size = size()?,
+                "bloom_bits_per_key" => {
+                    p.bloom_bits_per_key = value
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|b| b.is_finite() && *b >= 0.0)
+                        .ok_or_else(|| bad("a number of bits, 0 or more"))?
+                }
+                "cache_index_and_filter_blocks" => p.cache_index_and_filter_blocks = flag()?,
+                "pin_l0_filter_and_index_blocks_in_cache" => {
+                    p.pin_l0_filter_and_index_blocks_in_cache = flag()?
+                }
+                "write_buffer_size" => p.write_buffer_size = size()?,
+                "max_write_buffer_number" => {
+                    p.max_write_buffer_number = count().and_then(|n| {
+                        if n >= 2 {
+                            Ok(n)
+                        } else {
+                            Err(bad("2 or more (RocksDB keeps at least two memtables)"))
+                        }
+                    })?
+                }
+                "compression" => p.compression = compression()?,
+                "max_background_jobs" => p.max_background_jobs = count()?,
+                "level0_file_num_compaction_trigger" => {
+                    p.level0_file_num_compaction_trigger = count()?
+                }
+                "level0_slowdown_writes_trigger" => p.level0_slowdown_writes_trigger = count()?,
+                "level0_stop_writes_trigger" => p.level0_stop_writes_trigger = count()?,
+                "target_file_size_base" => p.target_file_size_base = size()?,
+                "optimize_filters_for_hits" => p.optimize_filters_for_hits = flag()?,
+                "enable_blob_files" => p.enable_blob_files = flag()?,
+                "min_blob_size" => p.min_blob_size = size()?,
+                "blob_file_size" => p.blob_file_size = size()?,
+                "blob_compression" => p.blob_compression = compression()?,
+                "enable_blob_garbage_collection" => p.enable_blob_garbage_collection = flag()?,
+                _ => return Err(at(format!("unknown key `{key}`"))),
+            }
+        }
+        // RocksDB takes the counts as C ints and block sizes as size_t: refuse what would wrap.
+        for (key, n) in [
+            ("max_write_buffer_number", p.max_write_buffer_number),
+            ("max_background_jobs", p.max_background_jobs),
+            (
+                "level0_file_num_compaction_trigger",
+                p.level0_file_num_compaction_trigger,
+            ),
+            (
+                "level0_slowdown_writes_trigger",
+                p.level0_slowdown_writes_trigger,
+            ),
+            ("level0_stop_writes_trigger", p.level0_stop_writes_trigger),
+        ] {
+            if n > i32::MAX as u64 {
+                return Err(StoreError(format!("{origin}: {key} {n} is too large")));
+            }
+        }
+        for (key, n) in [
+            ("block_cache_size", p.block_cache_size),
+            ("block_size", p.block_size),
+            ("write_buffer_size", p.write_buffer_size),
+        ] {
+            if usize::try_from(n).is_err() {
+                return Err(StoreError(format!("{origin}: {key} {n} is too large")));
+            }
+        }
+        Ok(p)
+    }
+
+    /// The memory the profile gives RocksDB: the block cache plus every memtable the data column
+    /// family may hold, plus the small fixed memtables of the `meta` column family.
+    pub fn memory_budget(&self) -> u64 {
+        self.block_cache_size
+            .saturating_add(
+                self.write_buffer_size
+                    .saturating_mul(self.max_write_buffer_number),
+            )
+            .saturating_add(META_WRITE_BUFFER_SIZE * META_MAX_WRITE_BUFFER_NUMBER)
+    }
+
+    /// The options of the data column family (and the database-wide ones), sharing `cache`.
+    fn data_options(&self, cache: &Cache) -> Options {
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(cache);
+        table.set_block_size(self.block_size as usize);
+        if self.bloom_bits_per_key > 0.0 {
+            table.set_bloom_filter(self.bloom_bits_per_key, false);
+        }
+        table.set_cache_index_and_filter_blocks(self.cache_index_and_filter_blocks);
+        table.set_pin_l0_filter_and_index_blocks_in_cache(
+            self.pin_l0_filter_and_index_blocks_in_cache,
+        );
+
+        let mut o = Options::default();
+        o.set_block_based_table_factory(&table);
+        o.set_write_buffer_size(self.write_buffer_size as usize);
+        o.set_max_write_buffer_number(self.max_write_buffer_number as i32);
+        o.set_compression_type(self.compression.rocksdb());
+        o.set_max_background_jobs(self.max_background_jobs as i32);
+        o.set_level_zero_file_num_compaction_trigger(
+            self.level0_file_num_compaction_trigger as i32,
+        );
+        o.set_level_zero_slowdown_writes_trigger(self.level0_slowdown_writes_trigger as i32);
+        o.set_level_zero_stop_writes_trigger(self.level0_stop_writes_trigger as i32);
+        o.set_target_file_size_base(self.target_file_size_base);
+        o.set_optimize_filters_for_hits(self.optimize_filters_for_hits);
+        o.set_enable_blob_files(self.enable_blob_files);
+        o.set_min_blob_size(self.min_blob_size);
+        o.set_blob_file_size(self.blob_file_size);
+        o.set_blob_compression_type(self.blob_compression.rocksdb());
+        o.set_enable_blob_gc(self.enable_blob_garbage_collection);
+        o
+    }
+}
+
+const SIZE_SYNTAX: &str = "a size (bytes, or a number followed by KiB, MiB or GiB)";
+
+/// `4096`, `64 KiB`, `256MiB`, `1 GiB` as bytes; `None` if malformed or too large.
+fn parse_size(value: &str) -> Option<u64> {
+    let digits = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(digits);
+    let number: u64 = number.parse().ok()?;
+    let shift = match unit.trim() {
+        "" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        _ => return None,
+    };
+    number.checked_mul(1 << shift)
+}
+
 /// Figures INFO's `# Tiering` section reports about RocksDB.
 #[derive(Debug, Clone, Default)]
 pub struct StoreStats {
@@ -61,7 +367,11 @@ pub struct StoreStats {
 }
 
 pub struct Store {
-    _private: (),
+    db: DB,
+    /// The options the database was opened with: their statistics object is the database's.
+    options: Options,
+    cache: Cache,
+    profile: Profile,
 }
 
 impl Store {
@@ -70,41 +380,480 @@ impl Store {
     /// path to a profile file. A directory written with another [`DISK_FORMAT_VERSION`] is
     /// refused with a message saying which version it holds. Values left by an earlier run
     /// are dropped (until the binlog issue, the keys that pointed at them are gone).
-    pub fn open(_dir: &Path, _profile: &str) -> Result<Store, StoreError> {
-        Err(StoreError("not yet written".into()))
+    pub fn open(dir: &Path, profile: &str) -> Result<Store, StoreError> {
+        let profile = Profile::load(profile)?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        // A directory holding some other RocksDB database (no `meta` family) is not ours.
+        if let Ok(families) = DB::list_cf(&Options::default(), dir) {
+            if !families.iter().any(|f| f == META_CF) {
+                return Err(StoreError(format!(
+                    "data directory {} holds a RocksDB database that is not a tiering \
+                     directory (no `{META_CF}` column family): move it away or point \
+                     tiering-dir elsewhere",
+                    dir.display()
+                )));
+            }
+        }
+
+        let cache = Cache::new_lru_cache(profile.block_cache_size as usize);
+        let mut options = profile.data_options(&cache);
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.enable_statistics();
+
+        let mut meta_table = BlockBasedOptions::default();
+        meta_table.set_block_cache(&cache);
+        let mut meta = Options::default();
+        meta.set_block_based_table_factory(&meta_table);
+        meta.set_write_buffer_size(META_WRITE_BUFFER_SIZE as usize);
+        meta.set_max_write_buffer_number(META_MAX_WRITE_BUFFER_NUMBER as i32);
+
+        let families = [
+            ColumnFamilyDescriptor::new(DATA_CF, options.clone()),
+            ColumnFamilyDescriptor::new(META_CF, meta),
+        ];
+        let db = DB::open_cf_descriptors(&options, dir, families)
+            .map_err(|e| rocks(&format!("open of {}", dir.display()), e))?;
+        let store = Store {
+            db,
+            options,
+            cache,
+            profile,
+        };
+        store.check_format_version(dir)?;
+        store.drop_leftover_data()?;
+        Ok(store)
+    }
+
+    /// Refuses a directory written with another format version; stamps a new one with ours.
+    fn check_format_version(&self, dir: &Path) -> Result<(), StoreError> {
+        match self.get_meta(FORMAT_VERSION_KEY)? {
+            None => self.put_meta(FORMAT_VERSION_KEY, &DISK_FORMAT_VERSION.to_be_bytes()),
+            Some(v) => {
+                let held = <[u8; 4]>::try_from(v.as_slice()).map(u32::from_be_bytes);
+                match held {
+                    Ok(DISK_FORMAT_VERSION) => Ok(()),
+                    Ok(other) => Err(StoreError(format!(
+                        "data directory {} holds tiering format version {other}, this server \
+                         writes version {DISK_FORMAT_VERSION}: move it away or point \
+                         tiering-dir elsewhere",
+                        dir.display()
+                    ))),
+                    Err(_) => Err(StoreError(format!(
+                        "data directory {} holds an unreadable tiering format version \
+                         ({} bytes), this server writes version {DISK_FORMAT_VERSION}: move it \
+                         away or point tiering-dir elsewhere",
+                        dir.display(),
+                        v.len()
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Deletes every data record (one range tombstone up to the last key, then that key), and
+    /// compacts so that their disk space is returned now rather than whenever compaction gets
+    /// there.
+    fn drop_leftover_data(&self) -> Result<(), StoreError> {
+        let cf = self.data_cf();
+        let last = {
+            let mut it = self.db.raw_iterator_cf(cf);
+            it.seek_to_last();
+            it.status()
+                .map_err(|e| rocks("scan for leftover records", e))?;
+            match it.key() {
+                Some(k) => k.to_vec(),
+                None => return Ok(()),
+            }
+        };
+        let mut batch = WriteBatch::default();
+        batch.delete_range_cf(cf, &b""[..], &last[..]);
+        batch.delete_cf(cf, &last);
+        self.db
+            .write_opt(batch, &no_wal())
+            .map_err(|e| rocks("drop of leftover records", e))?;
+        self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+        Ok(())
+    }
+
+    fn data_cf(&self) -> &ColumnFamily {
+        self.db
+            .cf_handle(DATA_CF)
+            .expect("open_cf_descriptors created the data column family")
+    }
+
+    fn meta_cf(&self) -> &ColumnFamily {
+        self.db
+            .cf_handle(META_CF)
+            .expect("open_cf_descriptors created the meta column family")
+    }
+
+    /// The profile the store was opened with.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
     }
 
     /// The record stored under `key` (a [`data_key`]).
-    pub fn get(&self, _key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        unimplemented!()
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_pinned_cf(self.data_cf(), key)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| rocks("get", e))
     }
 
     /// The records of `keys`, in order, in one RocksDB multi-get.
-    pub fn multi_get(&self, _keys: &[Vec<u8>]) -> Vec<Result<Option<Vec<u8>>, StoreError>> {
-        unimplemented!()
+    pub fn multi_get(&self, keys: &[Vec<u8>]) -> Vec<Result<Option<Vec<u8>>, StoreError>> {
+        self.db
+            .batched_multi_get_cf(self.data_cf(), keys, false)
+            .into_iter()
+            .map(|r| {
+                r.map(|v| v.map(|v| v.to_vec()))
+                    .map_err(|e| rocks("multi-get", e))
+            })
+            .collect()
     }
 
     /// Applies `deletes` then `puts` as one atomic write batch (no RocksDB WAL: durability is
     /// the binlog's job).
-    pub fn write(&self, _puts: &[(Vec<u8>, Vec<u8>)], _deletes: &[Vec<u8>]) -> Result<(), StoreError> {
-        unimplemented!()
+    pub fn write(
+        &self,
+        puts: &[(Vec<u8>, Vec<u8>)],
+        deletes: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        let cf = self.data_cf();
+        let mut batch = WriteBatch::default();
+        for key in deletes {
+            batch.delete_cf(cf, key);
+        }
+        for (key, value) in puts {
+            batch.put_cf(cf, key, value);
+        }
+        self.db
+            .write_opt(batch, &no_wal())
+            .map_err(|e| rocks("write", e))
     }
 
     /// Deletes every record in `[from, to)`.
-    pub fn delete_range(&self, _from: &[u8], _to: &[u8]) -> Result<(), StoreError> {
-        unimplemented!()
+    pub fn delete_range(&self, from: &[u8], to: &[u8]) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        batch.delete_range_cf(self.data_cf(), from, to);
+        self.db
+            .write_opt(batch, &no_wal())
+            .map_err(|e| rocks("delete-range", e))
     }
 
     /// Metadata (zstd dictionaries, the format version), kept apart from the data records.
-    pub fn put_meta(&self, _name: &[u8], _value: &[u8]) -> Result<(), StoreError> {
-        unimplemented!()
+    /// Unlike data writes, these go through the WAL and are synced: they are few and must
+    /// survive a crash.
+    pub fn put_meta(&self, name: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let mut sync = WriteOptions::default();
+        sync.set_sync(true);
+        self.db
+            .put_cf_opt(self.meta_cf(), name, value, &sync)
+            .map_err(|e| rocks("metadata write", e))
     }
 
-    pub fn get_meta(&self, _name: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        unimplemented!()
+    pub fn get_meta(&self, name: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_cf(self.meta_cf(), name)
+            .map_err(|e| rocks("metadata read", e))
     }
 
+    /// Writes the memtables out to SST files (benchmarks and tests use it to read from disk
+    /// rather than from memtables).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db
+            .flush_cfs_opt(&[self.data_cf(), self.meta_cf()], &Default::default())
+            .map_err(|e| rocks("flush", e))
+    }
+
+    /// The figures INFO reports. `write_stalls` counts the writes RocksDB delayed or stopped
+    /// (the number of samples in its `rocksdb.db.write.stall` histogram); `live_data_bytes` is
+    /// the data family's `rocksdb.estimate-live-data-size`, blob files included. A property
+    /// RocksDB cannot give reads as 0.
     pub fn stats(&self) -> StoreStats {
-        unimplemented!()
+        let property = |cf: &ColumnFamily, name: &rocksdb::properties::PropName| {
+            self.db
+                .property_int_value_cf(cf, name)
+                .ok()
+                .flatten()
+                .unwrap_or(0)
+        };
+        use rocksdb::properties::{CUR_SIZE_ALL_MEM_TABLES, ESTIMATE_LIVE_DATA_SIZE};
+        StoreStats {
+            block_cache_capacity: self.profile.block_cache_size,
+            block_cache_usage: self.cache.get_usage() as u64,
+            memtable_bytes: property(self.data_cf(), CUR_SIZE_ALL_MEM_TABLES)
+                + property(self.meta_cf(), CUR_SIZE_ALL_MEM_TABLES),
+            memory_budget: self.profile.memory_budget(),
+            block_cache_hits: self.options.get_ticker_count(Ticker::BlockCacheHit),
+            block_cache_misses: self.options.get_ticker_count(Ticker::BlockCacheMiss),
+            live_data_bytes: property(self.data_cf(), ESTIMATE_LIVE_DATA_SIZE),
+            write_stalls: self
+                .options
+                .get_histogram_data(Histogram::WriteStall)
+                .count(),
+        }
+    }
+}
+
+fn no_wal() -> WriteOptions {
+    let mut w = WriteOptions::default();
+    w.disable_wal(true);
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(dir: &Path) -> Store {
+        match Store::open(dir, "default") {
+            Ok(s) => s,
+            Err(e) => panic!("open: {e}"),
+        }
+    }
+
+    fn kv(db: u16, slot: u16, key: &str, value: &str) -> (Vec<u8>, Vec<u8>) {
+        (
+            data_key(db, slot, key.as_bytes()),
+            value.as_bytes().to_vec(),
+        )
+    }
+
+    #[test]
+    fn store_is_shared_between_threads() {
+        fn check<T: Send + Sync>() {}
+        check::<Store>();
+    }
+
+    #[test]
+    fn put_get_multi_get_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        let a = kv(0, 1, "a", "alpha");
+        let b = kv(0, 2, "b", "beta");
+        s.write(&[a.clone(), b.clone()], &[]).unwrap();
+        assert_eq!(s.get(&a.0).unwrap(), Some(a.1.clone()));
+        let missing = data_key(0, 3, b"c");
+        let got: Vec<_> = s
+            .multi_get(&[b.0.clone(), missing.clone(), a.0.clone()])
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(got, vec![Some(b.1.clone()), None, Some(a.1.clone())]);
+
+        // Deletes apply before puts: deleting and putting one key leaves the new value.
+        s.write(
+            &[(a.0.clone(), b"again".to_vec())],
+            &[a.0.clone(), b.0.clone()],
+        )
+        .unwrap();
+        assert_eq!(s.get(&a.0).unwrap(), Some(b"again".to_vec()));
+        assert_eq!(s.get(&b.0).unwrap(), None);
+        assert!(s.multi_get(&[]).is_empty());
+    }
+
+    #[test]
+    fn delete_range_drops_exactly_the_slots() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        let records = [
+            kv(0, 9, "below", "1"),
+            kv(0, 10, "first", "2"),
+            kv(0, 11, "inside", "3"),
+            kv(0, 12, "last", "4"),
+            kv(0, 13, "above", "5"),
+            kv(1, 11, "other db", "6"),
+        ];
+        s.write(&records, &[]).unwrap();
+        let (from, to) = slot_range(0, 10, 12);
+        s.delete_range(&from, &to).unwrap();
+        let keys: Vec<Vec<u8>> = records.iter().map(|(k, _)| k.clone()).collect();
+        let present: Vec<bool> = s
+            .multi_get(&keys)
+            .into_iter()
+            .map(|r| r.unwrap().is_some())
+            .collect();
+        assert_eq!(present, [true, false, false, false, true, true]);
+
+        // The last slot's range ends at the next database.
+        s.write(&[kv(2, u16::MAX, "end", "7"), kv(3, 0, "next", "8")], &[])
+            .unwrap();
+        let (from, to) = slot_range(2, 0, u16::MAX);
+        s.delete_range(&from, &to).unwrap();
+        assert_eq!(s.get(&data_key(2, u16::MAX, b"end")).unwrap(), None);
+        assert!(s.get(&data_key(3, 0, b"next")).unwrap().is_some());
+    }
+
+    #[test]
+    fn meta_is_apart_from_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        s.put_meta(b"dict:1", b"dictionary").unwrap();
+        assert_eq!(s.get_meta(b"dict:1").unwrap(), Some(b"dictionary".to_vec()));
+        assert_eq!(s.get(b"dict:1").unwrap(), None);
+        assert_eq!(
+            s.get_meta(FORMAT_VERSION_KEY).unwrap(),
+            Some(DISK_FORMAT_VERSION.to_be_bytes().to_vec())
+        );
+    }
+
+    #[test]
+    fn leftover_data_is_dropped_and_meta_kept_on_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = kv(0, 1, "a", "alpha");
+        let z = kv(u16::MAX, u16::MAX, "\u{ff}\u{ff}", "last possible");
+        {
+            let s = open(dir.path());
+            s.write(&[a.clone(), z.clone()], &[]).unwrap();
+            s.put_meta(b"dict:1", b"d").unwrap();
+            s.flush().unwrap();
+            assert!(s.stats().live_data_bytes > 0);
+        }
+        let s = open(dir.path());
+        assert_eq!(s.get(&a.0).unwrap(), None);
+        assert_eq!(s.get(&z.0).unwrap(), None);
+        assert_eq!(s.get_meta(b"dict:1").unwrap(), Some(b"d".to_vec()));
+        // The store still works after the drop.
+        s.write(&[a.clone()], &[]).unwrap();
+        assert_eq!(s.get(&a.0).unwrap(), Some(a.1));
+    }
+
+    #[test]
+    fn another_format_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = open(dir.path());
+            s.put_meta(FORMAT_VERSION_KEY, &7u32.to_be_bytes()).unwrap();
+        }
+        let err = Store::open(dir.path(), "default").err().expect("refused");
+        assert_eq!(
+            err.0,
+            format!(
+                "data directory {} holds tiering format version 7, this server writes version \
+                 1: move it away or point tiering-dir elsewhere",
+                dir.path().display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_foreign_rocksdb_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut o = Options::default();
+            o.create_if_missing(true);
+            DB::open(&o, dir.path()).unwrap();
+        }
+        let err = Store::open(dir.path(), "default").err().expect("refused");
+        assert!(err.0.contains("not a tiering directory"), "{err}");
+    }
+
+    #[test]
+    fn every_shipped_profile_opens() {
+        for (name, _) in SHIPPED_PROFILES {
+            let dir = tempfile::tempdir().unwrap();
+            let s = Store::open(dir.path(), name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let big = vec![b'v'; 8192];
+            s.write(&[(data_key(0, 0, b"k"), big.clone())], &[])
+                .unwrap();
+            s.flush().unwrap();
+            assert_eq!(s.get(&data_key(0, 0, b"k")).unwrap(), Some(big), "{name}");
+            let stats = s.stats();
+            assert_eq!(stats.memory_budget, s.profile().memory_budget(), "{name}");
+            assert_eq!(stats.block_cache_capacity, s.profile().block_cache_size);
+            assert!(
+                stats.block_cache_hits + stats.block_cache_misses > 0,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn shipped_budgets() {
+        let budget = |name| Profile::load(name).unwrap().memory_budget() >> 20;
+        assert_eq!(budget("default"), 256 + 128 + 2);
+        assert_eq!(budget("low-memory"), 32 + 32 + 2);
+        assert_eq!(budget("large-values"), 256 + 128 + 2);
+        assert!(Profile::load("large-values").unwrap().enable_blob_files);
+    }
+
+    #[test]
+    fn profile_file_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mine.profile");
+        std::fs::write(
+            &path,
+            "# tiny\nblock_cache_size = 1 MiB # inline comment\n\nwrite_buffer_size=1048576\n",
+        )
+        .unwrap();
+        let p = Profile::load(path.to_str().unwrap()).unwrap();
+        assert_eq!(p.block_cache_size, 1 << 20);
+        assert_eq!(p.write_buffer_size, 1 << 20);
+        assert_eq!(p.max_write_buffer_number, 2);
+        let s = Store::open(&dir.path().join("db"), path.to_str().unwrap()).unwrap();
+        assert_eq!(s.stats().memory_budget, (1 << 20) + (2 << 20) + (2 << 20));
+
+        let err = Profile::load("/nonexistent/x.profile").unwrap_err();
+        assert!(err
+            .0
+            .starts_with("cannot read RocksDB profile file /nonexistent/x.profile"));
+    }
+
+    #[test]
+    fn profile_errors_name_file_line_and_key() {
+        let parse = |text| Profile::parse(text, "t.profile").unwrap_err().0;
+        assert_eq!(
+            parse("block_size = 4 KiB\n\nblock_cahce_size = 1 MiB\n"),
+            "t.profile line 3: unknown key `block_cahce_size`"
+        );
+        assert_eq!(
+            parse("# c\nwrite_buffer_size = lots\n"),
+            "t.profile line 2: write_buffer_size: `lots` is not a size (bytes, or a number \
+             followed by KiB, MiB or GiB)"
+        );
+        assert_eq!(
+            parse("max_background_jobs = -1"),
+            "t.profile line 1: max_background_jobs: `-1` is not a whole number"
+        );
+        assert_eq!(
+            parse("compression = snappy"),
+            "t.profile line 1: compression: `snappy` is not none, lz4 or zstd"
+        );
+        assert_eq!(
+            parse("enable_blob_files = yes"),
+            "t.profile line 1: enable_blob_files: `yes` is not true or false"
+        );
+        assert_eq!(
+            parse("max_write_buffer_number = 1"),
+            "t.profile line 1: max_write_buffer_number: `1` is not 2 or more (RocksDB keeps \
+             at least two memtables)"
+        );
+        assert_eq!(
+            parse("bloom_bits_per_key"),
+            "t.profile line 1: expected `key = value`, got `bloom_bits_per_key`"
+        );
+        assert_eq!(
+            parse("block_size = 99999999999 GiB"),
+            "t.profile line 1: block_size: `99999999999 GiB` is not a size (bytes, or a number \
+             followed by KiB, MiB or GiB)"
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("4 KiB"), Some(4096));
+        assert_eq!(parse_size("256MiB"), Some(256 << 20));
+        assert_eq!(parse_size("1 GiB"), Some(1 << 30));
+        assert_eq!(parse_size("1 GB"), None);
+        assert_eq!(parse_size("KiB"), None);
+        assert_eq!(parse_size("1.5 MiB"), None);
     }
 }
