@@ -721,7 +721,7 @@ mod tests {
         assert_eq!(s.get(&z.0).unwrap(), None);
         assert_eq!(s.get_meta(b"dict:1").unwrap(), Some(b"d".to_vec()));
         // The store still works after the drop.
-        s.write(&[a.clone()], &[]).unwrap();
+        s.write(std::slice::from_ref(&a), &[]).unwrap();
         assert_eq!(s.get(&a.0).unwrap(), Some(a.1));
     }
 
