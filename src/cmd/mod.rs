@@ -43,8 +43,8 @@ use crate::keyspace::{key_slot, shard_of_slot, Locked};
 use crate::protocol::Reply;
 use crate::server::clients::Client;
 use crate::server::evict::{Verdict, OOM};
-use crate::tier::Prepared;
 use crate::server::Server;
+use crate::tier::Prepared;
 
 /// Command flags, named as COMMAND INFO reports them.
 pub mod flags {
@@ -646,10 +646,14 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
                         .iter()
                         .any(|(i, _)| table.spec(*i).has(flags::DENYOOM))
                 }));
-        match crate::server::evict::enforce(server, denyoom) {
-            Verdict::Fits => {}
-            Verdict::Stall if denyoom => return (Reply::Nil, After::RetryWhenMemory),
+        match crate::server::evict::enforce(server, denyoom, client.stalls) {
+            Verdict::Fits => client.stalls = 0,
+            Verdict::Stall if denyoom => {
+                client.stalls += 1;
+                return (Reply::Nil, After::RetryWhenMemory);
+            }
             Verdict::Oom if denyoom => {
+                client.stalls = 0;
                 server.stats.record_rejected(idx, OOM);
                 if idx == table.exec && client.tx.is_some() {
                     transactions::reset(client);

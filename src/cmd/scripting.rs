@@ -115,9 +115,7 @@ async fn load_declared_keys(
         if shards.is_empty() {
             return Ok(());
         }
-        let mut ks = server
-            .keyspace
-            .lock(server.clock(Instant::now()), shards);
+        let mut ks = server.keyspace.lock(server.clock(Instant::now()), shards);
         server.open_view(&mut ks);
         let keys = spec.keys.positions(args).map(|i| &args[i]);
         let prepared = crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys);

@@ -28,7 +28,10 @@ fn cmd_status(ctx: &mut Ctx) -> CmdResult<Reply> {
         return Ok(Reply::Nil);
     };
     let mut fields = vec![
-        ("state", Reply::bulk_static(if e.value.is_cold() { "cold" } else { "hot" })),
+        (
+            "state",
+            Reply::bulk_static(if e.value.is_cold() { "cold" } else { "hot" }),
+        ),
         ("type", Reply::bulk_static(e.value.type_name())),
         (
             "disk",
@@ -97,14 +100,46 @@ macro_rules! cmd {
 }
 
 const SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!("status", 3, READONLY | NO_VALUE, KeySpec::range(2, 2, 1), "0.1.0", "O(1)",
-        "Reports whether a key's value is in RAM or in RocksDB.", cmd_status),
-    cmd!("demote", 3, ADMIN | NO_VALUE, KeySpec::range(2, 2, 1), "0.1.0", "O(N) where N is the size of the value.",
-        "Moves a key's value to RocksDB now.", cmd_demote),
-    cmd!("load", 3, READONLY, KeySpec::range(2, 2, 1), "0.1.0", "O(N) where N is the size of the value.",
-        "Brings a key's value back into RAM.", cmd_load),
-    cmd!("help", 2, 0, KeySpec::NONE, "0.1.0", "O(1)", "Returns helpful text about the different subcommands.",
-        cmd_help),
+    cmd!(
+        "status",
+        3,
+        READONLY | NO_VALUE,
+        KeySpec::range(2, 2, 1),
+        "0.1.0",
+        "O(1)",
+        "Reports whether a key's value is in RAM or in RocksDB.",
+        cmd_status
+    ),
+    cmd!(
+        "demote",
+        3,
+        ADMIN | NO_VALUE,
+        KeySpec::range(2, 2, 1),
+        "0.1.0",
+        "O(N) where N is the size of the value.",
+        "Moves a key's value to RocksDB now.",
+        cmd_demote
+    ),
+    cmd!(
+        "load",
+        3,
+        READONLY,
+        KeySpec::range(2, 2, 1),
+        "0.1.0",
+        "O(N) where N is the size of the value.",
+        "Brings a key's value back into RAM.",
+        cmd_load
+    ),
+    cmd!(
+        "help",
+        2,
+        0,
+        KeySpec::NONE,
+        "0.1.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+        cmd_help
+    ),
 ];
 
 #[rustfmt::skip]

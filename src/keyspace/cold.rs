@@ -323,8 +323,7 @@ impl<'a> Locked<'a> {
             if d.cold == 0 {
                 continue;
             }
-            if d
-                .table(slot)
+            if d.table(slot)
                 .get(key.as_ref())
                 .is_some_and(|e| e.value.is_cold() && !e.is_expired(now))
                 && !cold.contains(key)
@@ -519,7 +518,13 @@ impl Keyspace {
             if policy.volatile() {
                 // Keys with a TTL: a random run of the expiry index.
                 let skip = rand::random::<u32>() as usize % d.expires.len();
-                for (_, k) in d.expires.iter().skip(skip).chain(d.expires.iter()).take(samples) {
+                for (_, k) in d
+                    .expires
+                    .iter()
+                    .skip(skip)
+                    .chain(d.expires.iter())
+                    .take(samples)
+                {
                     if let Some(e) = d.table(key_slot(k)).get(k) {
                         consider(k, e);
                     }

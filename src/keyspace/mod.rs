@@ -733,7 +733,10 @@ impl<'a> Locked<'a> {
         entry.version = shard.bump();
         // A new incarnation of the key: whatever RocksDB holds belongs to the entry replaced
         // (or, for RENAME and MOVE, to another key), never to this one.
-        debug_assert!(!entry.value.is_cold(), "storing a cold stub under a new key");
+        debug_assert!(
+            !entry.value.is_cold(),
+            "storing a cold stub under a new key"
+        );
         entry.disk = Disk::None;
         let expires_at = entry.expires_at;
         let dbs = shard.db_mut(db);

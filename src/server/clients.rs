@@ -48,6 +48,9 @@ pub struct Client {
     /// Cold values loaded for the command about to run again (src/tier): dispatch installs
     /// them under the command's locks, then clears this.
     pub preloaded: crate::tier::Preloaded,
+    /// How many times in a row this client's write waited for tiering to make room (see
+    /// `tier::Tier::enforce`).
+    pub stalls: u32,
 }
 
 impl Client {
@@ -69,6 +72,7 @@ impl Client {
             deny_blocking: false,
             in_script: false,
             preloaded: Vec::new(),
+            stalls: 0,
         }
     }
 }

@@ -277,7 +277,9 @@ async fn run(
                     if loads > MAX_LOAD_ROUNDS {
                         client.preloaded.clear();
                         break (
-                            Reply::error("ERR cold values kept changing while being loaded, try again"),
+                            Reply::error(
+                                "ERR cold values kept changing while being loaded, try again",
+                            ),
                             After::Nothing,
                         );
                     }

@@ -35,10 +35,11 @@ const SAMPLES: usize = 5;
 /// Evictions one command may do before giving up (a bound on the time it waits).
 const MAX_EVICTIONS_PER_COMMAND: usize = 10_000;
 
-/// Called before a command while used memory is over `maxmemory`.
-pub fn enforce(server: &Server, denyoom: bool) -> Verdict {
+/// Called before a command while used memory is over `maxmemory`; `stalls` is how many times
+/// in a row this client's command already waited.
+pub fn enforce(server: &Server, denyoom: bool, stalls: u32) -> Verdict {
     if let Some(tier) = server.tier.get() {
-        return tier.enforce(server, denyoom);
+        return tier.enforce(denyoom, stalls);
     }
     let policy = {
         let c = server.config.read();

@@ -112,6 +112,17 @@ impl Demoters {
     }
 }
 
+/// How a demotion pass ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Memory was back under the threshold before anything needed demoting.
+    Satisfied,
+    /// Values were demoted until memory was back under the threshold.
+    Demoted,
+    /// A whole pass over the owned shards found no hot value to demote.
+    NothingLeft,
+}
+
 /// One thread's state across passes.
 struct Worker {
     tier: Arc<Tier>,
@@ -145,9 +156,11 @@ fn demote_loop(
         let limit = w.server.memory.limit();
         let over = limit != 0 && w.server.memory.used() as f64 > limit as f64 * START_FRACTION;
         let busy = if over {
-            let found = w.demote_pass(&shards, &mut next);
-            w.tier.exhausted.store(!found, Ordering::Relaxed);
-            found
+            let pass = w.demote_pass(&shards, &mut next);
+            w.tier
+                .exhausted
+                .store(pass == Pass::NothingLeft, Ordering::Relaxed);
+            pass == Pass::Demoted
         } else {
             w.tier.exhausted.store(false, Ordering::Relaxed);
             w.collect_garbage(&shards);
@@ -219,23 +232,24 @@ impl Worker {
     }
 
     /// Demotes until memory is back under the start threshold or a whole pass over the owned
-    /// shards finds nothing to demote. Returns whether anything was demoted.
-    fn demote_pass(&mut self, shards: &[usize], next: &mut usize) -> bool {
+    /// shards finds nothing to demote.
+    fn demote_pass(&mut self, shards: &[usize], next: &mut usize) -> Pass {
         let mut found_any = false;
         let mut empty_visits = 0;
         while empty_visits < shards.len() {
             let limit = self.server.memory.limit();
-            if limit == 0 || (self.server.memory.used() as f64) <= limit as f64 * START_FRACTION
-            {
-                break;
+            if limit == 0 || (self.server.memory.used() as f64) <= limit as f64 * START_FRACTION {
+                return if found_any {
+                    Pass::Demoted
+                } else {
+                    Pass::Satisfied
+                };
             }
             // Fill one batch from consecutive shards.
             let mut batch: Vec<(usize, Victim)> = Vec::new();
             let mut batch_bytes = 0usize;
             let mut visits = 0;
-            while visits < shards.len()
-                && batch.len() < BATCH_VICTIMS
-                && batch_bytes < BATCH_BYTES
+            while visits < shards.len() && batch.len() < BATCH_VICTIMS && batch_bytes < BATCH_BYTES
             {
                 let shard = shards[*next % shards.len()];
                 *next += 1;
@@ -277,7 +291,7 @@ impl Worker {
             found_any = true;
             self.write_batch(batch);
         }
-        found_any
+        Pass::NothingLeft
     }
 
     /// Demotes one key now (TIERING DEMOTE). True when it is cold afterwards.
@@ -377,7 +391,9 @@ impl Worker {
     fn install_dictionary(&self, dict: Dictionary) {
         let name = format!("dict:{}", dict.id);
         if let Err(e) = self.tier.store.put_meta(name.as_bytes(), dict.bytes()) {
-            tracing::error!("storing the zstd dictionary failed (small values stay uncompressed): {e}");
+            tracing::error!(
+                "storing the zstd dictionary failed (small values stay uncompressed): {e}"
+            );
             return;
         }
         let dict = Arc::new(dict);

@@ -77,9 +77,8 @@ impl Loader {
     /// already (a second hit: promote now).
     pub(super) fn second_hit(&self, db: usize, key: &Bytes) -> bool {
         let mut ghost = self.ghost.lock();
-        let ghost = ghost.get_or_insert_with(|| {
-            LruCache::new(NonZeroUsize::new(GHOST_KEYS).expect("nonzero"))
-        });
+        let ghost = ghost
+            .get_or_insert_with(|| LruCache::new(NonZeroUsize::new(GHOST_KEYS).expect("nonzero")));
         if ghost.pop(&(db, key.clone())).is_some() {
             true
         } else {

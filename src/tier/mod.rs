@@ -167,14 +167,22 @@ impl Tier {
         *self.settings.write() = Settings::from_config(c);
     }
 
-    /// What a command meets above `maxmemory` with tiering on: the demotion threads are woken;
-    /// a command that may grow memory waits for them (a write stall), or, when nothing hot is
-    /// left to demote, gets the OOM error.
-    pub fn enforce(&self, _server: &Server, denyoom: bool) -> Verdict {
+    /// What a command meets above `maxmemory` with tiering on: the demotion threads are woken,
+    /// and a command that may grow memory waits for them (a write stall, `stalls` times in a
+    /// row so far). It gets the OOM error when the wait lasts too long: after about 20 ms when
+    /// the last demotion pass found nothing hot left to demote (the keys alone fill the
+    /// budget), after about 2 s otherwise. Memory that is neither keys nor values (allocator
+    /// caches, buffers) comes and goes; the short wait keeps it from refusing writes.
+    pub fn enforce(&self, denyoom: bool, stalls: u32) -> Verdict {
         self.demoters.wake();
+        let patience = if self.exhausted.load(Ordering::Relaxed) {
+            20
+        } else {
+            2000
+        };
         if !denyoom {
             Verdict::Fits
-        } else if self.exhausted.load(Ordering::Relaxed) {
+        } else if stalls >= patience {
             Verdict::Oom
         } else {
             Verdict::Stall
@@ -188,11 +196,7 @@ impl Tier {
     }
 
     /// Reads the cold value of `key` in `db` without loading it into the keyspace.
-    pub fn read_value(
-        &self,
-        db: usize,
-        key: &[u8],
-    ) -> Result<Option<crate::types::Value>, String> {
+    pub fn read_value(&self, db: usize, key: &[u8]) -> Result<Option<crate::types::Value>, String> {
         let slot = crate::keyspace::key_slot(key);
         match self
             .store
