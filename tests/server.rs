@@ -54,7 +54,8 @@ fn info_sections_and_fields() {
             "# Modules",
             "# Errorstats",
             "# Cluster",
-            "# Keyspace"
+            "# Keyspace",
+            "# Tiering"
         ]
     );
     assert!(all.contains("\r\n"), "lines end with CRLF");

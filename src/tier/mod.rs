@@ -171,14 +171,14 @@ impl Tier {
     /// and a command that may grow memory waits for them (a write stall, `stalls` times in a
     /// row so far). It gets the OOM error when the wait lasts too long: after about 20 ms when
     /// the last demotion pass found nothing hot left to demote (the keys alone fill the
-    /// budget), after about 2 s otherwise. Memory that is neither keys nor values (allocator
+    /// budget), after about 30 s otherwise (demotion cannot write: a full or failing disk). Memory that is neither keys nor values (allocator
     /// caches, buffers) comes and goes; the short wait keeps it from refusing writes.
     pub fn enforce(&self, denyoom: bool, stalls: u32) -> Verdict {
         self.demoters.wake();
         let patience = if self.exhausted.load(Ordering::Relaxed) {
             20
         } else {
-            2000
+            30_000
         };
         if !denyoom {
             Verdict::Fits
