@@ -1,6 +1,7 @@
 //! RocksDB alone, through the cold tier's `Store`: the baseline the tiered server is compared
 //! against ("what RocksDB serves for the same keys"). Loads `TC_BENCH_KEYS` records (default
-//! 200,000; 16-byte keys, 1 KiB values that do not compress) into a store opened with the
+//! 200,000; 16-byte keys, `TC_BENCH_VALUE` bytes of values that do not compress, default
+//! 1024) into a store opened with the
 //! profile `TC_BENCH_PROFILE` (default `default`) in a temporary directory, flushes the
 //! memtables, then measures uniform-random point gets through `Store::get` and multi-gets of 16
 //! keys through `Store::multi_get`.
@@ -17,7 +18,6 @@ use thermocline::tier::store::{data_key, Store};
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-const VALUE_LEN: usize = 1024;
 const LOAD_BATCH: u64 = 1_000;
 const MULTI_GET: usize = 16;
 
@@ -43,14 +43,15 @@ fn key(i: u64) -> Vec<u8> {
     data_key(0, (i % 16_384) as u16, format!("key:{i:012}").as_bytes())
 }
 
-/// 1 KiB of pseudo-random bytes, so that lz4 cannot shrink the data set below the cache.
-fn value(seed: &mut u64) -> Vec<u8> {
-    (0..VALUE_LEN).map(|_| next(seed) as u8).collect()
+/// `len` pseudo-random bytes, so that lz4 cannot shrink the data set below the cache.
+fn value(seed: &mut u64, len: usize) -> Vec<u8> {
+    (0..len).map(|_| next(seed) as u8).collect()
 }
 
 fn bench(c: &mut Criterion) {
     let keys: u64 = env_or("TC_BENCH_KEYS", 200_000);
     let profile: String = env_or("TC_BENCH_PROFILE", "default".to_string());
+    let value_len: usize = env_or("TC_BENCH_VALUE", 1024);
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = Store::open(dir.path(), &profile).expect("open the store");
 
@@ -58,7 +59,9 @@ fn bench(c: &mut Criterion) {
     let mut start = 0;
     while start < keys {
         let end = (start + LOAD_BATCH).min(keys);
-        let puts: Vec<_> = (start..end).map(|i| (key(i), value(&mut seed))).collect();
+        let puts: Vec<_> = (start..end)
+            .map(|i| (key(i), value(&mut seed, value_len)))
+            .collect();
         store.write(&puts, &[]).expect("load");
         start = end;
     }

@@ -15,7 +15,8 @@ data directory, and stops it at the end.
                 value): requests/s and p99.
   hot-p99       GET p99 on a hot key set alone, then with concurrent uniform reads of cold keys.
 
-Usage: scripts/bench-tiering.py EXPERIMENT [--keys N] [--maxmemory BYTES] [--rounds R]
+Usage: scripts/bench-tiering.py EXPERIMENT [--keys N] [--size BYTES] [--maxmemory BYTES]
+                                [--rounds R] [--requests N] [--server-args '--opt value']
 The binary is $CARGO_TARGET_DIR/release/thermocline-server (cargo build --release).
 """
 
@@ -23,6 +24,7 @@ import argparse
 import csv
 import io
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -106,7 +108,9 @@ def read_reply(f):
 def load(n, size, start=0, pipeline=200):
     """Writes keys key:000000000000.. (16 bytes, the names redis-benchmark's -r uses) with
     `size`-byte values, pipelined; returns the number of error replies."""
-    value = (b"0123456789abcdef" * (size // 16 + 1))[:size]
+    # One incompressible value for every key: each record is compressed on its own, so the
+    # data on disk is as large as the data written (as in benches/rocksdb_direct.rs).
+    value = random.Random(7).randbytes(size)
     errors = 0
     with socket.create_connection(("127.0.0.1", PORT)) as s:
         f = s.makefile("rb")
@@ -219,7 +223,7 @@ def set_rate(args):
 
 
 def get_uniform(args):
-    server = Server("--maxmemory", str(args.maxmemory))
+    server = Server("--maxmemory", str(args.maxmemory), *args.server_args.split())
     try:
         n = args.keys
         load(n, args.size)
@@ -241,7 +245,7 @@ def get_uniform(args):
 def hot_p99(args):
     """GET p99 over a hot set (the first 1% of keys) alone, then while other clients read
     uniformly over every key (most of them cold)."""
-    server = Server("--maxmemory", str(args.maxmemory))
+    server = Server("--maxmemory", str(args.maxmemory), *args.server_args.split())
     try:
         n = args.keys
         hot = max(n // 100, 1000)
@@ -276,6 +280,8 @@ def main():
     p.add_argument("--requests", type=int, default=1_000_000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--profile", default="default")
+    p.add_argument("--server-args", default="",
+                   help="extra server options, e.g. '--tiering-promote-on second-hit'")
     args = p.parse_args()
     {"ram-per-key": ram_per_key, "ceiling": ceiling, "set-rate": set_rate,
      "get-uniform": get_uniform, "hot-p99": hot_p99}[args.experiment](args)

@@ -61,6 +61,31 @@ pub struct Picked {
     pub freed: u64,
 }
 
+/// Takes `key`'s value as a victim if it is hot: made cold at once when its record is current
+/// (no write needed), else queued for the caller to write.
+fn take_victim(d: &mut DbShard, db: usize, key: Key, picked: &mut Picked) {
+    let slot = key_slot(&key);
+    let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&key) else {
+        return;
+    };
+    if e.value.is_cold() {
+        return;
+    }
+    if e.disk == Disk::Clean {
+        picked.freed += e.value.heap_bytes() as u64;
+        e.value = stub_for(e, 0);
+        d.cold += 1;
+        picked.clean += 1;
+    } else {
+        picked.victims.push(Victim {
+            db,
+            key,
+            version: e.version,
+            value: e.value.clone(),
+        });
+    }
+}
+
 fn take_garbage(shard: &mut Shard) -> Garbage {
     let mut garbage = Garbage {
         flushed: std::mem::take(&mut shard.flushed),
@@ -170,24 +195,7 @@ impl Keyspace {
         candidates.sort_unstable_by_key(|c| c.0);
         candidates.truncate(max);
         for (_, key) in candidates {
-            let slot = key_slot(&key);
-            let table = &mut d.slots[slot as usize % SLOTS_PER_SHARD];
-            let Some(e) = table.get_mut(&key) else {
-                continue;
-            };
-            if e.disk == Disk::Clean {
-                picked.freed += e.value.heap_bytes() as u64;
-                e.value = stub_for(e, 0);
-                d.cold += 1;
-                picked.clean += 1;
-            } else {
-                picked.victims.push(Victim {
-                    db,
-                    key,
-                    version: e.version,
-                    value: e.value.clone(),
-                });
-            }
+            take_victim(d, db, key, &mut picked);
         }
         if !picked.victims.is_empty() {
             shard.tiered = true;
@@ -207,25 +215,8 @@ impl Keyspace {
         let Some(d) = shard.dbs[db].as_deref_mut() else {
             return picked;
         };
-        let slot = key_slot(key);
-        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
-            return picked;
-        };
-        if e.value.is_cold() {
-            return picked;
-        }
-        if e.disk == Disk::Clean {
-            picked.freed += e.value.heap_bytes() as u64;
-            e.value = stub_for(e, 0);
-            d.cold += 1;
-            picked.clean += 1;
-        } else {
-            picked.victims.push(Victim {
-                db,
-                key: Key::from_slice(key),
-                version: e.version,
-                value: e.value.clone(),
-            });
+        take_victim(d, db, Key::from_slice(key), &mut picked);
+        if !picked.victims.is_empty() {
             shard.tiered = true;
         }
         picked
