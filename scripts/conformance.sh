@@ -6,7 +6,7 @@
 # `tclsh tests/test_helper.tcl` runs), `tclsh` on PATH, and cargo. Nothing in REDIS_TESTS is
 # modified (the suite itself uses REDIS_TESTS/tests/tmp as scratch space).
 #
-# What it does: `cargo build` (debug), then for each unit below starts a fresh
+# What it does: `cargo build --tests` (debug), then for each unit below starts a fresh
 # `thermocline-server --port 7300 --bind 127.0.0.1 --dir <tmpdir>`, runs
 #   tclsh tests/test_helper.tcl --host 127.0.0.1 --port 7300 --baseport 7340 --portcount 8 \
 #       --clients 1 --tags -needs:repl --single <unit> <skips...>
@@ -39,7 +39,9 @@ BASEPORT=${TC_BASEPORT:-7340}
 LOGS=${CONFORMANCE_LOGS:-$(mktemp -d "${TMPDIR:-/tmp}/thermocline-conformance.XXXXXX")}
 mkdir -p "$LOGS"
 
-(cd "$REPO" && cargo build)
+# The same build as the test suite (`cargo test` builds the server binary with the test
+# profile's features), so that RocksDB is not built a second time.
+(cd "$REPO" && cargo build --tests)
 TARGET=${CARGO_TARGET_DIR:-$REPO/target}
 [[ $TARGET = /* ]] || TARGET=$REPO/$TARGET
 SERVER=$TARGET/debug/thermocline-server
