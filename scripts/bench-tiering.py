@@ -164,7 +164,8 @@ def ram_per_key(args):
 
 
 def ceiling(args):
-    server = Server("--maxmemory", str(args.maxmemory), "--rocksdb-options-file", args.profile)
+    server = Server("--maxmemory", str(args.maxmemory), "--rocksdb-options-file", args.profile,
+                    *args.server_args.split())
     peak = [0]
     done = threading.Event()
 
@@ -205,7 +206,8 @@ def set_rate(args):
     results = {"pure-memory": [], "tiering": []}
     for r in range(args.rounds):
         for mode in ("pure-memory", "tiering"):
-            extra = ["--tiering", "no"] if mode == "pure-memory" else ["--maxmemory", str(args.maxmemory)]
+            extra = (["--tiering", "no"] if mode == "pure-memory"
+                     else ["--maxmemory", str(args.maxmemory), *args.server_args.split()])
             server = Server(*extra)
             try:
                 if mode == "tiering":

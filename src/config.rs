@@ -590,7 +590,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
     opt!(
         "tiering-demote-threads",
-        "1",
+        "2",
         false,
         "Threads moving values to RocksDB (each owns a share of the keyspace).",
         |c| c.tiering_demote_threads.to_string(),

@@ -129,6 +129,48 @@ struct Worker {
     server: Arc<Server>,
     /// Deletes not yet applied (a failed write keeps them for the next one).
     deletes: Vec<Vec<u8>>,
+    skip: CompressionSkip,
+}
+
+/// Stops trying to compress values that keep not compressing. A failed zstd attempt costs about
+/// as much as the rest of a demotion, and data that does not compress (already compressed
+/// images, encrypted blobs, random bytes) tends to come in runs: after `GIVE_UP` failures in a
+/// row only one value in `PROBE` is tried, until one compresses again.
+#[derive(Debug, Default, Clone, Copy)]
+struct CompressionSkip {
+    failures: u32,
+    skipped: u32,
+}
+
+impl CompressionSkip {
+    const GIVE_UP: u32 = 16;
+    const PROBE: u32 = 32;
+
+    /// The compression to use for the next value.
+    fn compression(&mut self, wanted: record::Compression) -> record::Compression {
+        if wanted.level == 0 || self.failures < Self::GIVE_UP {
+            return wanted;
+        }
+        self.skipped += 1;
+        if self.skipped % Self::PROBE == 0 {
+            wanted
+        } else {
+            record::Compression { level: 0, ..wanted }
+        }
+    }
+
+    /// Notes whether a value whose compression was `attempted` came out compressed.
+    fn record(&mut self, attempted: bool, rec: &[u8]) {
+        if !attempted {
+            return;
+        }
+        if rec.get(1) == Some(&record::method::PLAIN) {
+            self.failures = self.failures.saturating_add(1);
+        } else {
+            self.failures = 0;
+            self.skipped = 0;
+        }
+    }
 }
 
 fn demote_loop(
@@ -140,6 +182,7 @@ fn demote_loop(
 ) {
     let shards: Vec<usize> = (0..SHARDS).filter(|s| s % threads == index).collect();
     let mut deletes = Vec::new();
+    let mut skip = CompressionSkip::default();
     let mut next = 0usize;
     loop {
         let (Some(tier), Some(server)) = (tier.upgrade(), server.upgrade()) else {
@@ -152,6 +195,7 @@ fn demote_loop(
             tier,
             server,
             deletes: std::mem::take(&mut deletes),
+            skip,
         };
         let limit = w.server.memory.limit();
         let over = limit != 0 && w.server.memory.used() as f64 > limit as f64 * START_FRACTION;
@@ -175,6 +219,7 @@ fn demote_loop(
             let _ = done.send(w.demote_key(db, &key));
         }
         deletes = std::mem::take(&mut w.deletes);
+        skip = w.skip;
         drop(w);
     }
 }
@@ -338,7 +383,11 @@ impl Worker {
             if dict.is_none() && plain.len() < settings.compression.min_bytes {
                 self.offer_sample(&plain);
             }
-            let rec = record::encode(&plain, v.version, settings.compression, dict.as_deref());
+            let compression = self.skip.compression(settings.compression);
+            let rec = record::encode(&plain, v.version, compression, dict.as_deref());
+            let attempted =
+                compression.level > 0 && (plain.len() >= compression.min_bytes || dict.is_some());
+            self.skip.record(attempted, &rec);
             plain_total += plain.len() as u64;
             disk_total += rec.len() as u64;
             sizes.push(rec.len() as u32);
@@ -400,5 +449,36 @@ impl Worker {
         self.tier.dicts.write().insert(dict.clone());
         *self.tier.dict.write() = Some(dict);
         tracing::info!("trained a zstd dictionary for small cold values");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_is_skipped_after_a_run_of_failures_and_probed_now_and_then() {
+        let wanted = record::Compression {
+            level: 3,
+            min_bytes: 64,
+        };
+        let plain_record = [record::RECORD_FORMAT, record::method::PLAIN, 1];
+        let zstd_record = [record::RECORD_FORMAT, record::method::ZSTD, 1];
+        let mut skip = CompressionSkip::default();
+        for _ in 0..CompressionSkip::GIVE_UP {
+            assert_eq!(skip.compression(wanted).level, 3);
+            skip.record(true, &plain_record);
+        }
+        let tried = (0..CompressionSkip::PROBE * 4)
+            .filter(|_| skip.compression(wanted).level == 3)
+            .count();
+        assert_eq!(tried, 4, "one value in PROBE is still tried");
+        // A value that compresses ends the skipping; values never tried do not count.
+        skip.record(true, &zstd_record);
+        assert_eq!(skip.compression(wanted).level, 3);
+        for _ in 0..100 {
+            skip.record(false, &plain_record);
+        }
+        assert_eq!(skip.compression(wanted).level, 3);
     }
 }
