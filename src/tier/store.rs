@@ -327,6 +327,11 @@ impl Profile {
         o.set_blob_file_size(self.blob_file_size);
         o.set_blob_compression_type(self.blob_compression.rocksdb());
         o.set_enable_blob_gc(self.enable_blob_garbage_collection);
+        if self.enable_blob_files {
+            // Blob values are cached in the same cache as blocks, within the same budget;
+            // without this every read of a large value goes to its blob file.
+            o.set_blob_cache(cache);
+        }
         o
     }
 }
