@@ -183,6 +183,7 @@ fn demote_loop(
     let shards: Vec<usize> = (0..SHARDS).filter(|s| s % threads == index).collect();
     let mut deletes = Vec::new();
     let mut skip = CompressionSkip::default();
+    let mut dry_passes = 0u32;
     let mut next = 0usize;
     loop {
         let (Some(tier), Some(server)) = (tier.upgrade(), server.upgrade()) else {
@@ -201,12 +202,18 @@ fn demote_loop(
         let over = limit != 0 && w.server.memory.used() as f64 > limit as f64 * START_FRACTION;
         let busy = if over {
             let pass = w.demote_pass(&shards, &mut next);
-            w.tier
-                .exhausted
-                .store(pass == Pass::NothingLeft, Ordering::Relaxed);
+            // Two dry passes in a row: a single one may have met every hot value while it
+            // sat in another batch.
+            dry_passes = if pass == Pass::NothingLeft {
+                dry_passes + 1
+            } else {
+                0
+            };
+            w.tier.set_exhausted(index, dry_passes >= 2);
             pass == Pass::Demoted
         } else {
-            w.tier.exhausted.store(false, Ordering::Relaxed);
+            dry_passes = 0;
+            w.tier.set_exhausted(index, false);
             w.collect_garbage(&shards);
             false
         };

@@ -22,7 +22,7 @@ pub mod record;
 pub mod store;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -113,9 +113,12 @@ pub struct Tier {
     dict: RwLock<Option<Arc<Dictionary>>>,
     loader: load::Loader,
     demoters: demote::Demoters,
-    /// Set by the demotion threads when a full pass found nothing hot left to demote: writes
-    /// that need memory then get the OOM error instead of waiting.
-    exhausted: AtomicBool,
+    /// One bit per demotion thread, set when its last full pass over its shards found nothing
+    /// hot left to demote. When every thread's bit is set, writes that need memory get the OOM
+    /// error quickly instead of waiting (one thread running dry says nothing of the others).
+    exhausted: AtomicU32,
+    /// The value of `exhausted` when every thread has run dry.
+    all_exhausted: AtomicU32,
     /// For per-second rates in INFO: (when, demotions, promotions) at the last INFO.
     rates: Mutex<(Instant, u64, u64)>,
 }
@@ -142,10 +145,13 @@ impl Tier {
             dict: RwLock::new(None),
             loader: load::Loader::default(),
             demoters: demote::Demoters::default(),
-            exhausted: AtomicBool::new(false),
+            exhausted: AtomicU32::new(0),
+            all_exhausted: AtomicU32::new(u32::MAX),
             rates: Mutex::new((Instant::now(), 0, 0)),
         });
         tier.loader.start(&tier, load_threads)?;
+        tier.all_exhausted
+            .store((1u32 << demote_threads) - 1, Ordering::Relaxed);
         tier.demoters
             .start(&tier, Arc::downgrade(server), demote_threads)?;
         server
@@ -162,6 +168,16 @@ impl Tier {
         *self.settings.read()
     }
 
+    /// Records whether demotion thread `index`'s last pass ran dry.
+    fn set_exhausted(&self, index: usize, dry: bool) {
+        let bit = 1u32 << index;
+        if dry {
+            self.exhausted.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.exhausted.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
+
     /// Applies changed `tiering-*` options.
     pub fn configure(&self, c: &Config) {
         *self.settings.write() = Settings::from_config(c);
@@ -170,12 +186,14 @@ impl Tier {
     /// What a command meets above `maxmemory` with tiering on: the demotion threads are woken,
     /// and a command that may grow memory waits for them (a write stall, `stalls` times in a
     /// row so far). It gets the OOM error when the wait lasts too long: after about 20 ms when
-    /// the last demotion pass found nothing hot left to demote (the keys alone fill the
-    /// budget), after about 30 s otherwise (demotion cannot write: a full or failing disk). Memory that is neither keys nor values (allocator
+    /// every demotion thread's last two passes found nothing hot left to demote (the keys
+    /// alone fill the budget), after about 30 s otherwise (demotion cannot write: a full or failing disk). Memory that is neither keys nor values (allocator
     /// caches, buffers) comes and goes; the short wait keeps it from refusing writes.
     pub fn enforce(&self, denyoom: bool, stalls: u32) -> Verdict {
         self.demoters.wake();
-        let patience = if self.exhausted.load(Ordering::Relaxed) {
+        let patience = if self.exhausted.load(Ordering::Relaxed)
+            == self.all_exhausted.load(Ordering::Relaxed)
+        {
             20
         } else {
             30_000
