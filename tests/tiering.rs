@@ -636,3 +636,33 @@ fn pure_memory_mode_evicts_by_policy() {
     let n: i64 = redis::cmd("DEL").arg("k1").query(&mut c).unwrap();
     assert_eq!(n, 1, "deleting is still allowed");
 }
+
+#[test]
+fn a_data_directory_of_another_format_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiering = dir.path().join("tiering");
+    {
+        let store = thermocline::tier::store::Store::open(&tiering, "default").unwrap();
+        store
+            .put_meta(
+                thermocline::tier::store::FORMAT_VERSION_KEY,
+                &7u32.to_be_bytes(),
+            )
+            .unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_thermocline-server"))
+        .args(["--port", "0", "--bind", "127.0.0.1", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the server must not start");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("format version 7") && text.contains("version 1"),
+        "the refusal says which versions: {text}"
+    );
+}
