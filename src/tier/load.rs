@@ -139,44 +139,77 @@ pub async fn await_loads(server: &Server, request: LoadRequest) -> Result<Preloa
     Ok(out)
 }
 
+/// Most keys one read takes from the queue at once.
+const BATCH_KEYS: usize = 64;
+
 fn reader_loop(tier: Weak<Tier>, jobs: crossbeam_channel::Receiver<Job>) {
-    while let Ok(job) = jobs.recv() {
+    while let Ok(first) = jobs.recv() {
         let Some(tier) = tier.upgrade() else {
             return;
         };
-        let keys: Vec<Vec<u8>> = job
-            .keys
+        // Whatever else is queued (other connections' loads) joins this read: one multi-get
+        // instead of a read and a thread hand-off each.
+        let mut batch = vec![first];
+        let mut n = batch[0].keys.len();
+        while n < BATCH_KEYS {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    n += job.keys.len();
+                    batch.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let keys: Vec<Vec<u8>> = batch
             .iter()
+            .flat_map(|job| job.keys.iter())
             .map(|(db, key)| data_key(*db as u16, key_slot(key), key))
             .collect();
-        let records = if keys.len() == 1 {
+        let mut records = if keys.len() == 1 {
             vec![tier.store.get(&keys[0])]
         } else {
             tier.store.multi_get(&keys)
-        };
-        let micros = job.queued.elapsed().as_micros() as u64;
-        for ((db, key), record) in job.keys.into_iter().zip(records) {
-            let result = match record {
-                Ok(Some(bytes)) => tier.decode(&bytes).map(Some),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e.to_string()),
-            };
-            let result = result.map_err(|e| {
-                tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    "loading cold key '{}' failed: {e}",
-                    crate::error::printable(&key, 64)
-                );
-                format!("ERR loading a cold value failed: {e}")
-            });
-            tier.stats.loads.fetch_add(1, Ordering::Relaxed);
-            tier.stats.loads_in_flight.fetch_sub(1, Ordering::Relaxed);
-            tier.stats.record_load_latency(micros);
-            let waiters = tier.loader.inflight.lock().remove(&(db, key));
-            for w in waiters.into_iter().flatten() {
-                let _ = w.send(result.clone());
+        }
+        .into_iter();
+        for job in batch {
+            let micros = job.queued.elapsed().as_micros() as u64;
+            for (db, key) in job.keys {
+                let record = records
+                    .next()
+                    .unwrap_or_else(|| Err(super::store::StoreError("no result".into())));
+                finish(&tier, db, key, record, micros);
             }
         }
+    }
+}
+
+/// Decodes one read and hands it to everyone waiting for that key.
+fn finish(
+    tier: &Tier,
+    db: usize,
+    key: Bytes,
+    record: Result<Option<Vec<u8>>, super::store::StoreError>,
+    micros: u64,
+) {
+    let result = match record {
+        Ok(Some(bytes)) => tier.decode(&bytes).map(Some),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    };
+    let result = result.map_err(|e| {
+        tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            "loading cold key '{}' failed: {e}",
+            crate::error::printable(&key, 64)
+        );
+        format!("ERR loading a cold value failed: {e}")
+    });
+    tier.stats.loads.fetch_add(1, Ordering::Relaxed);
+    tier.stats.loads_in_flight.fetch_sub(1, Ordering::Relaxed);
+    tier.stats.record_load_latency(micros);
+    let waiters = tier.loader.inflight.lock().remove(&(db, key));
+    for w in waiters.into_iter().flatten() {
+        let _ = w.send(result.clone());
     }
 }
 
