@@ -61,6 +61,42 @@ pub struct Picked {
     pub freed: u64,
 }
 
+/// A victim's rank under LFU (lower goes first): the decayed access counter, then the time
+/// since the last access.
+fn lfu_score(e: &Entry, clock: &Clock) -> u64 {
+    let now_s = clock.now_s();
+    let freq = e.access.decayed_counter(now_s, clock.lfu_decay_time) as u64;
+    (freq << 32) | (u32::MAX - e.access.idle_seconds(now_s)) as u64
+}
+
+/// A victim's rank under LRU (lower goes first): least recently used first.
+fn lru_score(e: &Entry, clock: &Clock) -> u64 {
+    u64::MAX - e.access.idle_seconds(clock.now_s()) as u64
+}
+
+impl DbShard {
+    /// Visits entries from a random slot table on, each table from a random position, until
+    /// `f` has counted `wanted` of them (it says whether an entry counts) or all were seen: the
+    /// sample demotion and eviction choose from.
+    fn sample(&self, wanted: usize, mut f: impl FnMut(&Key, &Entry) -> bool) {
+        let start = rand::random::<u32>() as usize;
+        let mut counted = 0;
+        for i in 0..SLOTS_PER_SHARD {
+            let table = &self.slots[(start + i) % SLOTS_PER_SHARD];
+            if table.is_empty() {
+                continue;
+            }
+            let skip = rand::random::<u32>() as usize % table.len();
+            for (k, e) in table.iter().skip(skip).chain(table.iter().take(skip)) {
+                if counted >= wanted {
+                    return;
+                }
+                counted += f(k, e) as usize;
+            }
+        }
+    }
+}
+
 /// Takes `key`'s value as a victim if it is hot: made cold at once when its record is current
 /// (no write needed), else queued for the caller to write.
 fn take_victim(d: &mut DbShard, db: usize, key: Key, picked: &mut Picked) {
@@ -160,38 +196,19 @@ impl Keyspace {
         let Some(d) = shard.dbs[db].as_deref_mut() else {
             return picked;
         };
-        let now_s = clock.now_s();
         // (score: lower goes first, key)
         let mut candidates: Vec<(u64, Key)> = Vec::with_capacity(sample);
-        let start = rand::random::<u32>() as usize;
-        for i in 0..SLOTS_PER_SHARD {
-            if candidates.len() >= sample {
-                break;
+        d.sample(sample, |k, e| {
+            if e.value.is_cold() || e.value.mem_size() < MIN_DEMOTE_BYTES {
+                return false;
             }
-            let t = (start + i) % SLOTS_PER_SHARD;
-            let table = &d.slots[t];
-            if table.is_empty() {
-                continue;
-            }
-            let skip = rand::random::<u32>() as usize % table.len();
-            for (k, e) in table.iter().skip(skip).chain(table.iter().take(skip)) {
-                if candidates.len() >= sample {
-                    break;
-                }
-                if e.value.is_cold() || e.value.mem_size() < MIN_DEMOTE_BYTES {
-                    continue;
-                }
-                let idle = e.access.idle_seconds(now_s) as u64;
-                let score = match policy {
-                    Policy::Lfu => {
-                        let freq = e.access.decayed_counter(now_s, clock.lfu_decay_time) as u64;
-                        (freq << 32) | (u32::MAX as u64 - idle.min(u32::MAX as u64))
-                    }
-                    Policy::Lru => u64::MAX - idle,
-                };
-                candidates.push((score, k.clone()));
-            }
-        }
+            let score = match policy {
+                Policy::Lfu => lfu_score(e, &clock),
+                Policy::Lru => lru_score(e, &clock),
+            };
+            candidates.push((score, k.clone()));
+            true
+        });
         candidates.sort_unstable_by_key(|c| c.0);
         candidates.truncate(max);
         for (_, key) in candidates {
@@ -442,15 +459,9 @@ impl Eviction {
 
     /// Lower goes first.
     fn score(self, e: &Entry, clock: &Clock) -> u64 {
-        let now_s = clock.now_s();
         match self {
-            Eviction::AllKeysLru | Eviction::VolatileLru => {
-                u64::MAX - e.access.idle_seconds(now_s) as u64
-            }
-            Eviction::AllKeysLfu | Eviction::VolatileLfu => {
-                let freq = e.access.decayed_counter(now_s, clock.lfu_decay_time) as u64;
-                (freq << 32) | (u32::MAX - e.access.idle_seconds(now_s)) as u64
-            }
+            Eviction::AllKeysLru | Eviction::VolatileLru => lru_score(e, clock),
+            Eviction::AllKeysLfu | Eviction::VolatileLfu => lfu_score(e, clock),
             Eviction::AllKeysRandom | Eviction::VolatileRandom => rand::random::<u64>(),
             Eviction::VolatileTtl => e.expires_at,
         }
@@ -521,25 +532,10 @@ impl Keyspace {
                     }
                 }
             } else {
-                let start = rand::random::<u32>() as usize;
-                let mut taken = 0;
-                for i in 0..SLOTS_PER_SHARD {
-                    let table = &d.slots[(start + i) % SLOTS_PER_SHARD];
-                    if table.is_empty() {
-                        continue;
-                    }
-                    let skip = rand::random::<u32>() as usize % table.len();
-                    for (k, e) in table.iter().skip(skip).chain(table.iter().take(skip)) {
-                        consider(k, e);
-                        taken += 1;
-                        if taken >= samples {
-                            break;
-                        }
-                    }
-                    if taken >= samples {
-                        break;
-                    }
-                }
+                d.sample(samples, |k, e| {
+                    consider(k, e);
+                    true
+                });
             }
         }
         let (_, idx, db, key) = best?;

@@ -174,10 +174,7 @@ impl DbShard {
             EntryRef::Occupied(o) if o.get().is_expired(now_ms) => {
                 let (k, e) = o.remove_entry();
                 *len -= 1;
-                if e.disk != Disk::None {
-                    *cold -= e.value.is_cold() as usize;
-                    garbage.push(k.clone());
-                }
+                forget_record(cold, garbage, &k, &e);
                 expires.remove(&(e.expires_at, k));
                 *expired += 1;
                 None
@@ -189,19 +186,26 @@ impl DbShard {
     fn remove(&mut self, slot: u16, key: &[u8]) -> Option<Entry> {
         let (k, entry) = self.table_mut(slot).remove_entry(key)?;
         self.len -= 1;
+        self.forget_record(&k, &entry);
         if entry.expires_at != 0 {
-            self.expires.remove(&(entry.expires_at, k.clone()));
+            self.expires.remove(&(entry.expires_at, k));
         }
-        self.forget_record(k, &entry);
         Some(entry)
     }
 
     /// `entry` left the table under `key`: its record, if any, becomes garbage.
-    fn forget_record(&mut self, key: Key, entry: &Entry) {
-        if entry.disk != Disk::None {
-            self.cold -= entry.value.is_cold() as usize;
-            self.garbage.push(key);
-        }
+    fn forget_record(&mut self, key: &Key, entry: &Entry) {
+        forget_record(&mut self.cold, &mut self.garbage, key, entry);
+    }
+}
+
+/// The entry under `key` left the table or had its value replaced whole: the record RocksDB
+/// holds for it, if any, becomes garbage of its shard (`cold` and `garbage` are that
+/// `DbShard`'s fields, passed apart so that callers can hold a table borrow meanwhile).
+fn forget_record(cold: &mut usize, garbage: &mut Vec<Key>, key: &Key, entry: &Entry) {
+    if entry.disk != Disk::None {
+        *cold -= entry.value.is_cold() as usize;
+        garbage.push(key.clone());
     }
 }
 
@@ -379,7 +383,7 @@ impl Keyspace {
                     };
                     if let Some(e) = dbs.table_mut(key_slot(&key)).remove(&key) {
                         dbs.len -= 1;
-                        dbs.forget_record(key.clone(), &e);
+                        dbs.forget_record(&key, &e);
                     }
                     removed.push((db, Bytes::copy_from_slice(&key)));
                 }
@@ -751,7 +755,7 @@ impl<'a> Locked<'a> {
             }
         };
         if let Some(old) = &old {
-            dbs.forget_record(stored_key.clone(), old);
+            dbs.forget_record(&stored_key, old);
         }
         let old_at = old.as_ref().map_or(0, |e| e.expires_at);
         if old_at != expires_at {
@@ -844,11 +848,8 @@ impl<'a> Locked<'a> {
             return false;
         };
         // The old value is replaced, not read: a cold one is not loaded, its record is garbage.
-        if entry.disk != Disk::None {
-            dbs.cold -= entry.value.is_cold() as usize;
-            dbs.garbage.push(k.clone());
-            entry.disk = Disk::None;
-        }
+        forget_record(&mut dbs.cold, &mut dbs.garbage, k, entry);
+        entry.disk = Disk::None;
         entry.value = value;
         entry.str_enc = StrEncoding::Auto;
         entry.version = version;

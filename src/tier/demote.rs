@@ -24,6 +24,7 @@ use super::record::{self, Dictionary, Trainer};
 use super::store::{data_key, slot_range};
 use super::Tier;
 use crate::keyspace::cold::Garbage;
+use crate::keyspace::Picked;
 use crate::keyspace::{key_slot, Victim, SHARDS, SLOTS};
 use crate::server::Server;
 use crate::types::codec;
@@ -238,6 +239,11 @@ impl Worker {
             let garbage = self.server.keyspace.take_garbage(s);
             self.queue_deletes(s, garbage);
         }
+        self.flush_deletes();
+    }
+
+    /// Applies the pending deletes on their own (nothing to write with them).
+    fn flush_deletes(&mut self) {
         if !self.deletes.is_empty() {
             self.write(Vec::new());
         }
@@ -315,29 +321,20 @@ impl Worker {
                     policy,
                     clock,
                 );
-                self.queue_deletes(shard, picked.garbage);
-                if picked.clean > 0 {
-                    self.server.memory.note_freed(picked.freed);
-                    self.tier
-                        .stats
-                        .clean_demotions
-                        .fetch_add(picked.clean, Ordering::Relaxed);
-                    found_any = true;
-                }
-                if picked.victims.is_empty() && picked.clean == 0 {
+                let (victims, clean) = self.absorb(shard, picked);
+                found_any |= clean > 0;
+                if victims.is_empty() && clean == 0 {
                     empty_visits += 1;
                 } else {
                     empty_visits = 0;
                 }
-                for v in picked.victims {
+                for v in victims {
                     batch_bytes += v.value.mem_size();
                     batch.push((shard, v));
                 }
             }
             if batch.is_empty() {
-                if !self.deletes.is_empty() {
-                    self.write(Vec::new());
-                }
+                self.flush_deletes();
                 continue;
             }
             found_any = true;
@@ -350,22 +347,11 @@ impl Worker {
     fn demote_key(&mut self, db: usize, key: &[u8]) -> Result<bool, String> {
         let shard = crate::keyspace::shard_of(key);
         let picked = self.server.keyspace.pick_key(shard, db, key);
-        self.queue_deletes(shard, picked.garbage);
-        self.server.memory.note_freed(picked.freed);
-        self.tier
-            .stats
-            .clean_demotions
-            .fetch_add(picked.clean, Ordering::Relaxed);
-        if picked.victims.is_empty() {
-            if !self.deletes.is_empty() {
-                self.write(Vec::new());
-            }
-        } else {
-            let before = self.tier.stats.demotion_errors.load(Ordering::Relaxed);
-            self.write_batch(picked.victims.into_iter().map(|v| (shard, v)).collect());
-            if self.tier.stats.demotion_errors.load(Ordering::Relaxed) != before {
-                return Err("ERR writing the value to RocksDB failed (it stays in RAM)".into());
-            }
+        let (victims, _) = self.absorb(shard, picked);
+        if victims.is_empty() {
+            self.flush_deletes();
+        } else if !self.write_batch(victims.into_iter().map(|v| (shard, v)).collect()) {
+            return Err("ERR writing the value to RocksDB failed (it stays in RAM)".into());
         }
         let mut ks = self.server.keyspace.lock(
             self.server.clock(Instant::now()),
@@ -374,8 +360,23 @@ impl Worker {
         Ok(ks.meta(db, key).is_some_and(|e| e.value.is_cold()))
     }
 
-    /// Encodes, writes and installs one batch of victims.
-    fn write_batch(&mut self, batch: Vec<(usize, Victim)>) {
+    /// Takes what a pick found in `shard`: queues its garbage, counts the values it made cold
+    /// in place, and returns the victims still to write, with that count.
+    fn absorb(&mut self, shard: usize, picked: Picked) -> (Vec<Victim>, u64) {
+        self.queue_deletes(shard, picked.garbage);
+        if picked.clean > 0 {
+            self.server.memory.note_freed(picked.freed);
+            self.tier
+                .stats
+                .clean_demotions
+                .fetch_add(picked.clean, Ordering::Relaxed);
+        }
+        (picked.victims, picked.clean)
+    }
+
+    /// Encodes, writes and installs one batch of victims; false when the write failed (the
+    /// values stay hot).
+    fn write_batch(&mut self, batch: Vec<(usize, Victim)>) -> bool {
         self.tier
             .demoters
             .queued
@@ -403,7 +404,7 @@ impl Worker {
         let ok = self.write(puts);
         self.tier.demoters.queued.store(0, Ordering::Relaxed);
         if !ok {
-            return;
+            return false;
         }
         let stats = &self.tier.stats;
         stats
@@ -427,6 +428,7 @@ impl Worker {
             let freed = self.server.keyspace.install_cold(shard, written);
             self.server.memory.note_freed(freed);
         }
+        true
     }
 
     /// Gives the dictionary trainer a small value; trains and installs a dictionary once it
