@@ -510,6 +510,76 @@ fn pure_memory_mode_matches_the_same_model() {
     concurrent_model(&["--tiering", "no"], false);
 }
 
+/// Sustained writes of ten times maxmemory: the process's RSS stays within 1.15 x (maxmemory +
+/// the RocksDB profile's budget), and jemalloc's active pages within 1.15 x maxmemory, sampled
+/// every 20 ms while the writes run. Values are 16 KiB and incompressible: the allocation size
+/// where jemalloc's cache-oblivious placement used to add a page per value that `used_memory`
+/// does not see.
+#[test]
+fn rss_stays_under_the_memory_ceiling_during_sustained_writes() {
+    const MAXMEMORY: u64 = 48 << 20;
+    const SIZE: usize = 16 << 10;
+    let server = TestServer::start(&[
+        "--maxmemory",
+        &MAXMEMORY.to_string(),
+        "--rocksdb-options-file",
+        "low-memory",
+    ]);
+    let mut c = server.client();
+    let budget = info_field(&mut c, "tiering", "rocksdb_memory_budget") as u64;
+    let ceiling = (MAXMEMORY + budget) * 115 / 100;
+
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let n = (10 * MAXMEMORY) as usize / SIZE;
+    let peak = std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let mut c = server.client();
+            let (mut rss, mut active) = (0, 0);
+            loop {
+                let last = done.load(std::sync::atomic::Ordering::Relaxed);
+                rss = server.rss().max(rss);
+                active = active.max(info_field(&mut c, "memory", "allocator_active") as u64);
+                if last {
+                    return (rss, active);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let mut rng = StdRng::seed_from_u64(16);
+        for start in (0..n).step_by(64) {
+            let mut pipe = redis::pipe();
+            for i in start..(start + 64).min(n) {
+                let mut value = vec![0u8; SIZE];
+                rng.fill(&mut value[..]);
+                pipe.cmd("SET").arg(format!("big:{i}")).arg(value).ignore();
+            }
+            pipe.query::<()>(&mut c).unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        sampler.join().unwrap()
+    });
+    let dbsize: usize = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(dbsize, n);
+    assert!(info_field(&mut c, "tiering", "cold_keys") > 0);
+    let (rss, active) = peak;
+    assert!(
+        rss <= ceiling,
+        "peak RSS {} MiB over the ceiling of 1.15 x ({} MiB + {} MiB) = {} MiB",
+        rss >> 20,
+        MAXMEMORY >> 20,
+        budget >> 20,
+        ceiling >> 20
+    );
+    // The allocator's own pages (RocksDB aside) stay near maxmemory too: this is where a
+    // per-allocation overhead that used_memory misses would show.
+    assert!(
+        active <= MAXMEMORY * 115 / 100,
+        "jemalloc held {} MiB of active pages against maxmemory {} MiB",
+        active >> 20,
+        MAXMEMORY >> 20
+    );
+}
+
 #[test]
 fn writes_get_oom_when_even_the_keys_do_not_fit() {
     let server = TestServer::start(&[]);

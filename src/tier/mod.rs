@@ -295,6 +295,7 @@ impl Tier {
              rocksdb_block_cache_capacity:{}\r\n\
              rocksdb_block_cache_usage:{}\r\n\
              rocksdb_memtable_bytes:{}\r\n\
+             rocksdb_table_readers_bytes:{}\r\n\
              rocksdb_block_cache_hit_rate:{hit_rate:.4}\r\n\
              rocksdb_write_stalls:{}\r\n",
             match settings.policy {
@@ -318,6 +319,7 @@ impl Tier {
             store.block_cache_capacity,
             store.block_cache_usage,
             store.memtable_bytes,
+            store.table_readers_bytes,
             store.write_stalls,
         )
     }

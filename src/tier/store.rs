@@ -361,6 +361,8 @@ pub struct StoreStats {
     pub block_cache_capacity: u64,
     pub block_cache_usage: u64,
     pub memtable_bytes: u64,
+    /// Index and filter blocks held outside the block cache by open table readers.
+    pub table_readers_bytes: u64,
     /// The memory budget the profile gives RocksDB (block cache + memtables).
     pub memory_budget: u64,
     pub block_cache_hits: u64,
@@ -597,6 +599,8 @@ impl Store {
             block_cache_usage: self.cache.get_usage() as u64,
             memtable_bytes: property(self.data_cf(), "rocksdb.cur-size-all-mem-tables")
                 + property(self.meta_cf(), "rocksdb.cur-size-all-mem-tables"),
+            table_readers_bytes: property(self.data_cf(), "rocksdb.estimate-table-readers-mem")
+                + property(self.meta_cf(), "rocksdb.estimate-table-readers-mem"),
             memory_budget: self.profile.memory_budget(),
             block_cache_hits: self.options.get_ticker_count(Ticker::BlockCacheHit),
             block_cache_misses: self.options.get_ticker_count(Ticker::BlockCacheMiss),
