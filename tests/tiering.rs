@@ -273,6 +273,82 @@ fn metadata_commands_leave_cold_values_on_disk() {
     assert_eq!(n, 0);
 }
 
+/// SWAPDB with values of both databases on disk, under the same key names: each database
+/// keeps reading its own values, writes and demotions after the swap land in the right place,
+/// and flushing one database afterwards deletes its records only.
+#[test]
+fn swapdb_swaps_cold_values_with_their_databases() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let value = |db: usize, i: usize| format!("{db}:{i}:{}", "x".repeat(200));
+    let select = |c: &mut redis::Connection, db: usize| {
+        let _: () = redis::cmd("SELECT").arg(db).query(c).unwrap();
+    };
+    for db in [0, 1] {
+        select(&mut c, db);
+        for i in 0..20 {
+            let key = format!("k{i}");
+            let _: () = redis::cmd("SET")
+                .arg(&key)
+                .arg(value(db, i))
+                .query(&mut c)
+                .unwrap();
+            assert_eq!(demote(&mut c, &key), 1);
+        }
+    }
+    let digest = |c: &mut redis::Connection| -> String {
+        redis::cmd("DEBUG").arg("DIGEST").query(c).unwrap()
+    };
+    let before = digest(&mut c);
+
+    let _: () = redis::cmd("SWAPDB").arg(0).arg(1).query(&mut c).unwrap();
+    select(&mut c, 0);
+    assert_eq!(status(&mut c, "k0"), "cold");
+    let got: String = redis::cmd("GET").arg("k0").query(&mut c).unwrap();
+    assert_eq!(got, value(1, 0), "db 0 reads what db 1 held");
+    // A write and a demotion after the swap, then a flush of the other database.
+    let _: () = redis::cmd("SET")
+        .arg("k1")
+        .arg(value(7, 1))
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(demote(&mut c, "k1"), 1);
+    select(&mut c, 1);
+    let got: String = redis::cmd("GET").arg("k2").query(&mut c).unwrap();
+    assert_eq!(got, value(0, 2), "db 1 reads what db 0 held");
+    let _: () = redis::cmd("FLUSHDB").query(&mut c).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("k3")
+        .arg(value(8, 3))
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(demote(&mut c, "k3"), 1);
+    select(&mut c, 0);
+    for i in 0..20 {
+        let key = format!("k{i}");
+        let want = if i == 1 { value(7, 1) } else { value(1, i) };
+        let got: String = redis::cmd("GET").arg(&key).query(&mut c).unwrap();
+        assert_eq!(
+            got, want,
+            "{key} in db 0 after the other database was flushed"
+        );
+        assert_eq!(demote(&mut c, &key), 1);
+    }
+
+    // Swapping back and forth changes nothing.
+    let mid = digest(&mut c);
+    assert_ne!(mid, before);
+    for _ in 0..2 {
+        let _: () = redis::cmd("SWAPDB").arg(1).arg(0).query(&mut c).unwrap();
+    }
+    assert_eq!(digest(&mut c), mid);
+    select(&mut c, 1);
+    let got: String = redis::cmd("GET").arg("k3").query(&mut c).unwrap();
+    assert_eq!(got, value(8, 3));
+    let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(n, 1);
+}
+
 #[test]
 fn transactions_scripts_and_multi_key_commands_load_what_they_name() {
     let server = TestServer::start(&[]);

@@ -244,11 +244,7 @@ fn cmd_swapdb(ctx: &mut Ctx) -> CmdResult<Reply> {
     let b = int32(&ctx.args[2], Some("ERR invalid second DB index"))?;
     let (a, b) = (db_in_range(ctx, a)?, db_in_range(ctx, b)?);
     if a != b {
-        if !ctx.ks.swap_dbs(a, b) {
-            return Err(CmdError::new(
-                "ERR SWAPDB is not supported while tiering keeps values of these databases on disk",
-            ));
-        }
+        ctx.ks.swap_dbs(a, b);
         // Clients blocked on a key the swap brought in are served (dispatch serves `ready`).
         if ctx.ks.track_ready {
             for (db, key) in ctx.server.blocking.keys_in(&[a, b]) {

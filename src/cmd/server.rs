@@ -852,6 +852,7 @@ fn hex(bytes: &[u8]) -> String {
 fn dataset_digest(ctx: &Ctx) -> [u8; 20] {
     let mut total = [0u8; 20];
     for db in 0..ctx.server.keyspace.databases() {
+        let disk_db = ctx.ks.disk_db(db);
         ctx.ks.for_each(db, |k, e| {
             let mut h = sha1_smol::Sha1::new();
             h.update(&(db as u64).to_le_bytes());
@@ -864,7 +865,7 @@ fn dataset_digest(ctx: &Ctx) -> [u8; 20] {
                         .server
                         .tier
                         .get()
-                        .and_then(|t| t.read_value(db, k).ok().flatten());
+                        .and_then(|t| t.read_value(disk_db, k).ok().flatten());
                     read.as_ref().unwrap_or(&e.value)
                 }
                 v => v,

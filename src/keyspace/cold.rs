@@ -28,7 +28,8 @@ pub const MIN_DEMOTE_BYTES: usize = 64;
 /// A hot value chosen for demotion.
 #[derive(Debug, Clone)]
 pub struct Victim {
-    pub db: usize,
+    /// The database number its record is written under (see `Shard::disk_dbs`).
+    pub disk_db: u16,
     pub key: Key,
     pub version: u64,
     pub value: Value,
@@ -37,10 +38,10 @@ pub struct Victim {
 /// Records of one shard to delete from RocksDB, oldest first.
 #[derive(Debug, Default)]
 pub struct Garbage {
-    /// Databases flushed: delete the shard's whole slot range of each.
-    pub flushed: Vec<usize>,
-    /// Single keys, with their database.
-    pub keys: Vec<(usize, Key)>,
+    /// Databases flushed: delete the shard's whole slot range of each (on-disk numbers).
+    pub flushed: Vec<u16>,
+    /// Single keys, with the on-disk number of their database.
+    pub keys: Vec<(u16, Key)>,
 }
 
 impl Garbage {
@@ -99,7 +100,7 @@ impl DbShard {
 
 /// Takes `key`'s value as a victim if it is hot: made cold at once when its record is current
 /// (no write needed), else queued for the caller to write.
-fn take_victim(d: &mut DbShard, db: usize, key: Key, picked: &mut Picked) {
+fn take_victim(d: &mut DbShard, disk_db: u16, key: Key, picked: &mut Picked) {
     let slot = key_slot(&key);
     let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&key) else {
         return;
@@ -114,7 +115,7 @@ fn take_victim(d: &mut DbShard, db: usize, key: Key, picked: &mut Picked) {
         picked.clean += 1;
     } else {
         picked.victims.push(Victim {
-            db,
+            disk_db,
             key,
             version: e.version,
             value: e.value.clone(),
@@ -127,9 +128,11 @@ fn take_garbage(shard: &mut Shard) -> Garbage {
         flushed: std::mem::take(&mut shard.flushed),
         keys: Vec::new(),
     };
-    for (db, d) in shard.dbs.iter_mut().enumerate() {
+    for (d, &disk_db) in shard.dbs.iter_mut().zip(&shard.disk_dbs) {
         if let Some(d) = d.as_deref_mut() {
-            garbage.keys.extend(d.garbage.drain(..).map(|k| (db, k)));
+            garbage
+                .keys
+                .extend(d.garbage.drain(..).map(|k| (disk_db, k)));
         }
     }
     garbage
@@ -193,6 +196,7 @@ impl Keyspace {
             return picked;
         }
         let db = dbs[rand::random::<u32>() as usize % dbs.len()];
+        let disk_db = shard.disk_dbs[db];
         let Some(d) = shard.dbs[db].as_deref_mut() else {
             return picked;
         };
@@ -212,7 +216,7 @@ impl Keyspace {
         candidates.sort_unstable_by_key(|c| c.0);
         candidates.truncate(max);
         for (_, key) in candidates {
-            take_victim(d, db, key, &mut picked);
+            take_victim(d, disk_db, key, &mut picked);
         }
         if !picked.victims.is_empty() {
             shard.tiered = true;
@@ -229,10 +233,11 @@ impl Keyspace {
             garbage: take_garbage(shard),
             ..Picked::default()
         };
+        let disk_db = shard.disk_dbs[db];
         let Some(d) = shard.dbs[db].as_deref_mut() else {
             return picked;
         };
-        take_victim(d, db, Key::from_slice(key), &mut picked);
+        take_victim(d, disk_db, Key::from_slice(key), &mut picked);
         if !picked.victims.is_empty() {
             shard.tiered = true;
         }
@@ -241,12 +246,17 @@ impl Keyspace {
 
     /// Makes each written victim cold if its key still holds the version that was written
     /// (`disk_bytes` is its record's size). A victim whose key changed meanwhile stays hot, its
-    /// record now an older one; one whose key is gone leaves garbage. Returns the bytes freed.
+    /// record now an older one; one whose key is gone leaves garbage. The database is found by
+    /// the number the record was written under, which a SWAPDB meanwhile moved with it.
+    /// Returns the bytes freed.
     pub fn install_cold(&self, shard: usize, written: Vec<(Victim, u32)>) -> u64 {
         let mut guard = self.shards[shard].lock();
         let mut freed = 0u64;
         for (v, disk_bytes) in written {
-            let d = guard.db_mut(v.db);
+            let Some(db) = guard.disk_dbs.iter().position(|&n| n == v.disk_db) else {
+                continue;
+            };
+            let d = guard.db_mut(db);
             let slot = key_slot(&v.key);
             match d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&v.key) {
                 Some(e) if e.version == v.version && !e.value.is_cold() => {
@@ -282,6 +292,7 @@ impl<'a> Locked<'a> {
         };
         let now = self.clock.now_ms;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        let disk_db = shard.disk_dbs[db];
         let Some(d) = shard.dbs[db].as_deref_mut() else {
             return;
         };
@@ -297,7 +308,7 @@ impl<'a> Locked<'a> {
             return;
         };
         let stub = *stub;
-        match reader.read(db, slot, key) {
+        match reader.read(disk_db, slot, key) {
             Ok(Some((version, value))) if version == stub.disk_version => {
                 self.install_loaded(db, key, version, value, true);
             }

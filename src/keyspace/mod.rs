@@ -72,8 +72,9 @@ pub struct Keyspace {
 
 /// Reads a cold value's record from RocksDB (implemented by the tier, src/tier).
 pub trait ColdReader: Send + Sync {
-    /// The record of `key` in `db`: the key version it was written from, and the value.
-    fn read(&self, db: usize, slot: u16, key: &[u8]) -> Result<Option<(u64, Value)>, String>;
+    /// The record of `key` under on-disk database `disk_db` (see [`Shard::disk_dbs`]): the key
+    /// version it was written from, and the value.
+    fn read(&self, disk_db: u16, slot: u16, key: &[u8]) -> Result<Option<(u64, Value)>, String>;
 }
 
 /// One slot range of every database.
@@ -84,9 +85,13 @@ pub struct Shard {
     watched_missing: HashMap<(usize, Key), Arc<MissingWatch>>,
     /// Some value of this shard was ever written to RocksDB.
     tiered: bool,
-    /// Databases flushed since the demotion thread last looked: their slot ranges must be
-    /// deleted from RocksDB before anything else of this shard is written.
-    flushed: Vec<usize>,
+    /// Databases flushed since the demotion thread last looked (by on-disk number): their
+    /// slot ranges must be deleted from RocksDB before anything else of this shard is written.
+    flushed: Vec<u16>,
+    /// The database number each database's records are written under in RocksDB, by index:
+    /// `i` until SWAPDB swaps two entries along with the databases themselves, so that records
+    /// never move. The same permutation in every shard (SWAPDB locks them all).
+    disk_dbs: Vec<u16>,
 }
 
 /// A WATCH on a key that did not exist when watched. Versions cannot tell whether such a key
@@ -268,6 +273,7 @@ impl Keyspace {
                     watched_missing: HashMap::new(),
                     tiered: false,
                     flushed: Vec::new(),
+                    disk_dbs: (0..databases as u16).collect(),
                 }))
             })
             .collect();
@@ -940,46 +946,30 @@ impl<'a> Locked<'a> {
             .filter_map(|(_, g)| {
                 let taken = g.dbs[db].take()?;
                 if g.tiered {
-                    g.flushed.push(db);
+                    let disk_db = g.disk_dbs[db];
+                    g.flushed.push(disk_db);
                 }
                 Some(taken)
             })
             .collect()
     }
 
-    /// Swaps two databases in every locked shard (SWAPDB needs them all). Refused (false) while
-    /// RocksDB holds records of either: their keys on disk name their database.
-    pub fn swap_dbs(&mut self, a: usize, b: usize) -> bool {
-        let on_disk = |d: &Option<Box<DbShard>>| {
-            d.as_deref().is_some_and(|d| {
-                d.cold > 0 || d.slots.iter().flatten().any(|(_, e)| e.disk != Disk::None)
-            })
-        };
-        if self
-            .guards
-            .iter()
-            .any(|(_, g)| g.tiered && (on_disk(&g.dbs[a]) || on_disk(&g.dbs[b])))
-        {
-            return false;
-        }
+    /// Swaps two databases in every locked shard (SWAPDB needs them all). Their records in
+    /// RocksDB stay where they are: the on-disk numbers swap with the databases.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
         for (_, g) in self.guards.iter_mut() {
-            // Records awaiting deletion stay with the database number they were written under.
-            let mut garbage_of = |db: usize| {
-                g.dbs[db]
-                    .as_deref_mut()
-                    .map(|d| std::mem::take(&mut d.garbage))
-                    .unwrap_or_default()
-            };
-            let (ga, gb) = (garbage_of(a), garbage_of(b));
             g.dbs.swap(a, b);
-            if !ga.is_empty() {
-                g.db_mut(a).garbage = ga;
-            }
-            if !gb.is_empty() {
-                g.db_mut(b).garbage = gb;
-            }
+            g.disk_dbs.swap(a, b);
         }
-        true
+    }
+
+    /// The number database `db`'s records are written under in RocksDB (see
+    /// [`Shard::disk_dbs`]).
+    pub fn disk_db(&self, db: usize) -> u16 {
+        self.guards
+            .iter()
+            .next()
+            .map_or(db as u16, |(_, g)| g.disk_dbs[db])
     }
 
     /// Visits every live key of `db` in slot order (all shards must be locked), calling `f` with

@@ -253,7 +253,7 @@ impl Worker {
         let per_shard = (SLOTS / SHARDS) as u16;
         let first = shard as u16 * per_shard;
         for db in garbage.flushed {
-            let (from, to) = slot_range(db as u16, first, first + per_shard - 1);
+            let (from, to) = slot_range(db, first, first + per_shard - 1);
             if let Err(e) = self.tier.store.delete_range(&from, &to) {
                 tracing::error!("deleting flushed cold values failed: {e}");
             }
@@ -266,7 +266,7 @@ impl Worker {
             garbage
                 .keys
                 .into_iter()
-                .map(|(db, k)| data_key(db as u16, key_slot(&k), &k)),
+                .map(|(db, k)| data_key(db, key_slot(&k), &k)),
         );
     }
 
@@ -399,7 +399,7 @@ impl Worker {
             plain_total += plain.len() as u64;
             disk_total += rec.len() as u64;
             sizes.push(rec.len() as u32);
-            puts.push((data_key(v.db as u16, key_slot(&v.key), &v.key), rec));
+            puts.push((data_key(v.disk_db, key_slot(&v.key), &v.key), rec));
         }
         let ok = self.write(puts);
         self.tier.demoters.queued.store(0, Ordering::Relaxed);

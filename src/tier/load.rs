@@ -32,17 +32,21 @@ pub type LoadResult = Result<Option<(u64, Value)>, String>;
 /// Values loaded for a command about to run again: (db, key, result).
 pub type Preloaded = Vec<(usize, Bytes, LoadResult)>;
 
-/// The cold keys a command needs, by database.
+/// The cold keys of database `db` a command needs; `disk_db` is the number their records are
+/// written under (see `keyspace::Shard::disk_dbs`), taken under the command's locks.
 #[derive(Debug)]
 pub struct LoadRequest {
-    pub keys: Vec<(usize, Bytes)>,
+    pub db: usize,
+    pub disk_db: u16,
+    pub keys: Vec<Bytes>,
 }
 
 /// How many recently loaded keys the second-hit ghost list remembers.
 const GHOST_KEYS: usize = 65_536;
 
 struct Job {
-    keys: Vec<(usize, Bytes)>,
+    /// (on-disk database number, key)
+    keys: Vec<(u16, Bytes)>,
     queued: Instant,
 }
 
@@ -51,8 +55,8 @@ type Waiters = Vec<oneshot::Sender<LoadResult>>;
 #[derive(Default)]
 pub(super) struct Loader {
     jobs: std::sync::OnceLock<crossbeam_channel::Sender<Job>>,
-    /// Keys being read, with everyone waiting for each.
-    inflight: Mutex<HashMap<(usize, Bytes), Waiters>>,
+    /// Keys being read (by on-disk database number), with everyone waiting for each.
+    inflight: Mutex<HashMap<(u16, Bytes), Waiters>>,
     /// Keys loaded recently but not promoted (`tiering-promote-on second-hit`): a second load
     /// within the list's memory promotes.
     ghost: Mutex<Option<LruCache<(usize, Bytes), ()>>>,
@@ -98,13 +102,14 @@ pub async fn await_loads(server: &Server, request: LoadRequest) -> Result<Preloa
     let mut job = Vec::new();
     {
         let mut inflight = tier.loader.inflight.lock();
-        for (db, key) in request.keys {
+        let (db, disk_db) = (request.db, request.disk_db);
+        for key in request.keys {
             let (tx, rx) = oneshot::channel();
-            match inflight.entry((db, key.clone())) {
+            match inflight.entry((disk_db, key.clone())) {
                 std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().push(tx),
                 std::collections::hash_map::Entry::Vacant(v) => {
                     v.insert(vec![tx]);
-                    job.push((db, key.clone()));
+                    job.push((disk_db, key.clone()));
                 }
             }
             receivers.push((db, key, rx));
@@ -163,7 +168,7 @@ fn reader_loop(tier: Weak<Tier>, jobs: crossbeam_channel::Receiver<Job>) {
         let keys: Vec<Vec<u8>> = batch
             .iter()
             .flat_map(|job| job.keys.iter())
-            .map(|(db, key)| data_key(*db as u16, key_slot(key), key))
+            .map(|(db, key)| data_key(*db, key_slot(key), key))
             .collect();
         let mut records = if keys.len() == 1 {
             vec![tier.store.get(&keys[0])]
@@ -186,7 +191,7 @@ fn reader_loop(tier: Weak<Tier>, jobs: crossbeam_channel::Receiver<Job>) {
 /// Decodes one read and hands it to everyone waiting for that key.
 fn finish(
     tier: &Tier,
-    db: usize,
+    db: u16,
     key: Bytes,
     record: Result<Option<Vec<u8>>, super::store::StoreError>,
     micros: u64,
@@ -217,13 +222,13 @@ fn finish(
 pub(super) struct SyncReader(pub(super) Arc<Tier>);
 
 impl ColdReader for SyncReader {
-    fn read(&self, db: usize, slot: u16, key: &[u8]) -> Result<Option<(u64, Value)>, String> {
+    fn read(&self, db: u16, slot: u16, key: &[u8]) -> Result<Option<(u64, Value)>, String> {
         let tier = &self.0;
         tier.stats.sync_loads.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let record = tier
             .store
-            .get(&data_key(db as u16, slot, key))
+            .get(&data_key(db, slot, key))
             .map_err(|e| e.to_string())?;
         let result = match record {
             Some(bytes) => tier.decode(&bytes).map(Some),

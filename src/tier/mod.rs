@@ -213,12 +213,17 @@ impl Tier {
         self.demoters.demote_now(db, key).await
     }
 
-    /// Reads the cold value of `key` in `db` without loading it into the keyspace.
-    pub fn read_value(&self, db: usize, key: &[u8]) -> Result<Option<crate::types::Value>, String> {
+    /// Reads the cold value of `key` without loading it into the keyspace; `disk_db` is the
+    /// number its database's records are written under ([`crate::keyspace::Locked::disk_db`]).
+    pub fn read_value(
+        &self,
+        disk_db: u16,
+        key: &[u8],
+    ) -> Result<Option<crate::types::Value>, String> {
         let slot = crate::keyspace::key_slot(key);
         match self
             .store
-            .get(&store::data_key(db as u16, slot, key))
+            .get(&store::data_key(disk_db, slot, key))
             .map_err(|e| e.to_string())?
         {
             Some(bytes) => self.decode(&bytes).map(|(_, v)| Some(v)),
@@ -355,6 +360,7 @@ pub fn prepare<'k>(
         return Prepared::Ready;
     }
     let promote_all = !tier.settings().promote_on_second_hit;
+    let disk_db = ks.disk_db(db);
     let mut missing = Vec::new();
     for key in cold {
         let found = preloaded
@@ -371,11 +377,11 @@ pub fn prepare<'k>(
                         }
                     }
                     crate::keyspace::cold::Installed::NotCold => {}
-                    crate::keyspace::cold::Installed::Outdated => missing.push((db, key)),
+                    crate::keyspace::cold::Installed::Outdated => missing.push(key),
                 }
             }
             // The record was gone when read: the key changed meanwhile; read it again.
-            Some(Ok(None)) | None => missing.push((db, key)),
+            Some(Ok(None)) | None => missing.push(key),
             Some(Err(e)) => {
                 preloaded.clear();
                 return Prepared::Failed(e);
@@ -386,6 +392,10 @@ pub fn prepare<'k>(
     if missing.is_empty() {
         Prepared::Ready
     } else {
-        Prepared::Load(Box::new(LoadRequest { keys: missing }))
+        Prepared::Load(Box::new(LoadRequest {
+            db,
+            disk_db,
+            keys: missing,
+        }))
     }
 }

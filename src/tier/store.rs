@@ -67,7 +67,8 @@ fn rocks(doing: &str, e: rocksdb::Error) -> StoreError {
 }
 
 /// The RocksDB key of `key` in database `db`: db (u16 big-endian), slot (u16 big-endian), then
-/// the key's bytes, so that one slot of one database is one contiguous key range.
+/// the key's bytes, so that one slot of one database is one contiguous key range. `db` is the
+/// database's on-disk number (`keyspace::Shard::disk_dbs`), which SWAPDB swaps.
 pub fn data_key(db: u16, slot: u16, key: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(4 + key.len());
     k.extend_from_slice(&db.to_be_bytes());
