@@ -349,6 +349,154 @@ fn swapdb_swaps_cold_values_with_their_databases() {
     assert_eq!(n, 1);
 }
 
+fn error_text(r: redis::RedisResult<redis::Value>) -> String {
+    match r {
+        Err(e) => e.to_string(),
+        Ok(redis::Value::ServerError(e)) => format!("{e:?}"),
+        Ok(v) => panic!("expected an error, got {v:?}"),
+    }
+}
+
+/// RocksDB I/O errors (injected with DEBUG TIERING-FAULT): a failed load answers that command
+/// with the cause and leaves the key cold and readable afterwards, on every load path (a
+/// single read, a multi-get, a script's synchronous read); a failed demotion leaves the value
+/// hot, is counted and logged, and a later demotion succeeds.
+#[test]
+fn rocksdb_errors_fail_the_command_and_keep_the_data() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let value = |k: &str| format!("{k}:{}", "v".repeat(300));
+    for k in ["a", "b", "c", "d"] {
+        let _: () = redis::cmd("SET")
+            .arg(k)
+            .arg(value(k))
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(demote(&mut c, k), 1);
+    }
+    let fault = |c: &mut redis::Connection, kind: &str, n: u32| {
+        let _: () = redis::cmd("DEBUG")
+            .arg("TIERING-FAULT")
+            .arg(kind)
+            .arg(n)
+            .query(c)
+            .unwrap();
+    };
+    let errors_before = info_field(&mut c, "tiering", "load_errors");
+
+    // One read: the command fails with the cause, the key stays cold and reads later.
+    fault(&mut c, "READS", 1);
+    let e = error_text(redis::cmd("GET").arg("a").query(&mut c));
+    assert!(e.contains("injected"), "{e}");
+    assert_eq!(status(&mut c, "a"), "cold");
+    let got: String = redis::cmd("GET").arg("a").query(&mut c).unwrap();
+    assert_eq!(got, value("a"));
+
+    // A multi-get.
+    fault(&mut c, "READS", 1);
+    let e = error_text(redis::cmd("MGET").arg("b").arg("c").query(&mut c));
+    assert!(e.contains("injected"), "{e}");
+    assert_eq!(status(&mut c, "b"), "cold");
+    let got: Vec<String> = redis::cmd("MGET").arg("b").arg("c").query(&mut c).unwrap();
+    assert_eq!(got, vec![value("b"), value("c")]);
+
+    // A script's read of a key it did not declare (read synchronously under the lock).
+    fault(&mut c, "READS", 1);
+    let script = "return redis.call('GET', 'd')";
+    let e = error_text(redis::cmd("EVAL").arg(script).arg(0).query(&mut c));
+    assert!(e.contains("injected"), "{e}");
+    assert_eq!(status(&mut c, "d"), "cold");
+    let got: String = redis::cmd("EVAL").arg(script).arg(0).query(&mut c).unwrap();
+    assert_eq!(got, value("d"));
+    assert!(info_field(&mut c, "tiering", "load_errors") >= errors_before + 3);
+
+    // A demotion whose write fails: the value stays hot, the error is counted and logged.
+    let _: () = redis::cmd("SET")
+        .arg("w")
+        .arg(value("w"))
+        .query(&mut c)
+        .unwrap();
+    let demotion_errors = info_field(&mut c, "tiering", "demotion_errors");
+    fault(&mut c, "WRITES", 1);
+    let e = error_text(redis::cmd("TIERING").arg("DEMOTE").arg("w").query(&mut c));
+    assert!(e.contains("stays in RAM"), "{e}");
+    assert_eq!(status(&mut c, "w"), "hot");
+    assert_eq!(
+        info_field(&mut c, "tiering", "demotion_errors"),
+        demotion_errors + 1
+    );
+    assert!(server.log().contains("injected by DEBUG TIERING-FAULT"));
+    assert_eq!(demote(&mut c, "w"), 1);
+    let got: String = redis::cmd("GET").arg("w").query(&mut c).unwrap();
+    assert_eq!(got, value("w"));
+}
+
+/// A corrupt block in an SST file (bytes overwritten on disk under the running server): every
+/// read either returns the value that was written or fails with RocksDB's cause; the keys
+/// whose block is damaged stay cold, and can still be deleted.
+#[test]
+fn a_corrupt_sst_block_fails_loads_with_the_cause_and_never_returns_wrong_data() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let mut rng = StdRng::seed_from_u64(99);
+    let n = 64;
+    let values: Vec<Vec<u8>> = (0..n)
+        .map(|_| {
+            let mut v = vec![0u8; 4096];
+            rng.fill(&mut v[..]);
+            v
+        })
+        .collect();
+    for (i, v) in values.iter().enumerate() {
+        let key = format!("blk:{i}");
+        let _: () = redis::cmd("SET").arg(&key).arg(v).query(&mut c).unwrap();
+        assert_eq!(demote(&mut c, &key), 1);
+    }
+    let _: () = redis::cmd("TIERING")
+        .arg("FLUSH-MEMTABLES")
+        .query(&mut c)
+        .unwrap();
+
+    // The data family's table is the largest SST file: damage its middle half.
+    let sst = std::fs::read_dir(server.dir.path().join("tiering"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sst"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .expect("an SST file after the flush");
+    let len = std::fs::metadata(&sst).unwrap().len();
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&sst).unwrap();
+        let mut at = len / 4;
+        while at < len * 3 / 4 {
+            f.seek(SeekFrom::Start(at)).unwrap();
+            f.write_all(&[0xA5; 16]).unwrap();
+            at += 1024;
+        }
+        f.sync_all().unwrap();
+    }
+
+    let mut failed = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let key = format!("blk:{i}");
+        match redis::cmd("GET").arg(&key).query::<Vec<u8>>(&mut c) {
+            Ok(got) => assert!(got == *v, "{key}: a read returned other bytes than written"),
+            Err(e) => {
+                let text = e.to_string();
+                assert!(text.contains("Corruption"), "{key}: {text}");
+                assert_eq!(status(&mut c, &key), "cold");
+                failed.push(key);
+            }
+        }
+    }
+    assert!(!failed.is_empty(), "no read met the damaged blocks");
+    let deleted: i64 = redis::cmd("DEL").arg(&failed).query(&mut c).unwrap();
+    assert_eq!(deleted, failed.len() as i64);
+    let dbsize: usize = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(dbsize, n - failed.len());
+}
+
 #[test]
 fn transactions_scripts_and_multi_key_commands_load_what_they_name() {
     let server = TestServer::start(&[]);

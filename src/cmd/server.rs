@@ -912,6 +912,24 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
             Ok(Reply::Ok)
         }
         ("protocol", 3) => debug_protocol(ctx),
+        ("tiering-fault", 4) => {
+            use crate::tier::store::FaultKind;
+            let kind = match String::from_utf8_lossy(&ctx.args[2])
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "reads" => FaultKind::Reads,
+                "writes" => FaultKind::Writes,
+                _ => return Err(CmdError::new("ERR DEBUG TIERING-FAULT READS|WRITES <count>")),
+            };
+            let count = u32::try_from(super::args::int(&ctx.args[3])?)
+                .map_err(|_| CmdError::new("ERR count must be between 0 and 4294967295"))?;
+            let Some(tier) = ctx.server.tier.get() else {
+                return Err(CmdError::new("ERR tiering is off (tiering no)"));
+            };
+            tier.store.inject_faults(kind, count);
+            Ok(Reply::Ok)
+        }
         ("config-rewrite-force-all", 2) => {
             ctx.server
                 .config
@@ -966,6 +984,9 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
                 "    Setting it to 0 disables expiring keys in background when they are not accessed.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
+                "TIERING-FAULT <READS|WRITES> <count>",
+                "    Make the next <count> RocksDB data reads or writes of the tiering layer fail",
+                "    with an I/O error (0 clears). For testing the error paths.",
             ],
         )),
         _ => Err(CmdError(format!(

@@ -2,7 +2,8 @@
 //!
 //! `TIERING STATUS key` reports where the key's value is; `TIERING DEMOTE key` moves it to
 //! RocksDB now (through the demotion thread that owns its shard, so that writes stay in
-//! order); `TIERING LOAD key` brings it back into RAM.
+//! order); `TIERING LOAD key` brings it back into RAM; `TIERING FLUSH-MEMTABLES` writes what
+//! RocksDB holds in memory out to SST files.
 
 use bytes::Bytes;
 
@@ -77,6 +78,15 @@ fn cmd_load(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Int(ctx.ks.peek(db, &ctx.args[2]).is_some() as i64))
 }
 
+fn cmd_flush_memtables(ctx: &mut Ctx) -> CmdResult<Reply> {
+    tiering_on(ctx)?;
+    let tier = ctx.server.tier.get().expect("checked by tiering_on");
+    tier.store
+        .flush()
+        .map_err(|e| CmdError(format!("ERR {e}")))?;
+    Ok(Reply::Ok)
+}
+
 fn cmd_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(help_reply(
         "TIERING",
@@ -89,6 +99,8 @@ fn cmd_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
             "    does not exist.",
             "LOAD <key>",
             "    Bring the key's value back into RAM. Returns 1, or 0 when the key does not exist.",
+            "FLUSH-MEMTABLES",
+            "    Write RocksDB's memtables (recently demoted values) out to SST files.",
         ],
     ))
 }
@@ -129,6 +141,16 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(N) where N is the size of the value.",
         "Brings a key's value back into RAM.",
         cmd_load
+    ),
+    cmd!(
+        "flush-memtables",
+        2,
+        ADMIN,
+        KeySpec::NONE,
+        "0.1.0",
+        "O(N) where N is the size of RocksDB's memtables.",
+        "Writes RocksDB's memtables out to SST files.",
+        cmd_flush_memtables
     ),
     cmd!(
         "help",

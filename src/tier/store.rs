@@ -8,6 +8,7 @@
 //! (`rocksdb-tuning/*.profile`, format in [`Profile::parse`] and `rocksdb-tuning/README.md`).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use rocksdb::statistics::{Histogram, Ticker};
 use rocksdb::{
@@ -380,6 +381,36 @@ pub struct Store {
     options: Options,
     cache: Cache,
     profile: Profile,
+    faults: Faults,
+}
+
+/// I/O errors injected for tests (`DEBUG TIERING-FAULT`): how many of the next data reads
+/// (a get or a multi-get) and data writes (a batch or a range delete) fail.
+#[derive(Debug, Default)]
+struct Faults {
+    reads: AtomicU32,
+    writes: AtomicU32,
+}
+
+/// Which store operations [`Store::inject_faults`] makes fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    Reads,
+    Writes,
+}
+
+/// Takes one injected fault from `counter`, if any is left.
+fn injected(counter: &AtomicU32, doing: &str) -> Result<(), StoreError> {
+    let took = counter
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+        .is_ok();
+    if took {
+        Err(StoreError(format!(
+            "RocksDB {doing}: IO error: injected by DEBUG TIERING-FAULT"
+        )))
+    } else {
+        Ok(())
+    }
 }
 
 impl Store {
@@ -432,6 +463,7 @@ impl Store {
             options,
             cache,
             profile,
+            faults: Faults::default(),
         };
         store.check_format_version(dir)?;
         store.drop_leftover_data()?;
@@ -508,6 +540,7 @@ impl Store {
 
     /// The record stored under `key` (a [`data_key`]).
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        injected(&self.faults.reads, "get")?;
         self.db
             .get_pinned_cf(self.data_cf(), key)
             .map(|v| v.map(|v| v.to_vec()))
@@ -516,6 +549,9 @@ impl Store {
 
     /// The records of `keys`, in order, in one RocksDB multi-get.
     pub fn multi_get(&self, keys: &[Vec<u8>]) -> Vec<Result<Option<Vec<u8>>, StoreError>> {
+        if let Err(e) = injected(&self.faults.reads, "multi-get") {
+            return keys.iter().map(|_| Err(e.clone())).collect();
+        }
         self.db
             .batched_multi_get_cf(self.data_cf(), keys, false)
             .into_iter()
@@ -533,6 +569,7 @@ impl Store {
         puts: &[(Vec<u8>, Vec<u8>)],
         deletes: &[Vec<u8>],
     ) -> Result<(), StoreError> {
+        injected(&self.faults.writes, "write")?;
         let cf = self.data_cf();
         let mut batch = WriteBatch::default();
         for key in deletes {
@@ -548,6 +585,7 @@ impl Store {
 
     /// Deletes every record in `[from, to)`.
     pub fn delete_range(&self, from: &[u8], to: &[u8]) -> Result<(), StoreError> {
+        injected(&self.faults.writes, "delete-range")?;
         let mut batch = WriteBatch::default();
         batch.delete_range_cf(self.data_cf(), from, to);
         self.db
@@ -570,6 +608,15 @@ impl Store {
         self.db
             .get_cf(self.meta_cf(), name)
             .map_err(|e| rocks("metadata read", e))
+    }
+
+    /// Makes the next `count` data reads or writes fail with an I/O error (0: none), so that
+    /// tests can drive the error paths of a real server.
+    pub fn inject_faults(&self, kind: FaultKind, count: u32) {
+        match kind {
+            FaultKind::Reads => self.faults.reads.store(count, Ordering::Relaxed),
+            FaultKind::Writes => self.faults.writes.store(count, Ordering::Relaxed),
+        }
     }
 
     /// Writes the memtables out to SST files (benchmarks and tests use it to read from disk
