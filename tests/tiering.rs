@@ -577,6 +577,23 @@ fn second_hit_promotion_keeps_a_one_off_read_cold() {
     assert_eq!(status(&mut c, "w"), "hot");
     let v: String = redis::cmd("GET").arg("w").query(&mut c).unwrap();
     assert_eq!(v, format!("{}z", "y".repeat(400)));
+    // A script's declared keys are loaded before it starts and stay hot for it: it never
+    // reads the disk itself (no synchronous load).
+    let _: () = redis::cmd("SET")
+        .arg("s")
+        .arg("s".repeat(400))
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(demote(&mut c, "s"), 1);
+    let sync_loads = info_field(&mut c, "tiering", "sync_loads");
+    let n: i64 = redis::cmd("EVAL")
+        .arg("return #redis.call('GET', KEYS[1])")
+        .arg(1)
+        .arg("s")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(n, 400);
+    assert_eq!(info_field(&mut c, "tiering", "sync_loads"), sync_loads);
 }
 
 /// Writes race demotions of the same keys: whatever interleaving, every read sees the last

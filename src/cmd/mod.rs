@@ -731,7 +731,8 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     if let Some(tier) = server.tier.get() {
         if needs_values(spec) {
             let keys = spec.keys.positions(args).map(|i| &args[i]);
-            match crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys) {
+            match crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys, false)
+            {
                 Prepared::Ready => {}
                 Prepared::Load(request) => {
                     server.close_view(ks);

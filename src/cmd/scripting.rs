@@ -118,8 +118,10 @@ async fn load_declared_keys(
         let mut ks = server.keyspace.lock(server.clock(Instant::now()), shards);
         server.open_view(&mut ks);
         let keys = spec.keys.positions(args).map(|i| &args[i]);
-        let prepared = crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys);
-        // Values loaded here stay hot for the script (the view is not a command of its own).
+        // Promoted whatever `tiering-promote-on` says: a value loaded for this view only would
+        // go cold again when it closes, before the script runs.
+        let prepared =
+            crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys, true);
         server.close_view(ks);
         match prepared {
             crate::tier::Prepared::Ready => return Ok(()),

@@ -346,20 +346,23 @@ pub enum Prepared {
     Failed(String),
 }
 
-/// Readies the keys `keys` of database `db` for a command about to run on `ks`.
+/// Readies the keys `keys` of database `db` for a command about to run on `ks`. Values loaded
+/// are promoted (hot for good) as `tiering-promote-on` says, or always with `promote`: a
+/// script loads its keys in a view of its own before it runs, so they must stay hot past it.
 pub fn prepare<'k>(
     tier: &Tier,
     preloaded: &mut Preloaded,
     ks: &mut crate::keyspace::Locked,
     db: usize,
     keys: impl Iterator<Item = &'k Bytes>,
+    promote: bool,
 ) -> Prepared {
     let cold = ks.cold_keys(db, keys);
     if cold.is_empty() {
         preloaded.clear();
         return Prepared::Ready;
     }
-    let promote_all = !tier.settings().promote_on_second_hit;
+    let promote_all = promote || !tier.settings().promote_on_second_hit;
     let disk_db = ks.disk_db(db);
     let mut missing = Vec::new();
     for key in cold {
