@@ -88,6 +88,11 @@ pub struct Config {
     pub lfu_decay_time: u64,
     pub busy_reply_threshold: u64,
     pub appendonly: bool,
+    pub appendfsync: String,
+    pub appenddirname: String,
+    pub binlog_segment_bytes: u64,
+    /// Microseconds to pause after each replayed binlog record (tests watch the LOADING state).
+    pub key_load_delay: u64,
     pub io_threads: u64,
     pub save: String,
     /// The value types' encoding thresholds (see `types::limits`).
@@ -103,6 +108,9 @@ pub struct Config {
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     /// The file the configuration was read from, for CONFIG REWRITE.
     pub config_file: Option<PathBuf>,
+    /// `--repair` on the command line: start from a binlog damaged before its tail, keeping
+    /// the records before the damage (not an option of the table).
+    pub binlog_repair: bool,
 }
 
 impl Default for Config {
@@ -136,6 +144,10 @@ impl Default for Config {
             lfu_decay_time: 0,
             busy_reply_threshold: 5000,
             appendonly: false,
+            appendfsync: String::new(),
+            appenddirname: String::new(),
+            binlog_segment_bytes: 0,
+            key_load_delay: 0,
             io_threads: 0,
             save: String::new(),
             limits: crate::types::limits::Limits {
@@ -154,6 +166,7 @@ impl Default for Config {
             notify_keyspace_events: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
             config_file: None,
+            binlog_repair: false,
         };
         for opt in OPTIONS {
             (opt.set)(&mut config, opt.default).expect("option defaults are valid");
@@ -639,10 +652,42 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt!(
         "appendonly",
         "no",
-        true,
-        "Binlog durability. Only 'no' until the durability milestone lands; tools such as redis-benchmark read it.",
+        false,
+        "Durability: log every write's effects to the binlog in appenddirname, replayed at start. Set at startup only.",
         |c| yes_no(c.appendonly),
-        |c, v| c.appendonly = only_no(v, "appendonly yes is not supported yet")?
+        |c, v| c.appendonly = parse_yes_no(v)?
+    ),
+    opt!(
+        "appendfsync",
+        "everysec",
+        true,
+        "When the binlog is synced to disk: always (a write is acknowledged only once synced; concurrent writes share one fsync), everysec (once a second), or no (when the OS decides).",
+        |c| c.appendfsync.clone(),
+        |c, v| c.appendfsync = one_of(v, &["always", "everysec", "no"])?
+    ),
+    opt!(
+        "appenddirname",
+        "appendonlydir",
+        false,
+        "The binlog's directory, inside dir.",
+        |c| c.appenddirname.clone(),
+        |c, v| c.appenddirname = v.to_string()
+    ),
+    opt!(
+        "binlog-segment-bytes",
+        "64mb",
+        true,
+        "Size at which the binlog moves on to a new segment file.",
+        |c| c.binlog_segment_bytes.to_string(),
+        |c, v| c.binlog_segment_bytes = parse_memory(v)?.max(4096)
+    ),
+    opt!(
+        "key-load-delay",
+        "0",
+        true,
+        "Microseconds to pause after each binlog record replayed at start (for tests of the LOADING state).",
+        |c| c.key_load_delay.to_string(),
+        |c, v| c.key_load_delay = parse_u64(v, 0, 1_000_000)?
     ),
     opt!(
         "save",

@@ -21,6 +21,7 @@ pub const NAN_OR_INF: &str = "ERR increment would produce NaN or Infinity";
 pub const DB_INDEX: &str = "ERR DB index is out of range";
 pub const INVALID_EXPIRE: &str = "ERR invalid expire time in '{}' command";
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 pub const AUTH_NOT_CONFIGURED: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";

@@ -17,9 +17,12 @@
 //!   (`types::codec`, docs/FORMAT.md).
 //! - [`scripting`]: the Lua engine behind EVAL and FCALL, the script cache, function libraries
 //!   and the gate that makes a script atomic.
+//! - [`binlog`]: durability: each write's effects appended to a log with group commit, and
+//!   replayed at start (`appendonly yes`).
 //! - [`config`]: redis.conf parsing and the option table behind CONFIG.
 //! - [`error`]: Redis's error texts.
 
+pub mod binlog;
 pub mod cmd;
 pub mod config;
 pub mod error;

@@ -28,6 +28,8 @@ fn main() {
                 "Usage: thermocline-server [/path/to/thermocline.conf] [--option value ...]\n\
                  \n\
                  Options use redis.conf names, e.g. --port 6380 --dir ./data --requirepass secret.\n\
+                 --repair: start from a binlog damaged before its tail, keeping what precedes the\n\
+                 damage (the rest is moved aside).\n\
                  Print a sample configuration with every option: thermocline-server --sample-config"
             );
             return;
@@ -38,8 +40,14 @@ fn main() {
         }
         _ => {}
     }
+    // `--repair` is a start-up flag, not a configuration option.
+    let repair = args.iter().any(|a| a == "--repair");
+    let args: Vec<String> = args.into_iter().filter(|a| a != "--repair").collect();
     let config = match Config::from_args(&args) {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.binlog_repair = repair;
+            c
+        }
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(1);
@@ -71,7 +79,12 @@ fn main() {
             tracing::info!("Received signal, shutting down");
             srv.shutdown();
         });
+        let server = handle.server.clone();
         handle.wait().await;
+        if let Some(e) = server.fatal() {
+            tracing::error!("{e}");
+            return 1;
+        }
         tracing::info!("Thermocline is now ready to exit, bye bye...");
         0
     });

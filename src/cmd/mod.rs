@@ -38,7 +38,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use smallvec::SmallVec;
 
-use crate::error::{CmdError, CmdResult, NOAUTH};
+use crate::error::{CmdError, CmdResult, LOADING, NOAUTH};
 use crate::keyspace::{key_slot, shard_of_slot, Locked};
 use crate::protocol::Reply;
 use crate::server::clients::Client;
@@ -610,6 +610,40 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         let e = pubsub::only_subscribe_commands(&table.full_name(idx));
         server.stats.record_rejected(idx, &e);
         return (Reply::Error(e), After::Nothing);
+    }
+    // While the binlog is replayed only commands flagged `loading` run (INFO, CONFIG ...).
+    if server.is_loading() && !spec.has(flags::LOADING) {
+        abort_transaction(client);
+        server.stats.record_rejected(idx, LOADING);
+        return (Reply::error(LOADING), After::Nothing);
+    }
+    // Writes that could not be made durable are refused while the binlog cannot be written
+    // (a full or failing disk), as Redis refuses them after a failed AOF write. PING too, as
+    // in Redis, so that health checks notice.
+    if let Some(e) = server.binlog.get().and_then(|log| log.error()) {
+        let writes = spec.has(flags::WRITE)
+            || spec.name == "ping"
+            || (idx == table.exec
+                && client.tx.as_ref().is_some_and(|tx| {
+                    tx.queued
+                        .iter()
+                        .any(|(i, _)| table.spec(*i).has(flags::WRITE))
+                }));
+        if writes {
+            let text = format!("MISCONF Errors writing to the AOF file: {e}");
+            server.stats.record_rejected(idx, &text);
+            if idx == table.exec && client.tx.is_some() {
+                transactions::reset(client);
+                return (
+                    Reply::Error(format!(
+                        "EXECABORT Transaction discarded because of: {text}"
+                    )),
+                    After::Nothing,
+                );
+            }
+            abort_transaction(client);
+            return (Reply::Error(text), After::Nothing);
+        }
     }
     // A running script comes before MULTI's queueing, as in Redis: past the busy threshold a
     // command sent inside MULTI is refused (the transaction then aborts), not queued. The

@@ -198,10 +198,44 @@ fn section_memory_scripts(s: &Server, out: &mut String) {
     );
 }
 
-fn section_persistence(out: &mut String) {
-    out.push_str(
-        "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_write_status:ok\r\n",
+fn section_persistence(s: &Server, out: &mut String) {
+    let loading = s.is_loading();
+    let log = s.binlog.get();
+    let aof = s.config.read().appendonly;
+    let _ = write!(
+        out,
+        "loading:{}\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:{}\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_write_status:{}\r\n",
+        loading as u8,
+        aof as u8,
+        if log.is_some_and(|l| l.error().is_some()) { "err" } else { "ok" },
     );
+    if loading {
+        let (done, total) = (
+            s.loading_progress.0.load(Relaxed),
+            s.loading_progress.1.load(Relaxed),
+        );
+        let _ = write!(
+            out,
+            "loading_total_bytes:{total}\r\nloading_loaded_records:{done}\r\n"
+        );
+    }
+    if let Some(log) = log {
+        let st = &log.stats;
+        let _ = write!(
+            out,
+            "aof_current_size:{}\r\naof_base_size:0\r\naof_buffer_length:{}\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\nbinlog_first_offset:{}\r\nbinlog_offset:{}\r\nbinlog_written_offset:{}\r\nbinlog_synced_offset:{}\r\nbinlog_records:{}\r\nbinlog_writes:{}\r\nbinlog_fsyncs:{}\r\nbinlog_write_errors:{}\r\n",
+            log.end() - log.first(),
+            log.end() - log.written(),
+            log.first(),
+            log.end(),
+            log.written(),
+            log.synced(),
+            st.records.load(Relaxed),
+            st.writes.load(Relaxed),
+            st.fsyncs.load(Relaxed),
+            st.write_errors.load(Relaxed),
+        );
+    }
 }
 
 fn section_stats(s: &Server, out: &mut String) {
@@ -310,7 +344,7 @@ fn cmd_info(ctx: &mut Ctx) -> CmdResult<Reply> {
             "server" => section_server(ctx.server, &mut out),
             "clients" => section_clients(ctx.server, &mut out),
             "memory" => section_memory(ctx.server, &mut out),
-            "persistence" => section_persistence(&mut out),
+            "persistence" => section_persistence(ctx.server, &mut out),
             "stats" => section_stats(ctx.server, &mut out),
             "replication" => section_replication(ctx.server, &mut out),
             "cpu" => section_cpu(&mut out),
@@ -912,6 +946,15 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
             Ok(Reply::Ok)
         }
         ("protocol", 3) => debug_protocol(ctx),
+        ("binlog-fault", 3) => {
+            let count = u32::try_from(super::args::int(&ctx.args[2])?)
+                .map_err(|_| CmdError::new("ERR count must be between 0 and 4294967295"))?;
+            let Some(log) = ctx.server.binlog.get() else {
+                return Err(CmdError::new("ERR the binlog is off (appendonly no)"));
+            };
+            log.inject_faults(count);
+            Ok(Reply::Ok)
+        }
         ("tiering-fault", 4) => {
             use crate::tier::store::FaultKind;
             let kind = match String::from_utf8_lossy(&ctx.args[2])
@@ -963,6 +1006,9 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
         ("help", 2) => Ok(help_reply(
             "DEBUG",
             &[
+                "BINLOG-FAULT <count>",
+                "    Make the next <count> binlog writes fail as on a full disk (0 clears). For",
+                "    testing: writes get -MISCONF until a retry succeeds.",
                 "CONFIG-REWRITE-FORCE-ALL",
                 "    Like CONFIG REWRITE but writes all configuration options, including",
                 "    keywords not listed in original configuration file or default values.",

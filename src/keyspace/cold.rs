@@ -553,6 +553,14 @@ impl Keyspace {
         let mut shard = self.shards[idx].lock();
         let d = shard.dbs[db].as_deref_mut()?;
         let entry = d.remove(key_slot(&key), &key)?;
+        if let Some(journal) = self.journal.get() {
+            let version = shard.bump();
+            journal.append(&[super::Effect::Del {
+                db,
+                key: &key,
+                version,
+            }]);
+        }
         let bytes = (entry.value.heap_bytes()
             + std::mem::size_of::<(Key, Entry)>()
             + if key.len() > 24 { key.len() } else { 0 }) as u64;

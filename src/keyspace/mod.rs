@@ -18,6 +18,7 @@
 pub mod cold;
 pub mod entry;
 pub mod events;
+pub mod journal;
 pub mod slot;
 
 use std::collections::BTreeSet;
@@ -34,6 +35,7 @@ use smallvec::SmallVec;
 pub use cold::{Garbage, Picked, Victim};
 pub use entry::{Access, Disk, Entry, StrEncoding};
 pub use events::{class, KeyEvent};
+pub use journal::{Effect, Journal};
 pub use slot::{key_slot, SLOTS};
 
 use crate::types::Value;
@@ -68,6 +70,8 @@ pub struct Keyspace {
     /// Reads cold values back when a command meets one that dispatch did not load beforehand
     /// (set when tiering is on).
     cold_reader: std::sync::OnceLock<Arc<dyn ColdReader>>,
+    /// Receives every step's effects (set when the binlog is on, after replay).
+    journal: std::sync::OnceLock<Arc<dyn Journal>>,
 }
 
 /// Reads a cold value's record from RocksDB (implemented by the tier, src/tier).
@@ -281,10 +285,16 @@ impl Keyspace {
             shards,
             databases,
             cold_reader: std::sync::OnceLock::new(),
+            journal: std::sync::OnceLock::new(),
         }
     }
 
     /// Installs the reader of cold values (once, when tiering starts).
+    /// Sends every write's effects to `journal` from now on (see [`journal`]).
+    pub fn set_journal(&self, journal: Arc<dyn Journal>) {
+        let _ = self.journal.set(journal);
+    }
+
     pub fn set_cold_reader(&self, reader: Arc<dyn ColdReader>) {
         let _ = self.cold_reader.set(reader);
     }
@@ -306,6 +316,9 @@ impl Keyspace {
             guards,
             all,
             reader: self.cold_reader.get().map(|r| &**r),
+            journal: self.journal.get().map(|j| &**j),
+            touched: Vec::new(),
+            structural: Vec::new(),
             load_error: None,
             transient: Vec::new(),
             clock,
@@ -375,6 +388,7 @@ impl Keyspace {
         let mut removed = Vec::new();
         for shard in self.shards.iter() {
             let mut shard = shard.lock();
+            let first = removed.len();
             for (db, dbs) in shard.dbs.iter_mut().enumerate() {
                 let Some(dbs) = dbs.as_deref_mut() else {
                     continue;
@@ -394,6 +408,19 @@ impl Keyspace {
                     removed.push((db, Bytes::copy_from_slice(&key)));
                 }
             }
+            // Recorded under the shard's lock, like a command's writes.
+            if let (Some(journal), true) = (self.journal.get(), removed.len() > first) {
+                let version = shard.bump();
+                let dels: Vec<Effect<'_>> = removed[first..]
+                    .iter()
+                    .map(|(db, key)| Effect::Del {
+                        db: *db,
+                        key,
+                        version,
+                    })
+                    .collect();
+                journal.append(&dels);
+            }
         }
         removed
     }
@@ -405,6 +432,11 @@ pub struct Locked<'a> {
     all: bool,
     /// Reads cold values a command meets (None without tiering).
     reader: Option<&'a dyn ColdReader>,
+    /// Where the view's effects go when it is dropped (None without the binlog).
+    journal: Option<&'a dyn Journal>,
+    /// Keys this view wrote, and its FLUSHDBs and SWAPDBs (see [`journal`]).
+    touched: Vec<journal::Touched>,
+    structural: Vec<journal::Structural>,
     /// Why a cold value the command needed could not be read: dispatch replies with it.
     pub load_error: Option<String>,
     /// Values loaded for this command only (not promoted): made cold again when the view
@@ -427,6 +459,13 @@ pub struct Locked<'a> {
     /// (db, key) of the list or sorted set keys this view created, while `track_ready`:
     /// dispatch serves their blocked clients (src/server/blocking.rs).
     pub ready: Vec<(usize, Bytes)>,
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        // Still under the locks: the step's record is ordered with every other step on its keys.
+        self.emit_effects();
+    }
 }
 
 /// The locked shard `idx` among `guards` (a free function so that callers can borrow other
@@ -529,6 +568,7 @@ impl<'a> Locked<'a> {
             dbs.remove(slot, key);
             self.stats.expired += 1;
             self.notify(class::EXPIRED, "expired", db, key);
+            self.note_write(db, key, true);
         }
         due
     }
@@ -547,11 +587,15 @@ impl<'a> Locked<'a> {
             self.expire_if_due(db, slot, key);
         }
         let (clock, keep) = (self.clock, self.keep_expired);
+        let expired = self.stats.expired;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let found = match shard.dbs[db].as_deref_mut() {
             Some(d) => d.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep),
             None => None,
         };
+        if self.stats.expired != expired {
+            journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
+        }
         match found {
             Some(entry) => {
                 entry
@@ -672,15 +716,16 @@ impl<'a> Locked<'a> {
             self.expire_if_due(db, slot, key);
         }
         let (clock, keep) = (self.clock, self.keep_expired);
+        let expired = self.stats.expired;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
-        let entry = shard.dbs[db].as_deref_mut()?.live_mut(
-            slot,
-            key,
-            clock.now_ms,
-            &mut self.stats.expired,
-            keep,
-        )?;
+        let found = shard.dbs[db]
+            .as_deref_mut()
+            .and_then(|d| d.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep));
+        if found.is_some() || self.stats.expired != expired {
+            journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
+        }
+        let entry = found?;
         shard.next_version = version;
         entry.written(version);
         entry
@@ -706,11 +751,16 @@ impl<'a> Locked<'a> {
         let Some(dbs) = shard.dbs[db].as_deref_mut() else {
             return Ok(None);
         };
-        let Some(entry) = dbs.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep)
-        else {
+        let expired = self.stats.expired;
+        let found = dbs.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep);
+        if self.stats.expired != expired {
+            journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
+        }
+        let Some(entry) = found else {
             return Ok(None);
         };
         check(entry)?;
+        journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
         shard.next_version = version;
         entry.written(version);
         entry
@@ -735,6 +785,7 @@ impl<'a> Locked<'a> {
     /// version), replacing any previous one: RENAME and MOVE carry an entry over this way.
     /// Returns the previous entry.
     pub fn set_entry(&mut self, db: usize, key: &[u8], mut entry: Entry) -> Option<Entry> {
+        self.note_write(db, key, true);
         let slot = self.slot_of(key);
         let now_ms = self.clock.now_ms;
         let wakes = self.track_ready && entry.value.wakes_blocked();
@@ -844,7 +895,7 @@ impl<'a> Locked<'a> {
             return false;
         }
         let clock = self.clock;
-        let shard = self.shard_mut(slot);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.bump();
         let Some(dbs) = shard.dbs[db].as_deref_mut() else {
             return false;
@@ -853,6 +904,7 @@ impl<'a> Locked<'a> {
         else {
             return false;
         };
+        journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
         // The old value is replaced, not read: a cold one is not loaded, its record is garbage.
         forget_record(&mut dbs.cold, &mut dbs.garbage, k, entry);
         entry.disk = Disk::None;
@@ -871,9 +923,11 @@ impl<'a> Locked<'a> {
         if self.expire_if_due(db, slot, key) {
             return None;
         }
-        self.shard_mut(slot).dbs[db]
+        let removed = self.shard_mut(slot).dbs[db]
             .as_deref_mut()?
-            .remove(slot, key)
+            .remove(slot, key)?;
+        self.note_write(db, key, true);
+        Some(removed)
     }
 
     /// Sets (or with 0 clears) the absolute expiry of an existing key. False if it does not exist.
@@ -882,7 +936,7 @@ impl<'a> Locked<'a> {
         if self.expire_if_due(db, slot, key) {
             return false;
         }
-        let shard = self.shard_mut(slot);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
         let Some(dbs) = shard.dbs[db].as_deref_mut() else {
             return false;
@@ -891,6 +945,7 @@ impl<'a> Locked<'a> {
         else {
             return false;
         };
+        journal::note(&mut self.touched, self.journal.is_some(), db, key, false);
         shard.next_version = version;
         entry.written(version);
         let old = std::mem::replace(&mut entry.expires_at, expires_at);
@@ -941,6 +996,7 @@ impl<'a> Locked<'a> {
     /// Deletes every key of `db` over the locked shards; returns the dropped tables so that the
     /// caller can free them off the lock (FLUSHDB ASYNC).
     pub fn flush_db(&mut self, db: usize) -> Vec<Box<DbShard>> {
+        self.note_flush(db);
         self.guards
             .iter_mut()
             .filter_map(|(_, g)| {
@@ -957,6 +1013,7 @@ impl<'a> Locked<'a> {
     /// Swaps two databases in every locked shard (SWAPDB needs them all). Their records in
     /// RocksDB stay where they are: the on-disk numbers swap with the databases.
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.note_swap(a, b);
         for (_, g) in self.guards.iter_mut() {
             g.dbs.swap(a, b);
             g.disk_dbs.swap(a, b);

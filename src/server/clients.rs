@@ -48,6 +48,8 @@ pub struct Client {
     /// Cold values loaded for the command about to run again (src/tier): dispatch installs
     /// them under the command's locks, then clears this.
     pub preloaded: crate::tier::Preloaded,
+    /// With `appendfsync always`: the binlog offset this client's replies wait for (0: none).
+    pub durable_at: u64,
     /// How many times in a row this client's write waited for tiering to make room (see
     /// `tier::Tier::enforce`).
     pub stalls: u32,
@@ -72,6 +74,7 @@ impl Client {
             deny_blocking: false,
             in_script: false,
             preloaded: Vec::new(),
+            durable_at: 0,
             stalls: 0,
         }
     }

@@ -242,6 +242,7 @@ async fn run(
             };
             let mut blocked = None;
             let mut loads = 0u32;
+            let logged = binlog_end(server);
             let (reply, after) = loop {
                 let (reply, after) = dispatch(server, client, args);
                 let queued = client.tx.as_ref().map_or(-1, |tx| tx.queued.len() as i64);
@@ -337,6 +338,7 @@ async fn run(
                 }
                 after => (reply, after),
             };
+            note_durable(server, client, logged);
             if let After::Sleep(d) = after {
                 tokio::time::sleep(d).await;
                 client.clock_hint = None;
@@ -364,15 +366,18 @@ async fn run(
             // own client comes right after it, as in Redis).
             take_pushed(client, &mut inbox, &mut out);
             if matches!(after, After::Shutdown) {
+                await_durable(server, client).await;
                 write_out(server, stream, &mut out).await?;
                 server.shutdown();
                 return Ok(());
             }
             if client.close_after_reply || client.info.is_killed() {
+                await_durable(server, client).await;
                 write_out(server, stream, &mut out).await?;
                 return Ok(());
             }
             if out.len() >= WRITE_FLUSH {
+                await_durable(server, client).await;
                 write_out(server, stream, &mut out).await?;
                 client.clock_hint = None;
             }
@@ -409,6 +414,7 @@ async fn run(
             // beforeSleep): a client woken by our first write then finds its other replies
             // already there instead of being woken once per write.
             YieldOnce(false).await;
+            await_durable(server, client).await;
             write_out(server, stream, &mut out).await?;
         }
     }
@@ -568,6 +574,35 @@ impl Drop for BlockedGuard<'_> {
         self.1.blocked.store(false, Ordering::Relaxed);
         self.0.stats.blocked_clients.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Where the binlog ends now (0 without one).
+fn binlog_end(server: &Server) -> u64 {
+    server.binlog.get().map_or(0, |log| log.end())
+}
+
+/// With `appendfsync always`, makes the replies so far wait for the binlog records appended
+/// since `before` (the command's, and perhaps a few of other clients' that went in meanwhile).
+fn note_durable(server: &Server, client: &mut Client, before: u64) {
+    if let Some(log) = server.binlog.get() {
+        if log.policy() == crate::binlog::Fsync::Always {
+            let end = log.end();
+            if end > before {
+                client.durable_at = client.durable_at.max(end);
+            }
+        }
+    }
+}
+
+/// Waits until the binlog records this client's pending replies depend on are synced.
+async fn await_durable(server: &Server, client: &mut Client) {
+    if client.durable_at == 0 {
+        return;
+    }
+    if let Some(log) = server.binlog.get() {
+        log.wait_synced(client.durable_at).await;
+    }
+    client.durable_at = 0;
 }
 
 async fn write_out(

@@ -57,6 +57,14 @@ pub struct Server {
     pub memory: memory::Memory,
     /// The cold tier (set by [`start`] when `tiering` is on).
     pub tier: std::sync::OnceLock<Arc<crate::tier::Tier>>,
+    /// The binlog (set once replay has finished, when `appendonly` is on).
+    pub binlog: std::sync::OnceLock<Arc<crate::binlog::Binlog>>,
+    /// Replaying the binlog: data commands get -LOADING.
+    pub loading: AtomicBool,
+    /// Bytes of binlog replayed and to replay (INFO's loading_* fields).
+    pub loading_progress: (AtomicU64, AtomicU64),
+    /// Why the server stopped on its own (a binlog it cannot replay): the binary exits with 1.
+    fatal: Mutex<Option<String>>,
     /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
     /// Background work stopped (DEBUG PAUSE-CRON 1).
@@ -113,6 +121,10 @@ impl Server {
             memory_peak: AtomicU64::new(0),
             memory,
             tier: std::sync::OnceLock::new(),
+            binlog: std::sync::OnceLock::new(),
+            loading: AtomicBool::new(false),
+            loading_progress: (AtomicU64::new(0), AtomicU64::new(0)),
+            fatal: Mutex::new(None),
             active_expire: AtomicBool::new(true),
             cron_paused: AtomicBool::new(false),
             listeners: Mutex::new(Vec::new()),
@@ -143,6 +155,12 @@ impl Server {
         self.memory.set_limit(c.maxmemory);
         if let Some(tier) = self.tier.get() {
             tier.configure(&c);
+        }
+        if let Some(log) = self.binlog.get() {
+            if let Some(policy) = crate::binlog::Fsync::parse(&c.appendfsync) {
+                log.set_policy(policy);
+            }
+            log.set_segment_bytes(c.binlog_segment_bytes);
         }
         crate::logging::set_level(c.loglevel);
     }
@@ -284,6 +302,23 @@ impl Server {
             .store(true, std::sync::atomic::Ordering::Release);
     }
 
+    /// Stops the server because it cannot go on (see [`Server::fatal`]).
+    pub fn fail(&self, why: String) {
+        tracing::error!("{why}");
+        *self.fatal.lock() = Some(why);
+        self.shutdown();
+    }
+
+    /// Why the server stopped on its own, if it did.
+    pub fn fatal(&self) -> Option<String> {
+        self.fatal.lock().clone()
+    }
+
+    /// True while the binlog is being replayed.
+    pub fn is_loading(&self) -> bool {
+        self.loading.load(Ordering::Acquire)
+    }
+
     pub fn is_shutting_down(&self) -> bool {
         *self.shutdown.borrow()
     }
@@ -396,6 +431,10 @@ impl ServerHandle {
         if let Some(io) = self.server.io.get() {
             io.stop();
         }
+        // Everything acknowledged so far reaches the disk, whatever appendfsync says.
+        if let Some(log) = self.server.binlog.get() {
+            log.close(Duration::from_secs(10));
+        }
     }
 }
 
@@ -422,13 +461,88 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     }
     let _ = server.io.set(io_pool::IoPool::start(io_threads)?);
     memory::start_monitor(Arc::downgrade(&server));
+    let appendonly = server.config.read().appendonly;
+    if appendonly {
+        server.loading.store(true, Ordering::Release);
+    }
     let addrs = server.listen(&binds, port)?;
+    if appendonly {
+        let srv = server.clone();
+        std::thread::Builder::new()
+            .name("binlog-replay".into())
+            .spawn(move || {
+                // On failure the server stays LOADING until it has shut down: clients never
+                // see the dataset half loaded.
+                match load_binlog(&srv) {
+                    Ok(()) => srv.loading.store(false, Ordering::Release),
+                    Err(e) => srv.fail(e),
+                }
+            })?;
+    }
     let tasks = vec![tokio::spawn(cron(server.clone()))];
     Ok(ServerHandle {
         server,
         addrs,
         tasks,
     })
+}
+
+/// Replays the binlog into the keyspace (clients get -LOADING meanwhile), then opens it for
+/// writing and sends every write to it from then on.
+fn load_binlog(server: &Arc<Server>) -> Result<(), String> {
+    let (dir, repair, delay, policy, segment_bytes) = {
+        let c = server.config.read();
+        (
+            c.dir.join(&c.appenddirname),
+            c.binlog_repair,
+            c.key_load_delay,
+            crate::binlog::Fsync::parse(&c.appendfsync).unwrap_or(crate::binlog::Fsync::EverySec),
+            c.binlog_segment_bytes,
+        )
+    };
+    let total: u64 = crate::binlog::segment::list(&dir)?
+        .iter()
+        .filter_map(|s| std::fs::metadata(&s.path).ok())
+        .map(|m| m.len())
+        .sum();
+    server.loading_progress.1.store(total, Ordering::Relaxed);
+    let started = Instant::now();
+    let mut last_log = Instant::now();
+    let report = crate::binlog::replay(&dir, repair, |step, _| {
+        server
+            .keyspace
+            .apply_step(server.clock(Instant::now()), step);
+        server.loading_progress.0.fetch_add(1, Ordering::Relaxed);
+        if delay > 0 {
+            std::thread::sleep(Duration::from_micros(delay));
+        }
+        if last_log.elapsed() >= Duration::from_secs(5) {
+            last_log = Instant::now();
+            tracing::info!(
+                "replaying the binlog: {} records so far",
+                server.loading_progress.0.load(Ordering::Relaxed)
+            );
+        }
+    })?;
+    server
+        .loading_progress
+        .0
+        .store(report.bytes, Ordering::Relaxed);
+    let log = crate::binlog::Binlog::open(&dir, &report, policy, segment_bytes)?;
+    server.keyspace.set_journal(log.clone());
+    let _ = server.binlog.set(log);
+    tracing::info!(
+        "DB loaded from the binlog: {} records, {} bytes in {:.3} seconds{}",
+        report.records,
+        report.bytes,
+        started.elapsed().as_secs_f64(),
+        if report.dropped > 0 {
+            format!(" ({} bytes of a damaged tail dropped)", report.dropped)
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
 }
 
 /// Periodic background work, `hz` times a second: active expiry (and its `expired`
@@ -450,7 +564,9 @@ async fn cron(server: Arc<Server>) {
         }
         let srv = server.clone();
         // Expiry takes shard locks; keep it off the async workers' critical path.
-        let expire = server.active_expire.load(Ordering::Relaxed) && !server.pause.in_force();
+        let expire = server.active_expire.load(Ordering::Relaxed)
+            && !server.pause.in_force()
+            && !server.is_loading();
         if expire {
             let _ = tokio::task::spawn_blocking(move || {
                 let now = srv.unix_ms_at(Instant::now());

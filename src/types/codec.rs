@@ -228,7 +228,8 @@ pub fn decode(record: &[u8]) -> Result<Value, DecodeError> {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+/// Appends `n` as an unsigned LEB128 varint (the varint of every Thermocline format).
+pub fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     while n >= 0x80 {
         out.push(n as u8 | 0x80);
         n >>= 7;
@@ -239,6 +240,14 @@ fn put_varint(out: &mut Vec<u8>, mut n: u64) {
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_varint(out, b.len() as u64);
     out.extend_from_slice(b);
+}
+
+/// Reads an unsigned LEB128 varint of at most 64 bits from the front of `bytes`: the number
+/// and the bytes after it.
+pub fn take_varint(bytes: &[u8]) -> Result<(u64, &[u8]), DecodeError> {
+    let mut r = Reader(bytes);
+    let n = r.varint()?;
+    Ok((n, r.0))
 }
 
 /// A cursor over a record that fails instead of reading past its end.

@@ -147,6 +147,12 @@ impl TestServer {
         None
     }
 
+    /// Kills the process with SIGKILL (a crash) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     pub fn terminate(&mut self) -> Option<i32> {
         let _ = Command::new("kill")

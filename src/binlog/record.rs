@@ -1,0 +1,411 @@
+//! One binlog record: the effects of one atomic step (a command, a transaction, a script, an
+//! expiry), framed with its length and a CRC. docs/FORMAT.md ("Binlog") is the specification.
+//!
+//! ```text
+//! frame   := length:u32le  crc32c:u32le  payload          (length = payload bytes)
+//! payload := kind:u8 (0x01 step)  count:varint  effect{count}
+//! effect  := 0x01 put     db:varint key:bytes version:varint expires-at:varint value:bytes
+//!          | 0x02 expire  db:varint key:bytes version:varint expires-at:varint
+//!          | 0x03 del     db:varint key:bytes version:varint
+//!          | 0x04 flushdb db:varint
+//!          | 0x05 swapdb  a:varint b:varint
+//! bytes   := len:varint data
+//! ```
+//!
+//! A `put` carries the key's whole value (its docs/FORMAT.md value record), so replaying a
+//! record never depends on anything but the state the earlier records built.
+
+use bytes::Bytes;
+
+use crate::keyspace::journal::OwnedEffect;
+use crate::keyspace::Effect;
+use crate::types::codec::{self, put_varint, take_varint};
+
+/// Bytes before a record's payload: its length and CRC.
+pub const FRAME_HEADER: usize = 8;
+
+/// The largest payload a reader accepts (a value is at most `proto-max-bulk-len`, 512 MiB by
+/// default; a transaction may hold several).
+pub const MAX_PAYLOAD: usize = 2 << 30;
+
+const KIND_STEP: u8 = 0x01;
+
+mod tag {
+    pub const PUT: u8 = 0x01;
+    pub const EXPIRE: u8 = 0x02;
+    pub const DEL: u8 = 0x03;
+    pub const FLUSHDB: u8 = 0x04;
+    pub const SWAPDB: u8 = 0x05;
+}
+
+/// CRC-32C (Castagnoli), the checksum of every frame.
+pub const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+
+/// Appends the frame of one step's `effects` to `out`.
+pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; FRAME_HEADER]);
+    out.push(KIND_STEP);
+    put_varint(out, effects.len() as u64);
+    for e in effects {
+        match *e {
+            Effect::Put {
+                db,
+                key,
+                version,
+                expires_at,
+                value,
+            } => {
+                out.push(tag::PUT);
+                put_key(out, db, key);
+                put_varint(out, version);
+                put_varint(out, expires_at);
+                let at = out.len();
+                // The value's length is known only once it is written: write it, then insert
+                // its length before it (one move of the value's bytes).
+                codec::encode(value, out);
+                let len = out.len() - at;
+                let mut prefix = Vec::with_capacity(10);
+                put_varint(&mut prefix, len as u64);
+                out.splice(at..at, prefix);
+            }
+            Effect::Expire {
+                db,
+                key,
+                version,
+                expires_at,
+            } => {
+                out.push(tag::EXPIRE);
+                put_key(out, db, key);
+                put_varint(out, version);
+                put_varint(out, expires_at);
+            }
+            Effect::Del { db, key, version } => {
+                out.push(tag::DEL);
+                put_key(out, db, key);
+                put_varint(out, version);
+            }
+            Effect::FlushDb { db } => {
+                out.push(tag::FLUSHDB);
+                put_varint(out, db as u64);
+            }
+            Effect::SwapDb { a, b } => {
+                out.push(tag::SWAPDB);
+                put_varint(out, a as u64);
+                put_varint(out, b as u64);
+            }
+        }
+    }
+    let payload = &out[start + FRAME_HEADER..];
+    let len = (payload.len() as u32).to_le_bytes();
+    let crc = CRC.checksum(payload).to_le_bytes();
+    out[start..start + 4].copy_from_slice(&len);
+    out[start + 4..start + 8].copy_from_slice(&crc);
+}
+
+fn put_key(out: &mut Vec<u8>, db: usize, key: &[u8]) {
+    put_varint(out, db as u64);
+    put_varint(out, key.len() as u64);
+    out.extend_from_slice(key);
+}
+
+/// What [`next_frame`] found at the front of a buffer.
+#[derive(Debug, PartialEq)]
+pub enum Frame<'a> {
+    /// A whole frame whose CRC matches: its payload, and the frame's length.
+    Good(&'a [u8], usize),
+    /// The buffer ends inside the frame (a torn write at the end of the log).
+    Incomplete,
+    /// The frame is whole but wrong (bad CRC or an impossible length).
+    Corrupt(String),
+}
+
+/// Reads the frame at the front of `buf`.
+pub fn next_frame(buf: &[u8]) -> Frame<'_> {
+    if buf.len() < FRAME_HEADER {
+        return Frame::Incomplete;
+    }
+    let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    let crc = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
+    if len == 0 || len > MAX_PAYLOAD {
+        return Frame::Corrupt(format!("impossible record length {len}"));
+    }
+    if buf.len() < FRAME_HEADER + len {
+        return Frame::Incomplete;
+    }
+    let payload = &buf[FRAME_HEADER..FRAME_HEADER + len];
+    let actual = CRC.checksum(payload);
+    if actual != crc {
+        return Frame::Corrupt(format!(
+            "CRC mismatch (stored {crc:08x}, computed {actual:08x})"
+        ));
+    }
+    Frame::Good(payload, FRAME_HEADER + len)
+}
+
+/// Decodes a payload whose CRC matched. An error means a writer bug or a format this code
+/// does not know, never a torn write.
+pub fn decode(payload: &[u8]) -> Result<Vec<OwnedEffect>, String> {
+    let bad = |what: &str| format!("malformed binlog record: {what}");
+    let (&kind, rest) = payload.split_first().ok_or_else(|| bad("empty"))?;
+    if kind != KIND_STEP {
+        return Err(bad(&format!("unknown record kind {kind}")));
+    }
+    let mut r = Cursor(rest);
+    let count = r.varint()?;
+    if count > r.0.len() as u64 {
+        return Err(bad("effect count larger than the record"));
+    }
+    let mut effects = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let effect = match r.byte()? {
+            tag::PUT => {
+                let (db, key) = r.key()?;
+                let version = r.varint()?;
+                let expires_at = r.varint()?;
+                let value = codec::decode(r.bytes()?).map_err(|e| bad(&e.to_string()))?;
+                OwnedEffect::Put {
+                    db,
+                    key,
+                    version,
+                    expires_at,
+                    value,
+                }
+            }
+            tag::EXPIRE => {
+                let (db, key) = r.key()?;
+                OwnedEffect::Expire {
+                    db,
+                    key,
+                    version: r.varint()?,
+                    expires_at: r.varint()?,
+                }
+            }
+            tag::DEL => {
+                let (db, key) = r.key()?;
+                OwnedEffect::Del {
+                    db,
+                    key,
+                    version: r.varint()?,
+                }
+            }
+            tag::FLUSHDB => OwnedEffect::FlushDb { db: r.db()? },
+            tag::SWAPDB => OwnedEffect::SwapDb {
+                a: r.db()?,
+                b: r.db()?,
+            },
+            t => return Err(bad(&format!("unknown effect tag {t}"))),
+        };
+        effects.push(effect);
+    }
+    if !r.0.is_empty() {
+        return Err(bad(&format!("{} bytes after the last effect", r.0.len())));
+    }
+    Ok(effects)
+}
+
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn byte(&mut self) -> Result<u8, String> {
+        let (&b, rest) = self
+            .0
+            .split_first()
+            .ok_or("malformed binlog record: truncated")?;
+        self.0 = rest;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, String> {
+        let (n, rest) = take_varint(self.0).map_err(|e| format!("malformed binlog record: {e}"))?;
+        self.0 = rest;
+        Ok(n)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], String> {
+        let n = self.varint()?;
+        if n > self.0.len() as u64 {
+            return Err("malformed binlog record: truncated".into());
+        }
+        let (b, rest) = self.0.split_at(n as usize);
+        self.0 = rest;
+        Ok(b)
+    }
+
+    fn db(&mut self) -> Result<usize, String> {
+        let db = self.varint()?;
+        if db > u16::MAX as u64 {
+            return Err(format!("malformed binlog record: database {db}"));
+        }
+        Ok(db as usize)
+    }
+
+    fn key(&mut self) -> Result<(usize, Bytes), String> {
+        let db = self.db()?;
+        Ok((db, Bytes::copy_from_slice(self.bytes()?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Value;
+
+    fn sample_value() -> Value {
+        Value::Str(Bytes::from_static(b"hello"))
+    }
+
+    fn roundtrip(effects: &[Effect<'_>]) -> Vec<OwnedEffect> {
+        let mut out = Vec::new();
+        encode(effects, &mut out);
+        match next_frame(&out) {
+            Frame::Good(payload, len) => {
+                assert_eq!(len, out.len());
+                decode(payload).unwrap()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_effect_round_trips() {
+        let v = sample_value();
+        let big = Value::Str(Bytes::from(vec![7u8; 300]));
+        let got = roundtrip(&[
+            Effect::Put {
+                db: 3,
+                key: b"k",
+                version: 300,
+                expires_at: 1_700_000_000_000,
+                value: &v,
+            },
+            Effect::Put {
+                db: 0,
+                key: b"big",
+                version: 1,
+                expires_at: 0,
+                value: &big,
+            },
+            Effect::Expire {
+                db: 1,
+                key: b"e",
+                version: 9,
+                expires_at: 0,
+            },
+            Effect::Del {
+                db: 15,
+                key: b"",
+                version: u64::MAX,
+            },
+            Effect::FlushDb { db: 2 },
+            Effect::SwapDb { a: 0, b: 65535 },
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                OwnedEffect::Put {
+                    db: 3,
+                    key: Bytes::from_static(b"k"),
+                    version: 300,
+                    expires_at: 1_700_000_000_000,
+                    value: v.clone(),
+                },
+                OwnedEffect::Put {
+                    db: 0,
+                    key: Bytes::from_static(b"big"),
+                    version: 1,
+                    expires_at: 0,
+                    value: big.clone(),
+                },
+                OwnedEffect::Expire {
+                    db: 1,
+                    key: Bytes::from_static(b"e"),
+                    version: 9,
+                    expires_at: 0,
+                },
+                OwnedEffect::Del {
+                    db: 15,
+                    key: Bytes::new(),
+                    version: u64::MAX,
+                },
+                OwnedEffect::FlushDb { db: 2 },
+                OwnedEffect::SwapDb { a: 0, b: 65535 },
+            ]
+        );
+    }
+
+    /// The layout is part of the on-disk format: pin one frame byte by byte.
+    #[test]
+    fn layout_is_stable() {
+        let v = sample_value();
+        let mut out = Vec::new();
+        encode(
+            &[Effect::Put {
+                db: 0,
+                key: b"k",
+                version: 2,
+                expires_at: 0,
+                value: &v,
+            }],
+            &mut out,
+        );
+        let payload = [
+            0x01, 0x01, // step, one effect
+            0x01, 0x00, 0x01, b'k', 0x02, 0x00, // put db 0, key "k", version 2, no expiry
+            0x07, 0x01, 0x00, b'h', b'e', b'l', b'l', b'o', // value record: v1, string
+        ];
+        assert_eq!(&out[FRAME_HEADER..], &payload);
+        assert_eq!(&out[..4], &(payload.len() as u32).to_le_bytes());
+        assert_eq!(&out[4..8], &CRC.checksum(&payload).to_le_bytes());
+    }
+
+    #[test]
+    fn torn_and_corrupt_frames_are_told_apart() {
+        let v = sample_value();
+        let mut out = Vec::new();
+        encode(
+            &[Effect::Put {
+                db: 0,
+                key: b"key",
+                version: 1,
+                expires_at: 0,
+                value: &v,
+            }],
+            &mut out,
+        );
+        for cut in 0..out.len() {
+            assert_eq!(next_frame(&out[..cut]), Frame::Incomplete, "cut at {cut}");
+        }
+        for i in FRAME_HEADER..out.len() {
+            let mut bad = out.clone();
+            bad[i] ^= 0x40;
+            assert!(
+                matches!(next_frame(&bad), Frame::Corrupt(_)),
+                "flipped byte {i}"
+            );
+        }
+        assert!(matches!(next_frame(&[0; 8]), Frame::Corrupt(_)));
+    }
+
+    #[test]
+    fn malformed_payloads_are_refused_not_panicked_on() {
+        for payload in [
+            &b""[..],
+            &[0x02, 0x00],
+            &[0x01, 0x05],
+            &[0x01, 0x01, 0x09],
+            &[0x01, 0x01, 0x01, 0x00, 0x05, b'k'],
+            &[0x01, 0x00, 0xff],
+        ] {
+            assert!(decode(payload).is_err(), "{payload:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..64)) {
+            let _ = next_frame(&bytes);
+            let _ = decode(&bytes);
+        }
+    }
+}

@@ -1,0 +1,480 @@
+//! Durability: with `appendonly yes` every acknowledged write survives a restart or a crash
+//! (SIGKILL), a damaged binlog tail is cut off, damage before it stops the start unless
+//! `--repair`, clients get -LOADING while the log is replayed and -MISCONF while it cannot be
+//! written.
+
+mod common;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::TestServer;
+use rand::{Rng, SeedableRng};
+
+/// A server on `data` with the binlog on, plus `extra` options.
+fn start(data: &Path, extra: &[&str]) -> TestServer {
+    let mut args = vec!["--dir", data.to_str().unwrap(), "--appendonly", "yes"];
+    args.extend_from_slice(extra);
+    TestServer::start(&args)
+}
+
+/// Waits until the server has replayed its binlog (PING answers instead of -LOADING).
+fn wait_loaded(c: &mut redis::Connection) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match redis::cmd("PING").query::<String>(c) {
+            Ok(_) => return,
+            Err(e) if is_loading(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// Redis's -LOADING error (the `redis` crate names it BusyLoading).
+fn is_loading(e: &redis::RedisError) -> bool {
+    e.to_string()
+        .contains("Redis is loading the dataset in memory")
+}
+
+fn digest(c: &mut redis::Connection) -> String {
+    redis::cmd("DEBUG").arg("DIGEST").query(c).unwrap()
+}
+
+fn segments(data: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(data.join("appendonlydir"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "binlog"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(c)
+        .unwrap_or_else(|e| panic!("{}: {e}", args.join(" ")))
+}
+
+/// Every type, TTLs, several databases, a transaction, a script, SWAPDB, FLUSHDB, deletes and
+/// expiry: after a clean restart the dataset is the same (DEBUG DIGEST) and TTLs still count
+/// down from the same deadlines.
+#[test]
+fn a_restart_replays_the_dataset_exactly() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path(), &["--binlog-segment-bytes", "4096"]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    for i in 0..300 {
+        let k = format!("k{i}");
+        let _: () = q(&mut c, &["SET", &k, &format!("v{i}")]);
+        let _: i64 = q(
+            &mut c,
+            &["HSET", &format!("h{}", i % 7), &k, &i.to_string()],
+        );
+        let _: i64 = q(&mut c, &["RPUSH", &format!("l{}", i % 5), &k]);
+        let _: i64 = q(&mut c, &["SADD", &format!("s{}", i % 3), &k]);
+        let _: i64 = q(&mut c, &["ZADD", "z", &i.to_string(), &k]);
+    }
+    let _: i64 = q(&mut c, &["INCRBY", "counter", "41"]);
+    let _: f64 = q(&mut c, &["INCRBYFLOAT", "float", "1.5"]);
+    let _: Vec<String> = q(&mut c, &["SPOP", "s0", "3"]);
+    let _: i64 = q(&mut c, &["DEL", "k1", "k2"]);
+    let _: i64 = q(&mut c, &["EXPIRE", "k3", "1000"]);
+    let _: () = q(&mut c, &["SET", "gone", "x", "PX", "1"]);
+    let _: () = q(&mut c, &["SET", "ttl", "x", "EX", "5000"]);
+    let _: () = q(&mut c, &["SELECT", "3"]);
+    let _: () = q(&mut c, &["SET", "in3", "three"]);
+    let _: () = q(&mut c, &["SELECT", "4"]);
+    let _: () = q(&mut c, &["SET", "in4", "four"]);
+    let _: () = q(&mut c, &["SWAPDB", "3", "4"]);
+    let _: () = q(&mut c, &["SELECT", "5"]);
+    let _: () = q(&mut c, &["SET", "flushed", "x"]);
+    let _: () = q(&mut c, &["FLUSHDB"]);
+    let _: () = q(&mut c, &["SELECT", "0"]);
+    let (_, _): (String, i64) = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("tx")
+        .arg("1")
+        .cmd("INCR")
+        .arg("tx")
+        .query(&mut c)
+        .unwrap();
+    let _: i64 = q(
+        &mut c,
+        &[
+            "EVAL",
+            "redis.call('SET', KEYS[1], 'a'); return redis.call('APPEND', KEYS[1], 'b')",
+            "1",
+            "script",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    let before = digest(&mut c);
+    let pttl_before: i64 = q(&mut c, &["PTTL", "ttl"]);
+    assert_eq!(server.terminate(), Some(0));
+    assert!(segments(data.path()).len() > 1, "4 KiB segments roll over");
+
+    let server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    assert_eq!(digest(&mut c), before);
+    let pttl: i64 = q(&mut c, &["PTTL", "ttl"]);
+    assert!(
+        pttl <= pttl_before && pttl > pttl_before - 10_000,
+        "{pttl} vs {pttl_before}"
+    );
+    let _: () = q(&mut c, &["SELECT", "3"]);
+    assert_eq!(q::<String>(&mut c, &["GET", "in4"]), "four");
+    let n: i64 = q(&mut c, &["EXISTS", "in3"]);
+    assert_eq!(n, 0);
+    let _: () = q(&mut c, &["SELECT", "0"]);
+    assert_eq!(q::<String>(&mut c, &["GET", "script"]), "ab");
+    assert_eq!(q::<i64>(&mut c, &["GET", "tx"]), 2);
+    let info: String = q(&mut c, &["INFO", "persistence"]);
+    assert!(info.contains("aof_enabled:1"), "{info}");
+}
+
+/// Writers on several connections record each acknowledged write; the server is SIGKILLed at
+/// random moments. After every restart each acknowledged write is there (`appendfsync
+/// always`: nothing acknowledged is lost).
+#[test]
+fn no_acknowledged_write_is_lost_across_crashes_with_appendfsync_always() {
+    let data = tempfile::tempdir().unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    // Per writer: the highest number acknowledged (every lower one was acknowledged before).
+    let acked: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
+    for round in 0..3 {
+        let mut server = start(data.path(), &["--appendfsync", "always"]);
+        let mut c = server.client();
+        wait_loaded(&mut c);
+        check_acked(&mut c, &acked);
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let url = server.url();
+                let (acked, stop) = (acked.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                    let mut n = acked[w].load(Ordering::SeqCst);
+                    while !stop.load(Ordering::SeqCst) {
+                        n += 1;
+                        let r: redis::RedisResult<()> = redis::cmd("SET")
+                            .arg(format!("w{w}:{n}"))
+                            .arg(n)
+                            .query(&mut c);
+                        if r.is_err() {
+                            return;
+                        }
+                        let r: redis::RedisResult<i64> =
+                            redis::cmd("INCR").arg(format!("count{w}")).query(&mut c);
+                        match r {
+                            Ok(v) => {
+                                assert_eq!(v as u64, n, "writer {w}'s counter");
+                                acked[w].store(n, Ordering::SeqCst);
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(rng.gen_range(300..900)));
+        server.kill();
+        stop.store(true, Ordering::SeqCst);
+        for w in writers {
+            w.join().unwrap();
+        }
+        let total: u64 = acked.iter().map(|a| a.load(Ordering::SeqCst)).sum();
+        assert!(total > 0, "round {round}: no write was acknowledged");
+    }
+    let server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    check_acked(&mut c, &acked);
+}
+
+/// Every write acknowledged so far is present. A write sent but not acknowledged before the
+/// crash may or may not be: the counter is the acknowledged number or one more.
+fn check_acked(c: &mut redis::Connection, acked: &[AtomicU64]) {
+    for (w, a) in acked.iter().enumerate() {
+        let n = a.load(Ordering::SeqCst);
+        if n == 0 {
+            continue;
+        }
+        let keys: Vec<String> = (1..=n).map(|i| format!("w{w}:{i}")).collect();
+        for chunk in keys.chunks(1000) {
+            let values: Vec<Option<u64>> = redis::cmd("MGET").arg(chunk).query(c).unwrap();
+            for (k, v) in chunk.iter().zip(values) {
+                assert!(v.is_some(), "acknowledged write {k} lost");
+            }
+        }
+        let count: u64 = q(c, &["GET", &format!("count{w}")]);
+        assert!(
+            count == n || count == n + 1,
+            "writer {w}: counter {count}, acked {n}"
+        );
+        // Realign the counter with the acknowledged writes for the next round.
+        let _: () = q(c, &["SET", &format!("count{w}"), &n.to_string()]);
+    }
+}
+
+/// With `appendfsync everysec` a crash loses at most about the last second of writes; the loss
+/// is measured and reported.
+#[test]
+fn everysec_loses_at_most_about_a_second_of_writes() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path(), &["--appendfsync", "everysec"]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    let started = Instant::now();
+    let mut acked = 0u64;
+    while started.elapsed() < Duration::from_millis(2500) {
+        let mut pipe = redis::pipe();
+        for i in acked + 1..=acked + 100 {
+            pipe.cmd("SET").arg(format!("e:{i}")).arg(i).ignore();
+        }
+        pipe.query::<()>(&mut c).unwrap();
+        acked += 100;
+    }
+    let rate = acked as f64 / started.elapsed().as_secs_f64();
+    server.kill();
+    let server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    let kept: u64 = q(&mut c, &["DBSIZE"]);
+    let lost = acked - kept;
+    eprintln!("everysec: {acked} writes acknowledged at {rate:.0}/s, {lost} lost in the crash");
+    // Writes are kept in order: what survives is a prefix.
+    if kept > 0 {
+        let last: Option<u64> = q(&mut c, &["GET", &format!("e:{kept}")]);
+        assert_eq!(last, Some(kept));
+    }
+    assert!(
+        (lost as f64) <= rate * 2.0,
+        "lost {lost} writes, more than two seconds' worth at {rate:.0}/s"
+    );
+}
+
+/// Appends `bytes` to the last segment (a torn or damaged tail).
+fn damage_tail(data: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let last = segments(data).pop().unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(last).unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+#[test]
+fn a_torn_tail_is_cut_off_and_a_torn_transaction_is_dropped_whole() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    let _: () = q(&mut c, &["SET", "before", "1"]);
+    let (_, _): (String, String) = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("tx1")
+        .arg("x")
+        .cmd("SET")
+        .arg("tx2")
+        .arg("y")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(server.terminate(), Some(0));
+    // Cut the transaction's record short: it goes, whole; the record before it stays.
+    let last = segments(data.path()).pop().unwrap();
+    let len = std::fs::metadata(&last).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&last).unwrap();
+    f.set_len(len - 3).unwrap();
+    drop(f);
+    // And a partial frame after it, as a crash in the middle of a write leaves.
+    damage_tail(data.path(), &[40, 0, 0, 0, 1, 2]);
+
+    let mut server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    assert_eq!(q::<String>(&mut c, &["GET", "before"]), "1");
+    let n: i64 = q(&mut c, &["EXISTS", "tx1", "tx2"]);
+    assert_eq!(n, 0, "a torn transaction is dropped whole");
+    assert!(
+        server.log().contains("dropping the last"),
+        "{}",
+        server.log()
+    );
+    // Writing resumes after the cut, and the next start reads it all.
+    let _: () = q(&mut c, &["SET", "after", "2"]);
+    assert_eq!(server.terminate(), Some(0));
+    let server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    assert_eq!(q::<String>(&mut c, &["GET", "after"]), "2");
+    assert_eq!(q::<String>(&mut c, &["GET", "before"]), "1");
+}
+
+#[test]
+fn damage_before_the_tail_stops_the_start_unless_repair() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    for i in 0..20 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"x".repeat(100)]);
+    }
+    assert_eq!(server.terminate(), Some(0));
+    // Flip a byte in the middle of the log: a CRC mismatch with good records after it.
+    let seg = segments(data.path()).pop().unwrap();
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&seg, &bytes).unwrap();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_thermocline-server"))
+        .args([
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--appendonly",
+            "yes",
+            "--dir",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("binlog damaged at offset") && log.contains("--repair"),
+        "{log}"
+    );
+
+    // --repair keeps what precedes the damage and moves the rest aside.
+    let mut server = TestServer::start(&[
+        "--dir",
+        data.path().to_str().unwrap(),
+        "--appendonly",
+        "yes",
+        "--repair",
+    ]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    let kept: i64 = q(&mut c, &["DBSIZE"]);
+    assert!(kept > 0 && kept < 20, "kept {kept} of 20");
+    for i in 0..kept {
+        assert_eq!(
+            q::<String>(&mut c, &["GET", &format!("k{i}")]),
+            "x".repeat(100)
+        );
+    }
+    let aside = std::fs::read_dir(data.path().join("appendonlydir"))
+        .unwrap()
+        .any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("corrupt-")
+        });
+    assert!(aside, "the damaged part is kept aside");
+    let _: () = q(&mut c, &["SET", "new", "1"]);
+    assert_eq!(server.terminate(), Some(0));
+    let server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), kept + 1);
+}
+
+#[test]
+fn clients_get_loading_while_the_binlog_is_replayed() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    let mut pipe = redis::pipe();
+    for i in 0..3000 {
+        pipe.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+    }
+    pipe.query::<()>(&mut c).unwrap();
+    assert_eq!(server.terminate(), Some(0));
+
+    // 3,000 records at 500 µs each: over a second of loading.
+    let server = start(data.path(), &["--key-load-delay", "500"]);
+    let mut c = server.client();
+    let e = redis::cmd("GET")
+        .arg("k1")
+        .query::<String>(&mut c)
+        .unwrap_err();
+    assert!(is_loading(&e), "{e}");
+    let info: String = q(&mut c, &["INFO", "persistence"]);
+    assert!(info.contains("loading:1"), "{info}");
+    wait_loaded(&mut c);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 3000);
+    let info: String = q(&mut c, &["INFO", "persistence"]);
+    assert!(info.contains("loading:0"), "{info}");
+}
+
+/// A binlog write that fails (a full disk, injected): writes are refused with -MISCONF while
+/// it lasts, the write waiting for its acknowledgement gets it once a retry succeeds, and
+/// nothing is lost.
+#[test]
+fn a_failing_binlog_write_refuses_writes_until_it_recovers() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path(), &["--appendfsync", "always"]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    let _: () = q(&mut c, &["DEBUG", "BINLOG-FAULT", "2"]);
+    let url = server.url();
+    let waiting = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let started = Instant::now();
+        let r: String = redis::cmd("SET")
+            .arg("held")
+            .arg("1")
+            .query(&mut c)
+            .unwrap();
+        (r, started.elapsed())
+    });
+    // The failed write is seen, and writes are refused meanwhile.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info: String = q(&mut c, &["INFO", "persistence"]);
+        if info.contains("aof_last_write_status:err") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the injected failure never showed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let e = redis::cmd("SET")
+        .arg("refused")
+        .arg("1")
+        .query::<()>(&mut c)
+        .unwrap_err();
+    assert!(e.to_string().contains("MISCONF"), "{e}");
+    assert!(
+        !waiting.is_finished(),
+        "a write was acknowledged before the binlog holding it was written"
+    );
+    let v: Option<String> = q(&mut c, &["GET", "held"]);
+    assert_eq!(v.as_deref(), Some("1"), "reads still work");
+    let (reply, _) = waiting.join().unwrap();
+    assert_eq!(reply, "OK");
+    let _: () = q(&mut c, &["SET", "after", "1"]);
+    assert!(server.log().contains("writing the binlog failed"));
+    assert_eq!(server.terminate(), Some(0));
+    let server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "held", "after", "refused"]), 2);
+}
