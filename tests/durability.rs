@@ -478,3 +478,29 @@ fn a_failing_binlog_write_refuses_writes_until_it_recovers() {
     wait_loaded(&mut c);
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "held", "after", "refused"]), 2);
 }
+
+/// A binlog that writes to a database the server no longer has (fewer `databases`) is refused
+/// with a message that says which, instead of loading part of it.
+#[test]
+fn a_binlog_for_more_databases_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    let _: () = q(&mut c, &["SELECT", "7"]);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    assert_eq!(server.terminate(), Some(0));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_thermocline-server"))
+        .args(["--port", "0", "--bind", "127.0.0.1", "--appendonly", "yes"])
+        .args(["--databases", "4", "--dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("writes to database 7, but this server has 4"),
+        "{log}"
+    );
+}

@@ -138,7 +138,7 @@ pub use segment::ReadReport;
 pub fn replay(
     dir: &Path,
     repair: bool,
-    apply: impl FnMut(Vec<crate::keyspace::journal::OwnedEffect>, u64),
+    apply: impl FnMut(Vec<crate::keyspace::journal::OwnedEffect>, u64) -> Result<(), String>,
 ) -> Result<ReadReport, String> {
     segment::read_all(dir, repair, apply)
 }

@@ -107,7 +107,7 @@ pub struct ReadReport {
 pub fn read_all(
     dir: &Path,
     repair: bool,
-    mut apply: impl FnMut(Vec<OwnedEffect>, u64),
+    mut apply: impl FnMut(Vec<OwnedEffect>, u64) -> Result<(), String>,
 ) -> Result<ReadReport, String> {
     let segments = list(dir)?;
     let mut report = ReadReport::default();
@@ -161,7 +161,7 @@ pub fn read_all(
                     pos += len;
                     report.records += 1;
                     report.bytes += len as u64;
-                    apply(effects, offset);
+                    apply(effects, offset)?;
                 }
                 Frame::Incomplete if pos == data.len() => break,
                 frame => {

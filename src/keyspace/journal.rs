@@ -223,7 +223,24 @@ impl super::Keyspace {
     /// Applies one step read back from the binlog, with the versions it carries. Replay runs
     /// before any client can write and without a journal; expired keys are kept (a later
     /// effect of the step or of the log may still change them, as it did when it ran).
-    pub fn apply_step(&self, clock: super::Clock, step: Vec<OwnedEffect>) {
+    /// Fails (applying nothing) when the step names a database this server does not have.
+    pub fn apply_step(&self, clock: super::Clock, step: Vec<OwnedEffect>) -> Result<(), String> {
+        let databases = self.databases();
+        for e in &step {
+            let highest = match *e {
+                OwnedEffect::Put { db, .. }
+                | OwnedEffect::Expire { db, .. }
+                | OwnedEffect::Del { db, .. }
+                | OwnedEffect::FlushDb { db } => db,
+                OwnedEffect::SwapDb { a, b } => a.max(b),
+            };
+            if highest >= databases {
+                return Err(format!(
+                    "the binlog writes to database {highest}, but this server has {databases} \
+                     (raise `databases`)"
+                ));
+            }
+        }
         let whole = step
             .iter()
             .any(|e| matches!(e, OwnedEffect::FlushDb { .. } | OwnedEffect::SwapDb { .. }));
@@ -277,6 +294,7 @@ impl super::Keyspace {
                 OwnedEffect::SwapDb { a, b } => ks.swap_dbs(a, b),
             }
         }
+        Ok(())
     }
 }
 

@@ -511,7 +511,7 @@ fn load_binlog(server: &Arc<Server>) -> Result<(), String> {
     let report = crate::binlog::replay(&dir, repair, |step, _| {
         server
             .keyspace
-            .apply_step(server.clock(Instant::now()), step);
+            .apply_step(server.clock(Instant::now()), step)?;
         server.loading_progress.0.fetch_add(1, Ordering::Relaxed);
         if delay > 0 {
             std::thread::sleep(Duration::from_micros(delay));
@@ -523,11 +523,8 @@ fn load_binlog(server: &Arc<Server>) -> Result<(), String> {
                 server.loading_progress.0.load(Ordering::Relaxed)
             );
         }
+        Ok(())
     })?;
-    server
-        .loading_progress
-        .0
-        .store(report.bytes, Ordering::Relaxed);
     let log = crate::binlog::Binlog::open(&dir, &report, policy, segment_bytes)?;
     server.keyspace.set_journal(log.clone());
     let _ = server.binlog.set(log);
