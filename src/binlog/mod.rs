@@ -106,6 +106,11 @@ pub struct Binlog {
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
+/// With `everysec` and `no`, how long the writer lets records gather before it writes them,
+/// unless this many bytes are waiting already.
+const WRITE_TICK: Duration = Duration::from_millis(2);
+const WAKE_BYTES: usize = 1 << 20;
+
 thread_local! {
     /// Each thread encodes its records here, off the shared mutex.
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -118,16 +123,23 @@ impl Journal for Binlog {
             scratch.clear();
             record::encode(effects, &mut scratch);
             let mut p = self.pending.lock();
+            let was_empty = p.buf.is_empty();
             p.buf.extend_from_slice(&scratch);
             p.end += scratch.len() as u64;
             self.appended.fetch_max(p.end, Ordering::Relaxed);
+            let big = p.buf.len() >= WAKE_BYTES;
             drop(p);
+            // The writer sleeps only on an empty buffer: wake it for the first record. (With
+            // `everysec` and `no` it then lets records gather for a moment before it writes,
+            // so that a busy server pays one wake-up per batch, not per write.)
+            if was_empty || big {
+                self.wake.notify_one();
+            }
             if scratch.capacity() > 1 << 20 {
                 *scratch = Vec::new();
             }
         });
         self.stats.records.fetch_add(1, Ordering::Relaxed);
-        self.wake.notify_one();
     }
 }
 
@@ -341,6 +353,12 @@ impl Writer {
             {
                 break;
             }
+        }
+        if log.policy() != Fsync::Always && !p.stop && p.buf.len() < WAKE_BYTES {
+            // Let the records of the next moment join this write.
+            drop(p);
+            std::thread::sleep(WRITE_TICK);
+            p = log.pending.lock();
         }
         if self.unwritten.is_empty() {
             std::mem::swap(&mut self.unwritten, &mut p.buf);

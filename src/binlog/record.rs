@@ -65,9 +65,9 @@ pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
                 // its length before it (one move of the value's bytes).
                 codec::encode(value, out);
                 let len = out.len() - at;
-                let mut prefix = Vec::with_capacity(10);
-                put_varint(&mut prefix, len as u64);
-                out.splice(at..at, prefix);
+                let mut prefix = [0u8; 10];
+                let n = varint_into(&mut prefix, len as u64);
+                out.splice(at..at, prefix[..n].iter().copied());
             }
             Effect::Expire {
                 db,
@@ -101,6 +101,18 @@ pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
     let crc = CRC.checksum(payload).to_le_bytes();
     out[start..start + 4].copy_from_slice(&len);
     out[start + 4..start + 8].copy_from_slice(&crc);
+}
+
+/// Writes `n` as a varint into `buf`; returns its length.
+fn varint_into(buf: &mut [u8; 10], mut n: u64) -> usize {
+    let mut i = 0;
+    while n >= 0x80 {
+        buf[i] = n as u8 | 0x80;
+        n >>= 7;
+        i += 1;
+    }
+    buf[i] = n as u8;
+    i + 1
 }
 
 fn put_key(out: &mut Vec<u8>, db: usize, key: &[u8]) {

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 use bytes::Bytes;
 
-use super::{key_slot, shard_in, shard_of_slot, Locked, SLOTS_PER_SHARD};
+use super::{key_slot, shard_in, shard_of_slot, Key, Locked, SLOTS_PER_SHARD};
 use crate::types::Value;
 
 /// One effect of a step, as the binlog records it.
@@ -100,7 +100,8 @@ pub(super) enum Structural {
 #[derive(Debug)]
 pub(super) struct Touched {
     db: usize,
-    key: Bytes,
+    /// Inline up to 24 bytes: noting a write allocates nothing for most keys.
+    key: Key,
     /// The value may have changed (false: only the TTL).
     value: bool,
 }
@@ -111,7 +112,7 @@ pub(super) fn note(touched: &mut Vec<Touched>, on: bool, db: usize, key: &[u8], 
     if on {
         touched.push(Touched {
             db,
-            key: Bytes::copy_from_slice(key),
+            key: Key::from_slice(key),
             value,
         });
     }
@@ -156,7 +157,7 @@ impl<'a> Locked<'a> {
         let mut touched = std::mem::take(&mut self.touched);
         // One effect per key: the first note's place, value changes winning over TTL ones.
         if touched.len() > 1 {
-            let mut seen: HashSet<(usize, Bytes)> = HashSet::with_capacity(touched.len());
+            let mut seen: HashSet<(usize, Key)> = HashSet::with_capacity(touched.len());
             let mut merged: Vec<Touched> = Vec::with_capacity(touched.len());
             for t in touched {
                 if seen.insert((t.db, t.key.clone())) {
@@ -171,24 +172,25 @@ impl<'a> Locked<'a> {
         }
         // Keys that are gone get a version of their own (a deletion is a write too).
         let all = self.all;
-        let mut del_versions = Vec::with_capacity(touched.len());
+        let mut del_versions: smallvec::SmallVec<[(u16, u64); 4]> =
+            smallvec::SmallVec::with_capacity(touched.len());
         for t in &touched {
             let slot = key_slot(&t.key);
             let shard = shard_in(&mut self.guards, all, shard_of_slot(slot));
             let exists = shard.dbs[t.db]
                 .as_deref()
                 .is_some_and(|d| d.slots[slot as usize % SLOTS_PER_SHARD].contains_key(&t.key[..]));
-            del_versions.push(if exists { 0 } else { shard.bump() });
+            del_versions.push((slot, if exists { 0 } else { shard.bump() }));
         }
-        let mut effects = Vec::with_capacity(self.structural.len() + touched.len());
+        let mut effects: smallvec::SmallVec<[Effect<'_>; 4]> =
+            smallvec::SmallVec::with_capacity(self.structural.len() + touched.len());
         for s in &self.structural {
             effects.push(match *s {
                 Structural::FlushDb(db) => Effect::FlushDb { db },
                 Structural::SwapDb(a, b) => Effect::SwapDb { a, b },
             });
         }
-        for (t, del_version) in touched.iter().zip(del_versions) {
-            let slot = key_slot(&t.key);
+        for (t, (slot, del_version)) in touched.iter().zip(del_versions) {
             let shard = self.shard_at(shard_of_slot(slot));
             let entry = shard.dbs[t.db]
                 .as_deref()
@@ -215,6 +217,7 @@ impl<'a> Locked<'a> {
             });
         }
         journal.append(&effects);
+        drop(effects);
         self.structural.clear();
     }
 }

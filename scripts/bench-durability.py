@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Measures what the binlog costs (issue 5's goals), Thermocline and Debian's redis-server in
+the same run, each server started here on a loopback port with a throw-away data directory
+(under --data-dir, default: the system's temporary directory) and stopped after its round.
+
+Experiments:
+  everysec  SET throughput with appendonly no and with appendonly yes + appendfsync everysec,
+            for both servers, in interleaved rounds: the ratio everysec / no for each.
+  always    The fsync rate of the data directory's disk (write 100 bytes + fsync, in a loop),
+            then SETs from 50 clients with appendfsync always (pipeline 1): requests/s against
+            the fsync rate, i.e. how many writes one fsync carries (group commit).
+
+Usage: scripts/bench-durability.py EXPERIMENT [--rounds 3] [--requests N] [--data-dir DIR]
+The thermocline binary is $CARGO_TARGET_DIR/release/thermocline-server (cargo build --release).
+"""
+
+import argparse
+import csv
+import io
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+
+PORT = 7993
+
+
+def binary():
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/thermocline/target"))
+    path = os.path.join(target, "release", "thermocline-server")
+    if not os.path.exists(path):
+        raise SystemExit(f"{path} not found: run cargo build --release first")
+    return path
+
+
+def start(kind, workdir, appendonly, fsync="everysec"):
+    if kind == "redis":
+        cmd = ["redis-server", "--port", str(PORT), "--bind", "127.0.0.1", "--save", "",
+               "--dir", workdir, "--appendonly", appendonly, "--appendfsync", fsync]
+    else:
+        cmd = [binary(), "--port", str(PORT), "--bind", "127.0.0.1", "--dir", workdir,
+               "--loglevel", "warning", "--appendonly", appendonly, "--appendfsync", fsync]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        r = subprocess.run(["redis-cli", "-p", str(PORT), "ping"], capture_output=True, text=True)
+        if r.stdout.strip() == "PONG":
+            return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{kind} did not start")
+
+
+def stop(proc):
+    proc.kill()
+    proc.wait()
+
+
+def bench(requests, pipeline, clients=50):
+    cmd = ["redis-benchmark", "-p", str(PORT), "-t", "set", "-c", str(clients), "-n",
+           str(requests), "-r", "100000", "-d", "100", "-P", str(pipeline), "--csv", "-q"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    row = list(csv.DictReader(io.StringIO(out)))[-1]
+    return float(row["rps"]), float(row["p99_latency_ms"])
+
+
+def everysec(args):
+    results = {}
+    for r in range(args.rounds):
+        for kind in ("thermocline", "redis"):
+            for mode in ("no", "everysec"):
+                with tempfile.TemporaryDirectory(dir=args.data_dir) as d:
+                    proc = start(kind, d, "no" if mode == "no" else "yes")
+                    try:
+                        rps, p99 = bench(args.requests, 16)
+                    finally:
+                        stop(proc)
+                results.setdefault((kind, mode), []).append(rps)
+                print(f"round {r + 1} {kind} appendonly {mode}: {rps:.0f} SET/s p99 {p99} ms",
+                      flush=True)
+    print(f"\nMachine: {platform.node()}, {os.cpu_count()} cores; "
+          f"redis-benchmark -t set -c 50 -n {args.requests} -r 100000 -d 100 -P 16, "
+          f"{args.rounds} interleaved rounds, medians\n")
+    print("| server | appendonly no | appendfsync everysec | ratio |")
+    print("|---|---|---|---|")
+    for kind in ("thermocline", "redis"):
+        no = statistics.median(results[(kind, "no")])
+        yes = statistics.median(results[(kind, "everysec")])
+        print(f"| {kind} | {no:,.0f} | {yes:,.0f} | {yes / no:.2f} |")
+
+
+def fsync_rate(directory, n=300):
+    path = os.path.join(directory, "fsync-probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        t0 = time.time()
+        for _ in range(n):
+            os.write(fd, b"x" * 100)
+            os.fsync(fd)
+        return n / (time.time() - t0)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
+def always(args):
+    rows = []
+    for r in range(args.rounds):
+        with tempfile.TemporaryDirectory(dir=args.data_dir) as d:
+            rate = fsync_rate(d)
+        for kind in ("thermocline", "redis"):
+            with tempfile.TemporaryDirectory(dir=args.data_dir) as d:
+                proc = start(kind, d, "yes", "always")
+                try:
+                    rps, p99 = bench(args.requests, 1)
+                finally:
+                    stop(proc)
+            rows.append((kind, rate, rps, p99))
+            print(f"round {r + 1}: disk {rate:.0f} fsyncs/s; {kind} appendfsync always: "
+                  f"{rps:.0f} SET/s (p99 {p99} ms), {rps / rate:.1f} writes per fsync", flush=True)
+    print(f"\nMachine: {platform.node()}, {os.cpu_count()} cores; "
+          f"redis-benchmark -t set -c 50 -n {args.requests} -r 100000 -d 100 -P 1, medians\n")
+    print("| server | fsyncs/s (one write each) | SET/s, appendfsync always | ratio |")
+    print("|---|---|---|---|")
+    for kind in ("thermocline", "redis"):
+        mine = [row for row in rows if row[0] == kind]
+        rate = statistics.median(x[1] for x in mine)
+        rps = statistics.median(x[2] for x in mine)
+        print(f"| {kind} | {rate:,.0f} | {rps:,.0f} | {rps / rate:.1f} |")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("experiment", choices=["everysec", "always"])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--requests", type=int, default=1_000_000)
+    p.add_argument("--data-dir", default=None)
+    args = p.parse_args()
+    {"everysec": everysec, "always": always}[args.experiment](args)
+
+
+if __name__ == "__main__":
+    main()
