@@ -38,8 +38,12 @@ mod tag {
     pub const SWAPDB: u8 = 0x05;
 }
 
-/// CRC-32C (Castagnoli), the checksum of every frame.
-pub const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+/// CRC-32C (Castagnoli), the checksum of every frame: computed with the CPU's CRC32
+/// instruction where there is one, since every record is checksummed on the thread that ran
+/// its command.
+pub fn crc(bytes: &[u8]) -> u32 {
+    crc32c::crc32c(bytes)
+}
 
 /// Appends the frame of one step's `effects` to `out`.
 pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
@@ -98,9 +102,9 @@ pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
     }
     let payload = &out[start + FRAME_HEADER..];
     let len = (payload.len() as u32).to_le_bytes();
-    let crc = CRC.checksum(payload).to_le_bytes();
+    let sum = crc(payload).to_le_bytes();
     out[start..start + 4].copy_from_slice(&len);
-    out[start + 4..start + 8].copy_from_slice(&crc);
+    out[start + 4..start + 8].copy_from_slice(&sum);
 }
 
 /// Writes `n` as a varint into `buf`; returns its length.
@@ -138,7 +142,7 @@ pub fn next_frame(buf: &[u8]) -> Frame<'_> {
         return Frame::Incomplete;
     }
     let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-    let crc = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
+    let stored = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
     if len == 0 || len > MAX_PAYLOAD {
         return Frame::Corrupt(format!("impossible record length {len}"));
     }
@@ -146,10 +150,10 @@ pub fn next_frame(buf: &[u8]) -> Frame<'_> {
         return Frame::Incomplete;
     }
     let payload = &buf[FRAME_HEADER..FRAME_HEADER + len];
-    let actual = CRC.checksum(payload);
-    if actual != crc {
+    let actual = crc(payload);
+    if actual != stored {
         return Frame::Corrupt(format!(
-            "CRC mismatch (stored {crc:08x}, computed {actual:08x})"
+            "CRC mismatch (stored {stored:08x}, computed {actual:08x})"
         ));
     }
     Frame::Good(payload, FRAME_HEADER + len)
@@ -368,7 +372,16 @@ mod tests {
         ];
         assert_eq!(&out[FRAME_HEADER..], &payload);
         assert_eq!(&out[..4], &(payload.len() as u32).to_le_bytes());
-        assert_eq!(&out[4..8], &CRC.checksum(&payload).to_le_bytes());
+        assert_eq!(&out[4..8], &crc(&payload).to_le_bytes());
+    }
+
+    /// The checksum is CRC-32C: its standard check value, and the `crc` crate's reading of it.
+    #[test]
+    fn the_checksum_is_crc32c() {
+        assert_eq!(crc(b"123456789"), 0xE306_9283);
+        let reference = ::crc::Crc::<u32>::new(&::crc::CRC_32_ISCSI);
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+        assert_eq!(crc(&data), reference.checksum(&data));
     }
 
     #[test]

@@ -96,6 +96,17 @@ pub(super) enum Structural {
     SwapDb(usize, usize),
 }
 
+/// What a view did to a key it wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Wrote {
+    /// Changed its TTL only.
+    Ttl,
+    /// May have changed its value.
+    Value,
+    /// Removed it (it may have been created again since).
+    Removed,
+}
+
 /// What a view noted about one key it wrote.
 #[derive(Debug)]
 pub(super) struct Touched {
@@ -104,16 +115,19 @@ pub(super) struct Touched {
     key: Key,
     /// The value may have changed (false: only the TTL).
     value: bool,
+    /// It was removed at some point: it may be gone, and then needs a deletion version.
+    removed: bool,
 }
 
 /// [`Locked::note_write`] on the view's fields, for callers that hold a shard borrowed.
 #[inline]
-pub(super) fn note(touched: &mut Vec<Touched>, on: bool, db: usize, key: &[u8], value: bool) {
+pub(super) fn note(touched: &mut Vec<Touched>, on: bool, db: usize, key: &[u8], what: Wrote) {
     if on {
         touched.push(Touched {
             db,
             key: Key::from_slice(key),
-            value,
+            value: what != Wrote::Ttl,
+            removed: what == Wrote::Removed,
         });
     }
 }
@@ -121,8 +135,8 @@ pub(super) fn note(touched: &mut Vec<Touched>, on: bool, db: usize, key: &[u8], 
 impl<'a> Locked<'a> {
     /// Notes that this view wrote `key` (`value`: its value, not only its TTL).
     #[inline]
-    pub(super) fn note_write(&mut self, db: usize, key: &[u8], value: bool) {
-        note(&mut self.touched, self.journal.is_some(), db, key, value);
+    pub(super) fn note_write(&mut self, db: usize, key: &[u8], what: Wrote) {
+        note(&mut self.touched, self.journal.is_some(), db, key, what);
     }
 
     /// Notes a FLUSHDB of `db`.
@@ -162,25 +176,34 @@ impl<'a> Locked<'a> {
             for t in touched {
                 if seen.insert((t.db, t.key.clone())) {
                     merged.push(t);
-                } else if t.value {
+                } else if t.value || t.removed {
                     if let Some(m) = merged.iter_mut().find(|m| m.db == t.db && m.key == t.key) {
-                        m.value = true;
+                        m.value |= t.value;
+                        m.removed |= t.removed;
                     }
                 }
             }
             touched = merged;
         }
-        // Keys that are gone get a version of their own (a deletion is a write too).
+        // Keys that are gone get a version of their own (a deletion is a write too). Only a
+        // key the view removed can be gone (FLUSHDB aside, which its own effect covers), so
+        // only those are looked up here.
         let all = self.all;
         let mut del_versions: smallvec::SmallVec<[(u16, u64); 4]> =
             smallvec::SmallVec::with_capacity(touched.len());
         for t in &touched {
             let slot = key_slot(&t.key);
             let shard = shard_in(&mut self.guards, all, shard_of_slot(slot));
-            let exists = shard.dbs[t.db]
-                .as_deref()
-                .is_some_and(|d| d.slots[slot as usize % SLOTS_PER_SHARD].contains_key(&t.key[..]));
-            del_versions.push((slot, if exists { 0 } else { shard.bump() }));
+            let gone = t.removed
+                && !shard.dbs[t.db].as_deref().is_some_and(|d| {
+                    d.slots[slot as usize % SLOTS_PER_SHARD].contains_key(&t.key[..])
+                });
+            let version = if gone {
+                shard.bump()
+            } else {
+                shard.next_version
+            };
+            del_versions.push((slot, version));
         }
         let mut effects: smallvec::SmallVec<[Effect<'_>; 4]> =
             smallvec::SmallVec::with_capacity(self.structural.len() + touched.len());

@@ -35,6 +35,7 @@ use smallvec::SmallVec;
 pub use cold::{Garbage, Picked, Victim};
 pub use entry::{Access, Disk, Entry, StrEncoding};
 pub use events::{class, KeyEvent};
+use journal::Wrote;
 pub use journal::{Effect, Journal};
 pub use slot::{key_slot, SLOTS};
 
@@ -568,7 +569,7 @@ impl<'a> Locked<'a> {
             dbs.remove(slot, key);
             self.stats.expired += 1;
             self.notify(class::EXPIRED, "expired", db, key);
-            self.note_write(db, key, true);
+            self.note_write(db, key, Wrote::Removed);
         }
         due
     }
@@ -594,7 +595,13 @@ impl<'a> Locked<'a> {
             None => None,
         };
         if self.stats.expired != expired {
-            journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
+            journal::note(
+                &mut self.touched,
+                self.journal.is_some(),
+                db,
+                key,
+                Wrote::Removed,
+            );
         }
         match found {
             Some(entry) => {
@@ -722,8 +729,11 @@ impl<'a> Locked<'a> {
         let found = shard.dbs[db]
             .as_deref_mut()
             .and_then(|d| d.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep));
-        if found.is_some() || self.stats.expired != expired {
-            journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
+        let on = self.journal.is_some();
+        if found.is_some() {
+            journal::note(&mut self.touched, on, db, key, Wrote::Value);
+        } else if self.stats.expired != expired {
+            journal::note(&mut self.touched, on, db, key, Wrote::Removed);
         }
         let entry = found?;
         shard.next_version = version;
@@ -754,13 +764,25 @@ impl<'a> Locked<'a> {
         let expired = self.stats.expired;
         let found = dbs.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep);
         if self.stats.expired != expired {
-            journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
+            journal::note(
+                &mut self.touched,
+                self.journal.is_some(),
+                db,
+                key,
+                Wrote::Removed,
+            );
         }
         let Some(entry) = found else {
             return Ok(None);
         };
         check(entry)?;
-        journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
+        journal::note(
+            &mut self.touched,
+            self.journal.is_some(),
+            db,
+            key,
+            Wrote::Value,
+        );
         shard.next_version = version;
         entry.written(version);
         entry
@@ -785,7 +807,7 @@ impl<'a> Locked<'a> {
     /// version), replacing any previous one: RENAME and MOVE carry an entry over this way.
     /// Returns the previous entry.
     pub fn set_entry(&mut self, db: usize, key: &[u8], mut entry: Entry) -> Option<Entry> {
-        self.note_write(db, key, true);
+        self.note_write(db, key, Wrote::Value);
         let slot = self.slot_of(key);
         let now_ms = self.clock.now_ms;
         let wakes = self.track_ready && entry.value.wakes_blocked();
@@ -904,7 +926,13 @@ impl<'a> Locked<'a> {
         else {
             return false;
         };
-        journal::note(&mut self.touched, self.journal.is_some(), db, key, true);
+        journal::note(
+            &mut self.touched,
+            self.journal.is_some(),
+            db,
+            key,
+            Wrote::Value,
+        );
         // The old value is replaced, not read: a cold one is not loaded, its record is garbage.
         forget_record(&mut dbs.cold, &mut dbs.garbage, k, entry);
         entry.disk = Disk::None;
@@ -926,7 +954,7 @@ impl<'a> Locked<'a> {
         let removed = self.shard_mut(slot).dbs[db]
             .as_deref_mut()?
             .remove(slot, key)?;
-        self.note_write(db, key, true);
+        self.note_write(db, key, Wrote::Removed);
         Some(removed)
     }
 
@@ -945,7 +973,13 @@ impl<'a> Locked<'a> {
         else {
             return false;
         };
-        journal::note(&mut self.touched, self.journal.is_some(), db, key, false);
+        journal::note(
+            &mut self.touched,
+            self.journal.is_some(),
+            db,
+            key,
+            Wrote::Ttl,
+        );
         shard.next_version = version;
         entry.written(version);
         let old = std::mem::replace(&mut entry.expires_at, expires_at);
