@@ -17,7 +17,7 @@
 
 use bytes::Bytes;
 
-use crate::keyspace::journal::OwnedEffect;
+use crate::keyspace::journal::{Elements, OwnedEffect, OwnedElements};
 use crate::keyspace::Effect;
 use crate::types::codec::{self, put_varint, take_varint};
 
@@ -36,6 +36,14 @@ mod tag {
     pub const DEL: u8 = 0x03;
     pub const FLUSHDB: u8 = 0x04;
     pub const SWAPDB: u8 = 0x05;
+    pub const ELEMENTS: u8 = 0x06;
+}
+
+/// Collection kinds of an `elements` effect.
+mod kind {
+    pub const HASH: u8 = 1;
+    pub const SET: u8 = 2;
+    pub const ZSET: u8 = 3;
 }
 
 /// CRC-32C (Castagnoli), the checksum of every frame: computed with the CPU's CRC32
@@ -52,8 +60,21 @@ pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
     out.push(KIND_STEP);
     put_varint(out, effects.len() as u64);
     for e in effects {
-        match *e {
-            Effect::Put {
+        match e {
+            Effect::Elements {
+                db,
+                key,
+                version,
+                expires_at,
+                elements,
+            } => {
+                out.push(tag::ELEMENTS);
+                put_key(out, *db, key);
+                put_varint(out, *version);
+                put_varint(out, *expires_at);
+                put_elements(out, elements);
+            }
+            &Effect::Put {
                 db,
                 key,
                 version,
@@ -73,7 +94,7 @@ pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
                 let n = varint_into(&mut prefix, len as u64);
                 out.splice(at..at, prefix[..n].iter().copied());
             }
-            Effect::Expire {
+            &Effect::Expire {
                 db,
                 key,
                 version,
@@ -84,16 +105,16 @@ pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
                 put_varint(out, version);
                 put_varint(out, expires_at);
             }
-            Effect::Del { db, key, version } => {
+            &Effect::Del { db, key, version } => {
                 out.push(tag::DEL);
                 put_key(out, db, key);
                 put_varint(out, version);
             }
-            Effect::FlushDb { db } => {
+            &Effect::FlushDb { db } => {
                 out.push(tag::FLUSHDB);
                 put_varint(out, db as u64);
             }
-            Effect::SwapDb { a, b } => {
+            &Effect::SwapDb { a, b } => {
                 out.push(tag::SWAPDB);
                 put_varint(out, a as u64);
                 put_varint(out, b as u64);
@@ -117,6 +138,54 @@ fn varint_into(buf: &mut [u8; 10], mut n: u64) -> usize {
     }
     buf[i] = n as u8;
     i + 1
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// `kind:u8 count:varint element*`; an element is its name then its state: for a hash
+/// `0` (gone) or `1 value:bytes`, for a set `0` or `1`, for a sorted set `0` or `1 score:f64le`.
+fn put_elements(out: &mut Vec<u8>, elements: &Elements<'_>) {
+    match elements {
+        Elements::Hash(fields) => {
+            out.push(kind::HASH);
+            put_varint(out, fields.len() as u64);
+            for (f, v) in fields {
+                put_bytes(out, f);
+                match v {
+                    Some(v) => {
+                        out.push(1);
+                        put_bytes(out, v);
+                    }
+                    None => out.push(0),
+                }
+            }
+        }
+        Elements::Set(members) => {
+            out.push(kind::SET);
+            put_varint(out, members.len() as u64);
+            for (m, present) in members {
+                put_bytes(out, m);
+                out.push(*present as u8);
+            }
+        }
+        Elements::ZSet(members) => {
+            out.push(kind::ZSET);
+            put_varint(out, members.len() as u64);
+            for (m, score) in members {
+                put_bytes(out, m);
+                match score {
+                    Some(score) => {
+                        out.push(1);
+                        out.extend_from_slice(&score.to_le_bytes());
+                    }
+                    None => out.push(0),
+                }
+            }
+        }
+    }
 }
 
 fn put_key(out: &mut Vec<u8>, db: usize, key: &[u8]) {
@@ -188,6 +257,18 @@ pub fn decode(payload: &[u8]) -> Result<Vec<OwnedEffect>, String> {
                     value,
                 }
             }
+            tag::ELEMENTS => {
+                let (db, key) = r.key()?;
+                let version = r.varint()?;
+                let expires_at = r.varint()?;
+                OwnedEffect::Elements {
+                    db,
+                    key,
+                    version,
+                    expires_at,
+                    elements: r.elements()?,
+                }
+            }
             tag::EXPIRE => {
                 let (db, key) = r.key()?;
                 OwnedEffect::Expire {
@@ -246,6 +327,73 @@ impl<'a> Cursor<'a> {
         let (b, rest) = self.0.split_at(n as usize);
         self.0 = rest;
         Ok(b)
+    }
+
+    fn owned(&mut self) -> Result<Bytes, String> {
+        Ok(Bytes::copy_from_slice(self.bytes()?))
+    }
+
+    fn present(&mut self) -> Result<bool, String> {
+        match self.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(format!("malformed binlog record: element state {b}")),
+        }
+    }
+
+    fn elements(&mut self) -> Result<OwnedElements, String> {
+        let kind = self.byte()?;
+        let n = self.varint()?;
+        if n > self.0.len() as u64 {
+            return Err("malformed binlog record: element count larger than the record".into());
+        }
+        let n = n as usize;
+        Ok(match kind {
+            kind::HASH => {
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let f = self.owned()?;
+                    let value = if self.present()? {
+                        Some(self.owned()?)
+                    } else {
+                        None
+                    };
+                    v.push((f, value));
+                }
+                OwnedElements::Hash(v)
+            }
+            kind::SET => {
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let m = self.owned()?;
+                    v.push((m, self.present()?));
+                }
+                OwnedElements::Set(v)
+            }
+            kind::ZSET => {
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let m = self.owned()?;
+                    let score = if self.present()? {
+                        if self.0.len() < 8 {
+                            return Err("malformed binlog record: truncated".into());
+                        }
+                        let (b, rest) = self.0.split_at(8);
+                        self.0 = rest;
+                        let score = f64::from_le_bytes(b.try_into().expect("8 bytes"));
+                        if score.is_nan() {
+                            return Err("malformed binlog record: NaN score".into());
+                        }
+                        Some(score)
+                    } else {
+                        None
+                    };
+                    v.push((m, score));
+                }
+                OwnedElements::ZSet(v)
+            }
+            k => return Err(format!("malformed binlog record: collection kind {k}")),
+        })
     }
 
     fn db(&mut self) -> Result<usize, String> {
@@ -346,6 +494,61 @@ mod tests {
                 },
                 OwnedEffect::FlushDb { db: 2 },
                 OwnedEffect::SwapDb { a: 0, b: 65535 },
+            ]
+        );
+    }
+
+    #[test]
+    fn element_effects_round_trip() {
+        use crate::keyspace::journal::{Elements, OwnedElements};
+        let b = |s: &'static str| Bytes::from_static(s.as_bytes());
+        let got = roundtrip(&[
+            Effect::Elements {
+                db: 1,
+                key: b"h",
+                version: 7,
+                expires_at: 9,
+                elements: Elements::Hash(vec![(b"f", Some(b"v")), (b"gone", None)]),
+            },
+            Effect::Elements {
+                db: 0,
+                key: b"s",
+                version: 8,
+                expires_at: 0,
+                elements: Elements::Set(vec![(b"in", true), (b"out", false)]),
+            },
+            Effect::Elements {
+                db: 0,
+                key: b"z",
+                version: 9,
+                expires_at: 0,
+                elements: Elements::ZSet(vec![(b"a", Some(-1.5)), (b"b", None)]),
+            },
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                OwnedEffect::Elements {
+                    db: 1,
+                    key: b("h"),
+                    version: 7,
+                    expires_at: 9,
+                    elements: OwnedElements::Hash(vec![(b("f"), Some(b("v"))), (b("gone"), None)]),
+                },
+                OwnedEffect::Elements {
+                    db: 0,
+                    key: b("s"),
+                    version: 8,
+                    expires_at: 0,
+                    elements: OwnedElements::Set(vec![(b("in"), true), (b("out"), false)]),
+                },
+                OwnedEffect::Elements {
+                    db: 0,
+                    key: b("z"),
+                    version: 9,
+                    expires_at: 0,
+                    elements: OwnedElements::ZSet(vec![(b("a"), Some(-1.5)), (b("b"), None)]),
+                },
             ]
         );
     }

@@ -101,9 +101,11 @@ fn hset(ctx: &mut Ctx) -> CmdResult<usize> {
     let key = &ctx.args[1];
     peek(ctx.ks, db, key)?;
     let pairs = &ctx.args[2..];
-    Ok(write(ctx.ks, db, key, "hset", |h| {
+    let n = write(ctx.ks, db, key, "hset", |h| {
         pairs.chunks(2).filter(|p| h.insert(&p[0], &p[1])).count()
-    }))
+    });
+    ctx.ks.note_elements(db, key, pairs.iter().step_by(2));
+    Ok(n)
 }
 
 fn cmd_hset(ctx: &mut Ctx) -> CmdResult<Reply> {
@@ -122,6 +124,7 @@ fn cmd_hsetnx(ctx: &mut Ctx) -> CmdResult<Reply> {
         return Ok(Reply::Int(0));
     }
     write(ctx.ks, db, key, "hset", |h| h.insert(field, value));
+    ctx.ks.note_elements(db, key, [field]);
     Ok(Reply::Int(1))
 }
 
@@ -158,6 +161,7 @@ fn cmd_hdel(ctx: &mut Ctx) -> CmdResult<Reply> {
     let n = write(ctx.ks, db, key, "hdel", |h| {
         fields.iter().filter(|f| h.remove(f)).count()
     });
+    ctx.ks.note_elements(db, key, fields);
     Ok(Reply::Int(n as i64))
 }
 
@@ -226,6 +230,7 @@ fn cmd_hincrby(ctx: &mut Ctx) -> CmdResult<Reply> {
         .ok_or_else(|| CmdError::new(OVERFLOW))?;
     let text = itoa::Buffer::new().format(new).as_bytes().to_vec();
     write(ctx.ks, db, key, "hincrby", |h| h.insert(field, &text));
+    ctx.ks.note_elements(db, key, [field]);
     Ok(Reply::Int(new))
 }
 
@@ -245,6 +250,7 @@ fn cmd_hincrbyfloat(ctx: &mut Ctx) -> CmdResult<Reply> {
     write(ctx.ks, db, key, "hincrbyfloat", |h| {
         h.insert(field, text.as_bytes())
     });
+    ctx.ks.note_elements(db, key, [field]);
     Ok(Reply::Bulk(Bytes::from(text)))
 }
 

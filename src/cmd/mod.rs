@@ -788,6 +788,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
         spec,
         after: After::Nothing,
     };
+    ctx.ks.begin_command();
     let mut result = (spec.handler)(&mut ctx);
     let after = std::mem::take(&mut ctx.after);
     if let Some(e) = ks.load_error.take() {
@@ -829,6 +830,7 @@ pub fn run_on_view(
         spec,
         after: After::Nothing,
     };
+    ctx.ks.begin_command();
     let mut result = (spec.handler)(&mut ctx);
     let after = std::mem::take(&mut ctx.after);
     if let Some(e) = ks.load_error.take() {

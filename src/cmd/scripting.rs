@@ -71,6 +71,7 @@ pub async fn run_detached(
             spec,
             after: super::After::Nothing,
         };
+        ctx.ks.begin_command();
         let result = (spec.handler)(&mut ctx);
         // Keys the script created serve blocked clients, in the same atomic step.
         let lookups = srv.close_view(ks);

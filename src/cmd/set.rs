@@ -111,6 +111,7 @@ fn cmd_sadd(ctx: &mut Ctx) -> CmdResult<Reply> {
             members.iter().filter(|m| s.insert(m)).count()
         },
     );
+    ctx.ks.note_elements(db, key, members);
     Ok(Reply::Int(n as i64))
 }
 
@@ -128,6 +129,7 @@ fn cmd_srem(ctx: &mut Ctx) -> CmdResult<Reply> {
     let n = write(ctx.ks, db, key, Some("srem"), SetValue::new, |s| {
         members.iter().filter(|m| s.remove(m)).count()
     });
+    ctx.ks.note_elements(db, key, members);
     Ok(Reply::Int(n as i64))
 }
 

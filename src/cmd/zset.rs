@@ -542,6 +542,8 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> CmdResult<Reply> {
     let db = ctx.db();
     let limits = crate::types::limits::zset();
     let res = op_zadd(ctx.ks, db, &args[1], &pairs, f, limits)?;
+    ctx.ks
+        .note_elements(db, &args[1], pairs.iter().map(|p| p.1));
     Ok(if f.incr {
         res.score.map_or(Reply::Nil, Reply::Double)
     } else if ch {
@@ -581,6 +583,7 @@ fn cmd_zrem(ctx: &mut Ctx) -> CmdResult<Reply> {
         members.iter().filter(|m| z.remove(m).is_some()).count()
     })
     .unwrap_or(0);
+    ctx.ks.note_elements(db, key, members);
     Ok(Reply::Int(n as i64))
 }
 

@@ -21,7 +21,7 @@ use super::{key_slot, shard_in, shard_of_slot, Key, Locked, SLOTS_PER_SHARD};
 use crate::types::Value;
 
 /// One effect of a step, as the binlog records it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Effect<'e> {
     /// The key holds this value (and TTL; 0: none) at this version.
     Put {
@@ -30,6 +30,15 @@ pub enum Effect<'e> {
         version: u64,
         expires_at: u64,
         value: &'e Value,
+    },
+    /// Named elements of the key's collection are now as given (the rest is unchanged); an
+    /// absent or other-typed key becomes a new collection of this type first.
+    Elements {
+        db: usize,
+        key: &'e [u8],
+        version: u64,
+        expires_at: u64,
+        elements: Elements<'e>,
     },
     /// The key's TTL (0: none) and version changed; its value did not.
     Expire {
@@ -53,6 +62,25 @@ pub enum Effect<'e> {
     },
 }
 
+/// The states of some elements of a collection, after a step (see [`Effect::Elements`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Elements<'e> {
+    /// Hash fields and their values (None: the field is gone).
+    Hash(Vec<(&'e [u8], Option<&'e [u8]>)>),
+    /// Set members and whether each is in the set.
+    Set(Vec<(&'e [u8], bool)>),
+    /// Sorted-set members and their scores (None: not a member).
+    ZSet(Vec<(&'e [u8], Option<f64>)>),
+}
+
+/// [`Elements`] read back from the binlog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedElements {
+    Hash(Vec<(Bytes, Option<Bytes>)>),
+    Set(Vec<(Bytes, bool)>),
+    ZSet(Vec<(Bytes, Option<f64>)>),
+}
+
 /// An effect read back from the binlog, owning its key and value (see [`Effect`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum OwnedEffect {
@@ -62,6 +90,13 @@ pub enum OwnedEffect {
         version: u64,
         expires_at: u64,
         value: Value,
+    },
+    Elements {
+        db: usize,
+        key: Bytes,
+        version: u64,
+        expires_at: u64,
+        elements: OwnedElements,
     },
     Expire {
         db: usize,
@@ -117,6 +152,9 @@ pub(super) struct Touched {
     value: bool,
     /// It was removed at some point: it may be gone, and then needs a deletion version.
     removed: bool,
+    /// The value write touched only these elements of a collection (see
+    /// [`Locked::note_elements`]); None: it may have changed anything.
+    named: Option<Vec<Bytes>>,
 }
 
 /// [`Locked::note_write`] on the view's fields, for callers that hold a shard borrowed.
@@ -128,6 +166,7 @@ pub(super) fn note(touched: &mut Vec<Touched>, on: bool, db: usize, key: &[u8], 
             key: Key::from_slice(key),
             value: what != Wrote::Ttl,
             removed: what == Wrote::Removed,
+            named: None,
         });
     }
 }
@@ -137,6 +176,37 @@ impl<'a> Locked<'a> {
     #[inline]
     pub(super) fn note_write(&mut self, db: usize, key: &[u8], what: Wrote) {
         note(&mut self.touched, self.journal.is_some(), db, key, what);
+    }
+
+    /// Narrows this view's last write of `key` to the named elements of its collection (a
+    /// hash's fields, a set's or sorted set's members): the binlog then records their states
+    /// instead of the whole value. Call it right after the write, naming every element the
+    /// write may have changed.
+    pub fn note_elements<'k>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        elements: impl IntoIterator<Item = &'k Bytes>,
+    ) {
+        if self.journal.is_none() {
+            return;
+        }
+        // Only a write of the running command may be narrowed: an earlier command of the same
+        // transaction may have rewritten the whole value.
+        let from = self.command_start.min(self.touched.len());
+        if let Some(t) = self.touched[from..]
+            .iter_mut()
+            .rev()
+            .find(|t| t.db == db && t.key[..] == *key)
+            .filter(|t| t.value && !t.removed && t.named.is_none())
+        {
+            t.named = Some(elements.into_iter().cloned().collect());
+        }
+    }
+
+    /// Marks the start of a command on this view (for [`Locked::note_elements`]).
+    pub fn begin_command(&mut self) {
+        self.command_start = self.touched.len();
     }
 
     /// Notes a FLUSHDB of `db`.
@@ -169,7 +239,8 @@ impl<'a> Locked<'a> {
             return;
         }
         let mut touched = std::mem::take(&mut self.touched);
-        // One effect per key: the first note's place, value changes winning over TTL ones.
+        // One effect per key: the first note's place. A write of the whole value wins over
+        // element writes, and element writes over TTL changes.
         if touched.len() > 1 {
             let mut seen: HashSet<(usize, Key)> = HashSet::with_capacity(touched.len());
             let mut merged: Vec<Touched> = Vec::with_capacity(touched.len());
@@ -178,6 +249,16 @@ impl<'a> Locked<'a> {
                     merged.push(t);
                 } else if t.value || t.removed {
                     if let Some(m) = merged.iter_mut().find(|m| m.db == t.db && m.key == t.key) {
+                        let whole = |x: &Touched| x.value && x.named.is_none();
+                        let any_whole = whole(m) || whole(&t);
+                        m.named = match (m.named.take(), t.named) {
+                            _ if any_whole => None,
+                            (Some(mut a), Some(b)) => {
+                                a.extend(b);
+                                Some(a)
+                            }
+                            (a, b) => a.or(b),
+                        };
                         m.value |= t.value;
                         m.removed |= t.removed;
                     }
@@ -218,7 +299,26 @@ impl<'a> Locked<'a> {
             let entry = shard.dbs[t.db]
                 .as_deref()
                 .and_then(|d| d.slots[slot as usize % SLOTS_PER_SHARD].get(&t.key[..]));
+            let named = t.named.as_deref().filter(|_| !t.removed);
             effects.push(match entry {
+                Some(e) if t.value && !e.value.is_cold() && named.is_some() => {
+                    match element_states(&e.value, named.unwrap_or_default()) {
+                        Some(elements) => Effect::Elements {
+                            db: t.db,
+                            key: &t.key,
+                            version: e.version,
+                            expires_at: e.expires_at,
+                            elements,
+                        },
+                        None => Effect::Put {
+                            db: t.db,
+                            key: &t.key,
+                            version: e.version,
+                            expires_at: e.expires_at,
+                            value: &e.value,
+                        },
+                    }
+                }
                 Some(e) if t.value && !e.value.is_cold() => Effect::Put {
                     db: t.db,
                     key: &t.key,
@@ -245,6 +345,21 @@ impl<'a> Locked<'a> {
     }
 }
 
+/// The states of `named` elements in `value`, when it is a collection they can name.
+fn element_states<'e>(value: &'e Value, named: &'e [Bytes]) -> Option<Elements<'e>> {
+    Some(match value {
+        Value::Hash(h) => Elements::Hash(
+            named
+                .iter()
+                .map(|f| (&f[..], h.get(f).map(|v| &v[..])))
+                .collect(),
+        ),
+        Value::Set(set) => Elements::Set(named.iter().map(|m| (&m[..], set.contains(m))).collect()),
+        Value::ZSet(z) => Elements::ZSet(named.iter().map(|m| (&m[..], z.score(m))).collect()),
+        _ => return None,
+    })
+}
+
 impl super::Keyspace {
     /// Applies one step read back from the binlog, with the versions it carries. Replay runs
     /// before any client can write and without a journal; expired keys are kept (a later
@@ -255,6 +370,7 @@ impl super::Keyspace {
         for e in &step {
             let highest = match *e {
                 OwnedEffect::Put { db, .. }
+                | OwnedEffect::Elements { db, .. }
                 | OwnedEffect::Expire { db, .. }
                 | OwnedEffect::Del { db, .. }
                 | OwnedEffect::FlushDb { db } => db,
@@ -277,6 +393,7 @@ impl super::Keyspace {
                 .iter()
                 .filter_map(|e| match e {
                     OwnedEffect::Put { key, .. }
+                    | OwnedEffect::Elements { key, .. }
                     | OwnedEffect::Expire { key, .. }
                     | OwnedEffect::Del { key, .. } => Some(super::shard_of(key)),
                     _ => None,
@@ -297,6 +414,13 @@ impl super::Keyspace {
                     ks.set(db, &key, value, expires_at);
                     ks.replay_version(db, &key, version);
                 }
+                OwnedEffect::Elements {
+                    db,
+                    key,
+                    version,
+                    expires_at,
+                    elements,
+                } => ks.replay_elements(db, &key, version, expires_at, elements),
                 OwnedEffect::Expire {
                     db,
                     key,
@@ -335,6 +459,99 @@ impl<'a> Locked<'a> {
             .and_then(|d| d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key))
         {
             e.version = version;
+        }
+    }
+
+    /// Applies an `elements` effect: the named elements take their states in `key`'s
+    /// collection (a new one when the key is missing or of another type); an emptied collection
+    /// removes the key.
+    fn replay_elements(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        version: u64,
+        expires_at: u64,
+        elements: OwnedElements,
+    ) {
+        let slot = key_slot(key);
+        self.ensure_hot(db, slot, key);
+        let fits = |v: &Value| {
+            matches!(
+                (v, &elements),
+                (Value::Hash(_), OwnedElements::Hash(_))
+                    | (Value::Set(_), OwnedElements::Set(_))
+                    | (Value::ZSet(_), OwnedElements::ZSet(_))
+            )
+        };
+        let existing = self
+            .shard_at(shard_of_slot(slot))
+            .db(db)
+            .and_then(|d| d.table(slot).get(key))
+            .is_some_and(|e| fits(&e.value));
+        if !existing {
+            let fresh = match &elements {
+                OwnedElements::Hash(_) => Value::Hash(Default::default()),
+                OwnedElements::Set(_) => Value::Set(Default::default()),
+                OwnedElements::ZSet(_) => Value::ZSet(Default::default()),
+            };
+            self.set(db, key, fresh, expires_at);
+        }
+        self.replay_expiry(db, key, expires_at);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        shard.next_version = shard.next_version.max(version);
+        let Some(d) = shard.dbs[db].as_deref_mut() else {
+            return;
+        };
+        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
+            return;
+        };
+        let empty = match (&mut e.value, elements) {
+            (Value::Hash(h), OwnedElements::Hash(fields)) => {
+                let h = std::sync::Arc::make_mut(h);
+                for (f, v) in fields {
+                    match v {
+                        Some(v) => {
+                            h.insert(&f, &v);
+                        }
+                        None => {
+                            h.remove(&f);
+                        }
+                    }
+                }
+                h.is_empty()
+            }
+            (Value::Set(set), OwnedElements::Set(members)) => {
+                let set = std::sync::Arc::make_mut(set);
+                for (m, present) in members {
+                    if present {
+                        set.insert_bytes(m);
+                    } else {
+                        set.remove(&m);
+                    }
+                }
+                set.is_empty()
+            }
+            (Value::ZSet(z), OwnedElements::ZSet(members)) => {
+                let z = std::sync::Arc::make_mut(z);
+                let limits = crate::types::limits::zset();
+                for (m, score) in members {
+                    match score {
+                        Some(score) => {
+                            z.insert(&m, score, limits);
+                        }
+                        None => {
+                            z.remove(&m);
+                        }
+                    }
+                }
+                z.is_empty()
+            }
+            _ => false,
+        };
+        // An in-place change: a record RocksDB holds of the old value is now older.
+        e.written(version);
+        if empty {
+            d.remove(slot, key);
         }
     }
 

@@ -319,6 +319,7 @@ impl Keyspace {
             reader: self.cold_reader.get().map(|r| &**r),
             journal: self.journal.get().map(|j| &**j),
             touched: Vec::new(),
+            command_start: 0,
             structural: Vec::new(),
             load_error: None,
             transient: Vec::new(),
@@ -437,6 +438,8 @@ pub struct Locked<'a> {
     journal: Option<&'a dyn Journal>,
     /// Keys this view wrote, and its FLUSHDBs and SWAPDBs (see [`journal`]).
     touched: Vec<journal::Touched>,
+    /// Where the running command's notes start in `touched`.
+    command_start: usize,
     structural: Vec<journal::Structural>,
     /// Why a cold value the command needed could not be read: dispatch replies with it.
     pub load_error: Option<String>,
