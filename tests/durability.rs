@@ -592,3 +592,69 @@ fn collection_writes_are_logged_by_element_and_replay_exactly() {
     assert_eq!(q::<i64>(&mut c, &["HLEN", "h2"]), 2);
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "small"]), 0);
 }
+
+/// List pushes, pops, moves, LSET and LTRIM log the operation, not the list (3,000 RPUSHes
+/// onto one list stay small), and replay rebuilds every list exactly, a pop served to a
+/// blocked client included.
+#[test]
+fn list_operations_are_logged_as_operations_and_replay_exactly() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    let mut pipe = redis::pipe();
+    for i in 0..3000 {
+        pipe.cmd("RPUSH").arg("l").arg(format!("e{i}")).ignore();
+    }
+    pipe.query::<()>(&mut c).unwrap();
+    let info: String = q(&mut c, &["INFO", "persistence"]);
+    let size: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("aof_current_size:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(size < 300_000, "the binlog holds {size} bytes");
+
+    let _: i64 = q(&mut c, &["LPUSH", "l", "a", "b", "c"]);
+    let _: String = q(&mut c, &["LPOP", "l"]);
+    let _: Vec<String> = q(&mut c, &["RPOP", "l", "3"]);
+    let _: String = q(&mut c, &["LMOVE", "l", "l", "LEFT", "RIGHT"]);
+    let _: String = q(&mut c, &["LMOVE", "l", "other", "RIGHT", "LEFT"]);
+    let _: () = q(&mut c, &["LSET", "l", "5", "changed"]);
+    let _: () = q(&mut c, &["LTRIM", "l", "2", "-3"]);
+    let _: i64 = q(&mut c, &["LINSERT", "l", "BEFORE", "e100", "inserted"]);
+    let _: i64 = q(&mut c, &["RPUSH", "gone", "x"]);
+    let _: String = q(&mut c, &["RPOP", "gone"]);
+    // A blocked client served by another client's push.
+    let url = server.url();
+    let waiter = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let r: (String, String) = redis::cmd("BLPOP").arg("q").arg(5).query(&mut c).unwrap();
+        r
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while q::<String>(&mut c, &["INFO", "clients"])
+        .lines()
+        .all(|l| l.trim() != "blocked_clients:1")
+    {
+        assert!(Instant::now() < deadline, "the client never blocked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _: i64 = q(&mut c, &["RPUSH", "q", "first", "second"]);
+    assert_eq!(waiter.join().unwrap().1, "first");
+    let before = digest(&mut c);
+    let list_before: Vec<String> = q(&mut c, &["LRANGE", "l", "0", "-1"]);
+    assert_eq!(server.terminate(), Some(0));
+
+    let server = start(data.path(), &[]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    assert_eq!(digest(&mut c), before);
+    let list: Vec<String> = q(&mut c, &["LRANGE", "l", "0", "-1"]);
+    assert_eq!(list, list_before);
+    let queue: Vec<String> = q(&mut c, &["LRANGE", "q", "0", "-1"]);
+    assert_eq!(queue, vec!["second".to_string()]);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "gone"]), 0);
+}

@@ -17,7 +17,7 @@
 
 use bytes::Bytes;
 
-use crate::keyspace::journal::{Elements, OwnedEffect, OwnedElements};
+use crate::keyspace::journal::{Elements, ListOp, OwnedEffect, OwnedElements};
 use crate::keyspace::Effect;
 use crate::types::codec::{self, put_varint, take_varint};
 
@@ -37,6 +37,17 @@ mod tag {
     pub const FLUSHDB: u8 = 0x04;
     pub const SWAPDB: u8 = 0x05;
     pub const ELEMENTS: u8 = 0x06;
+    pub const LIST: u8 = 0x07;
+}
+
+/// List operations of a `list` effect.
+mod op {
+    pub const PUSH_LEFT: u8 = 1;
+    pub const PUSH_RIGHT: u8 = 2;
+    pub const POP_LEFT: u8 = 3;
+    pub const POP_RIGHT: u8 = 4;
+    pub const SET: u8 = 5;
+    pub const TRIM: u8 = 6;
 }
 
 /// Collection kinds of an `elements` effect.
@@ -73,6 +84,22 @@ pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
                 put_varint(out, *version);
                 put_varint(out, *expires_at);
                 put_elements(out, elements);
+            }
+            Effect::ListOps {
+                db,
+                key,
+                version,
+                expires_at,
+                ops,
+            } => {
+                out.push(tag::LIST);
+                put_key(out, *db, key);
+                put_varint(out, *version);
+                put_varint(out, *expires_at);
+                put_varint(out, ops.len() as u64);
+                for o in ops.iter() {
+                    put_list_op(out, o);
+                }
             }
             &Effect::Put {
                 db,
@@ -188,6 +215,34 @@ fn put_elements(out: &mut Vec<u8>, elements: &Elements<'_>) {
     }
 }
 
+/// `op:u8` then: a push, `count:varint bytes{count}`; a pop, `count:varint`; a set,
+/// `index:varint bytes`; a trim, `left:varint right:varint`.
+fn put_list_op(out: &mut Vec<u8>, o: &ListOp) {
+    match o {
+        ListOp::Push { left, elements } => {
+            out.push(if *left { op::PUSH_LEFT } else { op::PUSH_RIGHT });
+            put_varint(out, elements.len() as u64);
+            for e in elements {
+                put_bytes(out, e);
+            }
+        }
+        ListOp::Pop { left, count } => {
+            out.push(if *left { op::POP_LEFT } else { op::POP_RIGHT });
+            put_varint(out, *count);
+        }
+        ListOp::Set { index, element } => {
+            out.push(op::SET);
+            put_varint(out, *index);
+            put_bytes(out, element);
+        }
+        ListOp::Trim { left, right } => {
+            out.push(op::TRIM);
+            put_varint(out, *left);
+            put_varint(out, *right);
+        }
+    }
+}
+
 fn put_key(out: &mut Vec<u8>, db: usize, key: &[u8]) {
     put_varint(out, db as u64);
     put_varint(out, key.len() as u64);
@@ -269,6 +324,26 @@ pub fn decode(payload: &[u8]) -> Result<Vec<OwnedEffect>, String> {
                     elements: r.elements()?,
                 }
             }
+            tag::LIST => {
+                let (db, key) = r.key()?;
+                let version = r.varint()?;
+                let expires_at = r.varint()?;
+                let n = r.varint()?;
+                if n > r.0.len() as u64 {
+                    return Err(bad("list operation count larger than the record"));
+                }
+                let mut ops = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    ops.push(r.list_op()?);
+                }
+                OwnedEffect::ListOps {
+                    db,
+                    key,
+                    version,
+                    expires_at,
+                    ops,
+                }
+            }
             tag::EXPIRE => {
                 let (db, key) = r.key()?;
                 OwnedEffect::Expire {
@@ -339,6 +414,38 @@ impl<'a> Cursor<'a> {
             1 => Ok(true),
             b => Err(format!("malformed binlog record: element state {b}")),
         }
+    }
+
+    fn list_op(&mut self) -> Result<ListOp, String> {
+        Ok(match self.byte()? {
+            o @ (op::PUSH_LEFT | op::PUSH_RIGHT) => {
+                let n = self.varint()?;
+                if n > self.0.len() as u64 {
+                    return Err("malformed binlog record: push count larger than the record".into());
+                }
+                let mut elements = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    elements.push(self.owned()?);
+                }
+                ListOp::Push {
+                    left: o == op::PUSH_LEFT,
+                    elements,
+                }
+            }
+            o @ (op::POP_LEFT | op::POP_RIGHT) => ListOp::Pop {
+                left: o == op::POP_LEFT,
+                count: self.varint()?,
+            },
+            op::SET => ListOp::Set {
+                index: self.varint()?,
+                element: self.owned()?,
+            },
+            op::TRIM => ListOp::Trim {
+                left: self.varint()?,
+                right: self.varint()?,
+            },
+            o => return Err(format!("malformed binlog record: list operation {o}")),
+        })
     }
 
     fn elements(&mut self) -> Result<OwnedElements, String> {
@@ -550,6 +657,43 @@ mod tests {
                     elements: OwnedElements::ZSet(vec![(b("a"), Some(-1.5)), (b("b"), None)]),
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn list_effects_round_trip() {
+        use crate::keyspace::journal::ListOp;
+        let ops = vec![
+            ListOp::Push {
+                left: true,
+                elements: vec![Bytes::from_static(b"a"), Bytes::new()],
+            },
+            ListOp::Pop {
+                left: false,
+                count: 3,
+            },
+            ListOp::Set {
+                index: 9,
+                element: Bytes::from_static(b"x"),
+            },
+            ListOp::Trim { left: 1, right: 2 },
+        ];
+        let got = roundtrip(&[Effect::ListOps {
+            db: 2,
+            key: b"l",
+            version: 5,
+            expires_at: 0,
+            ops: &ops,
+        }]);
+        assert_eq!(
+            got,
+            vec![OwnedEffect::ListOps {
+                db: 2,
+                key: Bytes::from_static(b"l"),
+                version: 5,
+                expires_at: 0,
+                ops,
+            }]
         );
     }
 

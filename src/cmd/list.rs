@@ -16,6 +16,7 @@ use bytes::Bytes;
 use super::args::{int, is};
 use super::{flags::*, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
+use crate::keyspace::journal::ListOp;
 use crate::keyspace::{class, Entry, Locked};
 use crate::protocol::{parse_i64, Reply};
 use crate::server::blocking::{block_or_reply, parse_timeout};
@@ -133,6 +134,7 @@ pub fn op_push(
             n
         }
     };
+    ks.note_list(db, key, push_op(end, elements.to_vec()));
     ks.notify(class::LIST, end_event(end, true), db, key);
     Ok(len)
 }
@@ -150,6 +152,7 @@ pub fn op_pop(
     let l = list_mut(ks, db, key)?;
     let popped = l.pop(fill, end, count);
     let emptied = l.is_empty();
+    ks.note_list(db, key, pop_op(end, popped.len()));
     popped_from(ks, db, key, end, emptied);
     Some(popped)
 }
@@ -160,8 +163,24 @@ pub fn op_pop_one(ks: &mut Locked, db: usize, key: &[u8], end: End) -> Option<By
     let l = list_mut(ks, db, key)?;
     let popped = l.pop_one(fill, end);
     let emptied = l.is_empty();
+    ks.note_list(db, key, pop_op(end, popped.is_some() as usize));
     popped_from(ks, db, key, end, emptied);
     popped
+}
+
+/// The binlog's record of a push (see `Locked::note_list`).
+fn push_op(end: End, elements: Vec<Bytes>) -> ListOp {
+    ListOp::Push {
+        left: end == End::Left,
+        elements,
+    }
+}
+
+fn pop_op(end: End, count: usize) -> ListOp {
+    ListOp::Pop {
+        left: end == End::Left,
+        count: count as u64,
+    }
 }
 
 /// The pop event, and the removal of an emptied list with its "del" event.
@@ -191,6 +210,7 @@ pub fn op_move(
     let Some(element) = list_mut(ks, db, src).and_then(|l| l.pop_one(fill, from)) else {
         return Ok(None);
     };
+    ks.note_list(db, src, pop_op(from, 1));
     match list_mut(ks, db, dst) {
         Some(l) => l.push_one(fill, to, element.clone()),
         None => {
@@ -199,6 +219,7 @@ pub fn op_move(
             ks.set(db, dst, Value::List(Arc::new(l)), 0);
         }
     }
+    ks.note_list(db, dst, push_op(to, vec![element.clone()]));
     ks.notify(class::LIST, end_event(to, true), db, dst);
     ks.notify(class::LIST, end_event(from, false), db, src);
     remove_if_empty(ks, db, src);
@@ -347,6 +368,14 @@ fn cmd_lset(ctx: &mut Ctx) -> CmdResult<Reply> {
     if let Some(l) = list_mut(ctx.ks, db, key) {
         l.set(fill, i, &ctx.args[3]);
     }
+    ctx.ks.note_list(
+        db,
+        key,
+        ListOp::Set {
+            index: i as u64,
+            element: ctx.args[3].clone(),
+        },
+    );
     ctx.ks.notify(class::LIST, "lset", db, key);
     Ok(Reply::Ok)
 }
@@ -417,6 +446,14 @@ fn cmd_ltrim(ctx: &mut Ctx) -> CmdResult<Reply> {
     if let Some(l) = list_mut(ctx.ks, db, key) {
         l.trim(fill, left, right);
     }
+    ctx.ks.note_list(
+        db,
+        key,
+        ListOp::Trim {
+            left: left as u64,
+            right: right as u64,
+        },
+    );
     ctx.ks.notify(class::LIST, "ltrim", db, key);
     remove_if_empty(ctx.ks, db, key);
     Ok(Reply::Ok)

@@ -40,6 +40,15 @@ pub enum Effect<'e> {
         expires_at: u64,
         elements: Elements<'e>,
     },
+    /// The key's list went through these operations, in order (an absent or other-typed key
+    /// becomes an empty list first).
+    ListOps {
+        db: usize,
+        key: &'e [u8],
+        version: u64,
+        expires_at: u64,
+        ops: &'e [ListOp],
+    },
     /// The key's TTL (0: none) and version changed; its value did not.
     Expire {
         db: usize,
@@ -73,6 +82,19 @@ pub enum Elements<'e> {
     ZSet(Vec<(&'e [u8], Option<f64>)>),
 }
 
+/// One operation on a list, as the binlog records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListOp {
+    /// Elements pushed at the head (`left`) or tail, one after the other (LPUSH's order).
+    Push { left: bool, elements: Vec<Bytes> },
+    /// `count` elements popped from the head (`left`) or tail.
+    Pop { left: bool, count: u64 },
+    /// The element at `index` (from the head) replaced.
+    Set { index: u64, element: Bytes },
+    /// `left` elements dropped from the head and `right` from the tail.
+    Trim { left: u64, right: u64 },
+}
+
 /// [`Elements`] read back from the binlog.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OwnedElements {
@@ -97,6 +119,13 @@ pub enum OwnedEffect {
         version: u64,
         expires_at: u64,
         elements: OwnedElements,
+    },
+    ListOps {
+        db: usize,
+        key: Bytes,
+        version: u64,
+        expires_at: u64,
+        ops: Vec<ListOp>,
     },
     Expire {
         db: usize,
@@ -152,9 +181,18 @@ pub(super) struct Touched {
     value: bool,
     /// It was removed at some point: it may be gone, and then needs a deletion version.
     removed: bool,
-    /// The value write touched only these elements of a collection (see
-    /// [`Locked::note_elements`]); None: it may have changed anything.
-    named: Option<Vec<Bytes>>,
+    /// What the value writes changed, when the commands said (see [`Locked::note_elements`]
+    /// and [`Locked::note_list`]); None: they may have changed anything.
+    detail: Option<Detail>,
+}
+
+/// The part of a value a write changed.
+#[derive(Debug)]
+pub(super) enum Detail {
+    /// These elements of a hash, set or sorted set.
+    Named(Vec<Bytes>),
+    /// These operations on a list, in order.
+    List(Vec<ListOp>),
 }
 
 /// [`Locked::note_write`] on the view's fields, for callers that hold a shard borrowed.
@@ -166,7 +204,7 @@ pub(super) fn note(touched: &mut Vec<Touched>, on: bool, db: usize, key: &[u8], 
             key: Key::from_slice(key),
             value: what != Wrote::Ttl,
             removed: what == Wrote::Removed,
-            named: None,
+            detail: None,
         });
     }
 }
@@ -191,17 +229,32 @@ impl<'a> Locked<'a> {
         if self.journal.is_none() {
             return;
         }
-        // Only a write of the running command may be narrowed: an earlier command of the same
-        // transaction may have rewritten the whole value.
+        if let Some(t) = self.last_whole_write(db, key) {
+            t.detail = Some(Detail::Named(elements.into_iter().cloned().collect()));
+        }
+    }
+
+    /// Narrows this view's last write of the list at `key` to `op` (see
+    /// [`Locked::note_elements`]).
+    pub fn note_list(&mut self, db: usize, key: &[u8], op: ListOp) {
+        if self.journal.is_none() {
+            return;
+        }
+        if let Some(t) = self.last_whole_write(db, key) {
+            t.detail = Some(Detail::List(vec![op]));
+        }
+    }
+
+    /// The running command's last note of a write of `key`'s whole value, if that is the last
+    /// note it made of `key`. Only a write of the running command may be narrowed: an earlier
+    /// command of the same transaction may have rewritten the whole value.
+    fn last_whole_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Touched> {
         let from = self.command_start.min(self.touched.len());
-        if let Some(t) = self.touched[from..]
+        self.touched[from..]
             .iter_mut()
             .rev()
             .find(|t| t.db == db && t.key[..] == *key)
-            .filter(|t| t.value && !t.removed && t.named.is_none())
-        {
-            t.named = Some(elements.into_iter().cloned().collect());
-        }
+            .filter(|t| t.value && !t.removed && t.detail.is_none())
     }
 
     /// Marks the start of a command on this view (for [`Locked::note_elements`]).
@@ -249,14 +302,20 @@ impl<'a> Locked<'a> {
                     merged.push(t);
                 } else if t.value || t.removed {
                     if let Some(m) = merged.iter_mut().find(|m| m.db == t.db && m.key == t.key) {
-                        let whole = |x: &Touched| x.value && x.named.is_none();
+                        let whole = |x: &Touched| x.value && x.detail.is_none();
                         let any_whole = whole(m) || whole(&t);
-                        m.named = match (m.named.take(), t.named) {
+                        m.detail = match (m.detail.take(), t.detail) {
                             _ if any_whole => None,
-                            (Some(mut a), Some(b)) => {
+                            (Some(Detail::Named(mut a)), Some(Detail::Named(b))) => {
                                 a.extend(b);
-                                Some(a)
+                                Some(Detail::Named(a))
                             }
+                            (Some(Detail::List(mut a)), Some(Detail::List(b))) => {
+                                a.extend(b);
+                                Some(Detail::List(a))
+                            }
+                            // Element writes and list operations on one key: the whole value.
+                            (Some(_), Some(_)) => None,
                             (a, b) => a.or(b),
                         };
                         m.value |= t.value;
@@ -299,10 +358,21 @@ impl<'a> Locked<'a> {
             let entry = shard.dbs[t.db]
                 .as_deref()
                 .and_then(|d| d.slots[slot as usize % SLOTS_PER_SHARD].get(&t.key[..]));
-            let named = t.named.as_deref().filter(|_| !t.removed);
-            effects.push(match entry {
-                Some(e) if t.value && !e.value.is_cold() && named.is_some() => {
-                    match element_states(&e.value, named.unwrap_or_default()) {
+            let detail = t.detail.as_ref().filter(|_| !t.removed);
+            effects.push(match (entry, detail) {
+                (Some(e), Some(Detail::List(ops)))
+                    if t.value && matches!(e.value, Value::List(_)) =>
+                {
+                    Effect::ListOps {
+                        db: t.db,
+                        key: &t.key,
+                        version: e.version,
+                        expires_at: e.expires_at,
+                        ops,
+                    }
+                }
+                (Some(e), Some(Detail::Named(named))) if t.value && !e.value.is_cold() => {
+                    match element_states(&e.value, named) {
                         Some(elements) => Effect::Elements {
                             db: t.db,
                             key: &t.key,
@@ -319,20 +389,20 @@ impl<'a> Locked<'a> {
                         },
                     }
                 }
-                Some(e) if t.value && !e.value.is_cold() => Effect::Put {
+                (Some(e), _) if t.value && !e.value.is_cold() => Effect::Put {
                     db: t.db,
                     key: &t.key,
                     version: e.version,
                     expires_at: e.expires_at,
                     value: &e.value,
                 },
-                Some(e) => Effect::Expire {
+                (Some(e), _) => Effect::Expire {
                     db: t.db,
                     key: &t.key,
                     version: e.version,
                     expires_at: e.expires_at,
                 },
-                None => Effect::Del {
+                (None, _) => Effect::Del {
                     db: t.db,
                     key: &t.key,
                     version: del_version,
@@ -371,6 +441,7 @@ impl super::Keyspace {
             let highest = match *e {
                 OwnedEffect::Put { db, .. }
                 | OwnedEffect::Elements { db, .. }
+                | OwnedEffect::ListOps { db, .. }
                 | OwnedEffect::Expire { db, .. }
                 | OwnedEffect::Del { db, .. }
                 | OwnedEffect::FlushDb { db } => db,
@@ -394,6 +465,7 @@ impl super::Keyspace {
                 .filter_map(|e| match e {
                     OwnedEffect::Put { key, .. }
                     | OwnedEffect::Elements { key, .. }
+                    | OwnedEffect::ListOps { key, .. }
                     | OwnedEffect::Expire { key, .. }
                     | OwnedEffect::Del { key, .. } => Some(super::shard_of(key)),
                     _ => None,
@@ -421,6 +493,13 @@ impl super::Keyspace {
                     expires_at,
                     elements,
                 } => ks.replay_elements(db, &key, version, expires_at, elements),
+                OwnedEffect::ListOps {
+                    db,
+                    key,
+                    version,
+                    expires_at,
+                    ops,
+                } => ks.replay_list(db, &key, version, expires_at, ops),
                 OwnedEffect::Expire {
                     db,
                     key,
@@ -549,6 +628,68 @@ impl<'a> Locked<'a> {
             _ => false,
         };
         // An in-place change: a record RocksDB holds of the old value is now older.
+        e.written(version);
+        if empty {
+            d.remove(slot, key);
+        }
+    }
+
+    /// Applies a `list` effect: the operations, in order, on `key`'s list (a new one when the
+    /// key is missing or of another type); an emptied list removes the key.
+    fn replay_list(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        version: u64,
+        expires_at: u64,
+        ops: Vec<ListOp>,
+    ) {
+        let slot = key_slot(key);
+        self.ensure_hot(db, slot, key);
+        let existing = self
+            .shard_at(shard_of_slot(slot))
+            .db(db)
+            .and_then(|d| d.table(slot).get(key))
+            .is_some_and(|e| matches!(e.value, Value::List(_)));
+        if !existing {
+            self.set(db, key, Value::List(Default::default()), expires_at);
+        }
+        self.replay_expiry(db, key, expires_at);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        shard.next_version = shard.next_version.max(version);
+        let Some(d) = shard.dbs[db].as_deref_mut() else {
+            return;
+        };
+        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
+            return;
+        };
+        let Value::List(l) = &mut e.value else {
+            return;
+        };
+        let l = std::sync::Arc::make_mut(l);
+        let fill = crate::types::limits::list_fill();
+        let end = |left: bool| {
+            if left {
+                crate::types::list::End::Left
+            } else {
+                crate::types::list::End::Right
+            }
+        };
+        for o in ops {
+            match o {
+                ListOp::Push { left, elements } => {
+                    l.push(fill, end(left), elements.iter().map(|e| &e[..]));
+                }
+                ListOp::Pop { left, count } => {
+                    l.pop(fill, end(left), count as usize);
+                }
+                ListOp::Set { index, element } => {
+                    l.set(fill, index as usize, &element);
+                }
+                ListOp::Trim { left, right } => l.trim(fill, left as usize, right as usize),
+            }
+        }
+        let empty = l.is_empty();
         e.written(version);
         if empty {
             d.remove(slot, key);
