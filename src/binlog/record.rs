@@ -38,6 +38,7 @@ mod tag {
     pub const SWAPDB: u8 = 0x05;
     pub const ELEMENTS: u8 = 0x06;
     pub const LIST: u8 = 0x07;
+    pub const RANGES: u8 = 0x08;
 }
 
 /// List operations of a `list` effect.
@@ -99,6 +100,23 @@ pub fn encode(effects: &[Effect<'_>], out: &mut Vec<u8>) {
                 put_varint(out, ops.len() as u64);
                 for o in ops.iter() {
                     put_list_op(out, o);
+                }
+            }
+            Effect::Ranges {
+                db,
+                key,
+                version,
+                expires_at,
+                ranges,
+            } => {
+                out.push(tag::RANGES);
+                put_key(out, *db, key);
+                put_varint(out, *version);
+                put_varint(out, *expires_at);
+                put_varint(out, ranges.len() as u64);
+                for (at, data) in ranges {
+                    put_varint(out, *at);
+                    put_bytes(out, data);
                 }
             }
             &Effect::Put {
@@ -342,6 +360,30 @@ pub fn decode(payload: &[u8]) -> Result<Vec<OwnedEffect>, String> {
                     version,
                     expires_at,
                     ops,
+                }
+            }
+            tag::RANGES => {
+                let (db, key) = r.key()?;
+                let version = r.varint()?;
+                let expires_at = r.varint()?;
+                let n = r.varint()?;
+                if n > r.0.len() as u64 {
+                    return Err(bad("range count larger than the record"));
+                }
+                let mut ranges = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    let at = r.varint()?;
+                    if at > MAX_PAYLOAD as u64 * 2 {
+                        return Err(bad(&format!("range offset {at}")));
+                    }
+                    ranges.push((at, r.owned()?));
+                }
+                OwnedEffect::Ranges {
+                    db,
+                    key,
+                    version,
+                    expires_at,
+                    ranges,
                 }
             }
             tag::EXPIRE => {

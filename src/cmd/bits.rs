@@ -72,6 +72,7 @@ fn cmd_setbit(ctx: &mut Ctx) -> CmdResult<Reply> {
         ctx.ks.set(db, key, Value::Str(buf.freeze()), 0);
         old
     };
+    ctx.ks.note_range(db, key, need - 1, 1);
     // Redis reports a new key, a longer string or a flipped bit, not a bit set to itself.
     if old_len.is_none_or(|len| len < need) || old != (on == 1) {
         ctx.ks.notify(class::STRING, "setbit", db, key);

@@ -383,6 +383,7 @@ fn cmd_append(ctx: &mut Ctx) -> CmdResult<Reply> {
             tail.len()
         }
     };
+    ctx.ks.note_range(db, key, len - tail.len(), tail.len());
     ctx.ks.notify(class::STRING, "append", db, key);
     Ok(Reply::Int(len as i64))
 }
@@ -534,6 +535,7 @@ fn cmd_setrange(ctx: &mut Ctx) -> CmdResult<Reply> {
     };
     if current_len.is_some() {
         let len = edit_str(ctx.ks, db, key, write)?.unwrap_or(0);
+        ctx.ks.note_range(db, key, offset, patch.len());
         ctx.ks.notify(class::STRING, "setrange", db, key);
         return Ok(Reply::Int(len as i64));
     }
@@ -543,6 +545,7 @@ fn cmd_setrange(ctx: &mut Ctx) -> CmdResult<Reply> {
     let mut entry = Entry::new(Value::Str(buf.freeze()), 0, ctx.ks.clock.now_s());
     entry.str_enc = StrEncoding::Raw;
     ctx.ks.set_entry(db, key, entry);
+    ctx.ks.note_range(db, key, offset, patch.len());
     ctx.ks.notify(class::STRING, "setrange", db, key);
     Ok(Reply::Int(len as i64))
 }

@@ -49,6 +49,15 @@ pub enum Effect<'e> {
         expires_at: u64,
         ops: &'e [ListOp],
     },
+    /// The key's string holds these bytes at these offsets (an absent or other-typed key
+    /// becomes an empty string first; a string shorter than a range is zero-filled up to it).
+    Ranges {
+        db: usize,
+        key: &'e [u8],
+        version: u64,
+        expires_at: u64,
+        ranges: Vec<(u64, &'e [u8])>,
+    },
     /// The key's TTL (0: none) and version changed; its value did not.
     Expire {
         db: usize,
@@ -127,6 +136,13 @@ pub enum OwnedEffect {
         expires_at: u64,
         ops: Vec<ListOp>,
     },
+    Ranges {
+        db: usize,
+        key: Bytes,
+        version: u64,
+        expires_at: u64,
+        ranges: Vec<(u64, Bytes)>,
+    },
     Expire {
         db: usize,
         key: Bytes,
@@ -193,6 +209,8 @@ pub(super) enum Detail {
     Named(Vec<Bytes>),
     /// These operations on a list, in order.
     List(Vec<ListOp>),
+    /// These (offset, length) byte ranges of a string, in order.
+    Ranges(Vec<(u64, u64)>),
 }
 
 /// [`Locked::note_write`] on the view's fields, for callers that hold a shard borrowed.
@@ -242,6 +260,17 @@ impl<'a> Locked<'a> {
         }
         if let Some(t) = self.last_whole_write(db, key) {
             t.detail = Some(Detail::List(vec![op]));
+        }
+    }
+
+    /// Narrows this view's last write of the string at `key` to the `len` bytes at `offset`
+    /// (APPEND, SETRANGE, SETBIT: strings only grow that way). See [`Locked::note_elements`].
+    pub fn note_range(&mut self, db: usize, key: &[u8], offset: usize, len: usize) {
+        if self.journal.is_none() {
+            return;
+        }
+        if let Some(t) = self.last_whole_write(db, key) {
+            t.detail = Some(Detail::Ranges(vec![(offset as u64, len as u64)]));
         }
     }
 
@@ -314,6 +343,10 @@ impl<'a> Locked<'a> {
                                 a.extend(b);
                                 Some(Detail::List(a))
                             }
+                            (Some(Detail::Ranges(mut a)), Some(Detail::Ranges(b))) => {
+                                a.extend(b);
+                                Some(Detail::Ranges(a))
+                            }
                             // Element writes and list operations on one key: the whole value.
                             (Some(_), Some(_)) => None,
                             (a, b) => a.or(b),
@@ -371,6 +404,29 @@ impl<'a> Locked<'a> {
                         ops,
                     }
                 }
+                (Some(e), Some(Detail::Ranges(ranges))) if t.value => match &e.value {
+                    Value::Str(bytes) => Effect::Ranges {
+                        db: t.db,
+                        key: &t.key,
+                        version: e.version,
+                        expires_at: e.expires_at,
+                        ranges: ranges
+                            .iter()
+                            .map(|&(at, len)| {
+                                let from = (at as usize).min(bytes.len());
+                                let to = (at as usize + len as usize).min(bytes.len());
+                                (at, &bytes[from..to])
+                            })
+                            .collect(),
+                    },
+                    value => Effect::Put {
+                        db: t.db,
+                        key: &t.key,
+                        version: e.version,
+                        expires_at: e.expires_at,
+                        value,
+                    },
+                },
                 (Some(e), Some(Detail::Named(named))) if t.value && !e.value.is_cold() => {
                     match element_states(&e.value, named) {
                         Some(elements) => Effect::Elements {
@@ -442,6 +498,7 @@ impl super::Keyspace {
                 OwnedEffect::Put { db, .. }
                 | OwnedEffect::Elements { db, .. }
                 | OwnedEffect::ListOps { db, .. }
+                | OwnedEffect::Ranges { db, .. }
                 | OwnedEffect::Expire { db, .. }
                 | OwnedEffect::Del { db, .. }
                 | OwnedEffect::FlushDb { db } => db,
@@ -466,6 +523,7 @@ impl super::Keyspace {
                     OwnedEffect::Put { key, .. }
                     | OwnedEffect::Elements { key, .. }
                     | OwnedEffect::ListOps { key, .. }
+                    | OwnedEffect::Ranges { key, .. }
                     | OwnedEffect::Expire { key, .. }
                     | OwnedEffect::Del { key, .. } => Some(super::shard_of(key)),
                     _ => None,
@@ -500,6 +558,13 @@ impl super::Keyspace {
                     expires_at,
                     ops,
                 } => ks.replay_list(db, &key, version, expires_at, ops),
+                OwnedEffect::Ranges {
+                    db,
+                    key,
+                    version,
+                    expires_at,
+                    ranges,
+                } => ks.replay_ranges(db, &key, version, expires_at, ranges),
                 OwnedEffect::Expire {
                     db,
                     key,
@@ -694,6 +759,55 @@ impl<'a> Locked<'a> {
         if empty {
             d.remove(slot, key);
         }
+    }
+
+    /// Applies a `ranges` effect to `key`'s string (a new, empty one when the key is missing
+    /// or of another type).
+    fn replay_ranges(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        version: u64,
+        expires_at: u64,
+        ranges: Vec<(u64, Bytes)>,
+    ) {
+        let slot = key_slot(key);
+        self.ensure_hot(db, slot, key);
+        let old = self
+            .shard_at(shard_of_slot(slot))
+            .db(db)
+            .and_then(|d| d.table(slot).get(key))
+            .and_then(|e| match &e.value {
+                Value::Str(b) => Some(b.clone()),
+                _ => None,
+            });
+        let mut buf = bytes::BytesMut::from(&old.unwrap_or_default()[..]);
+        for (at, data) in ranges {
+            let (at, end) = (at as usize, at as usize + data.len());
+            if buf.len() < end {
+                buf.resize(end, 0);
+            }
+            buf[at..end].copy_from_slice(&data);
+        }
+        let value = Value::Str(buf.freeze());
+        // In place when the key exists (its encoding and access clock stay), else created.
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        shard.next_version = shard.next_version.max(version);
+        let existing = shard.dbs[db]
+            .as_deref_mut()
+            .and_then(|d| d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key))
+            .filter(|e| matches!(e.value, Value::Str(_)));
+        match existing {
+            Some(e) => {
+                e.value = value;
+                e.written(version);
+            }
+            None => {
+                self.set(db, key, value, expires_at);
+                self.replay_version(db, key, version);
+            }
+        }
+        self.replay_expiry(db, key, expires_at);
     }
 
     /// Sets `key`'s expiry whether or not its old one has passed (replay). False when the key
