@@ -9,6 +9,8 @@ Experiments:
   always    The fsync rate of the data directory's disk (write 100 bytes + fsync, in a loop),
             then SETs from 50 clients with appendfsync always (pipeline 1): requests/s against
             the fsync rate, i.e. how many writes one fsync carries (group commit).
+  hset      HSET of one field into a 100,000-field hash against HSET into a 10-field hash,
+            Thermocline with appendonly yes (everysec), interleaved rounds.
 
 Usage: scripts/bench-durability.py EXPERIMENT [--rounds 3] [--requests N] [--data-dir DIR]
 The thermocline binary is $CARGO_TARGET_DIR/release/thermocline-server (cargo build --release).
@@ -131,14 +133,58 @@ def always(args):
         print(f"| {kind} | {rate:,.0f} | {rps:,.0f} | {rps / rate:.1f} |")
 
 
+def preload_hashes():
+    import socket
+    with socket.create_connection(("127.0.0.1", PORT)) as s:
+        f = s.makefile("rb")
+
+        def cmd(*a):
+            return b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a)
+
+        batch = [cmd(b"HSET", b"big", b"f%d" % i, b"v") for i in range(100_000)]
+        batch += [cmd(b"HSET", b"small", b"f%d" % i, b"v") for i in range(10)]
+        s.sendall(b"".join(batch))
+        for _ in batch:
+            f.readline()
+
+
+def hset(args):
+    results = {"small": [], "big": []}
+    for r in range(args.rounds):
+        with tempfile.TemporaryDirectory(dir=args.data_dir) as d:
+            proc = start("thermocline", d, "yes")
+            try:
+                preload_hashes()
+                for key in ("small", "big"):
+                    # Random fields among 10 for the small hash (it stays small), among
+                    # 100,000 for the big one.
+                    spread = "10" if key == "small" else "100000"
+                    cmd = ["redis-benchmark", "-p", str(PORT), "-c", "50", "-n", str(args.requests),
+                           "-r", spread, "--csv", "-q", "HSET", key, "f__rand_int__", "x"]
+                    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+                    rps = float(list(csv.DictReader(io.StringIO(out)))[-1]["rps"])
+                    results[key].append(rps)
+                    print(f"round {r + 1} HSET into the {key} hash: {rps:.0f}/s", flush=True)
+            finally:
+                stop(proc)
+    small = statistics.median(results["small"])
+    big = statistics.median(results["big"])
+    print(f"\nMachine: {platform.node()}, {os.cpu_count()} cores; appendonly yes, appendfsync "
+          f"everysec; redis-benchmark -c 50 -n {args.requests} -r 10|100000 HSET <key> "
+          f"f__rand_int__ x, medians of {args.rounds} rounds\n")
+    print("| hash | HSET/s |\n|---|---|")
+    print(f"| 10 fields | {small:,.0f} |\n| 100,000 fields | {big:,.0f} |")
+    print(f"\nratio big / small: {big / small:.2f}")
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("experiment", choices=["everysec", "always"])
+    p.add_argument("experiment", choices=["everysec", "always", "hset"])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--requests", type=int, default=1_000_000)
     p.add_argument("--data-dir", default=None)
     args = p.parse_args()
-    {"everysec": everysec, "always": always}[args.experiment](args)
+    {"everysec": everysec, "always": always, "hset": hset}[args.experiment](args)
 
 
 if __name__ == "__main__":
