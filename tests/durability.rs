@@ -553,6 +553,10 @@ fn collection_writes_are_logged_by_element_and_replay_exactly() {
     );
     let _: f64 = q(&mut c, &["ZINCRBY", "z", "2.5", "m3"]);
     let _: i64 = q(&mut c, &["ZREM", "z", "m4"]);
+    let _: Vec<String> = q(&mut c, &["ZPOPMIN", "z", "5"]);
+    let _: Vec<String> = q(&mut c, &["ZPOPMAX", "z"]);
+    let _: Vec<String> = q(&mut c, &["SPOP", "s", "3"]);
+    let _: i64 = q(&mut c, &["SMOVE", "s", "s-other", "m10"]);
     // Emptied collections go away.
     let _: i64 = q(&mut c, &["HSET", "small", "a", "1"]);
     let _: i64 = q(&mut c, &["HDEL", "small", "a"]);
@@ -588,7 +592,8 @@ fn collection_writes_are_logged_by_element_and_replay_exactly() {
     let mut c = server.client();
     wait_loaded(&mut c);
     assert_eq!(digest(&mut c), before);
-    assert_eq!(q::<i64>(&mut c, &["ZCARD", "z2"]), 2999);
+    assert_eq!(q::<i64>(&mut c, &["ZCARD", "z2"]), 2993);
+    assert_eq!(q::<i64>(&mut c, &["SISMEMBER", "s-other", "m10"]), 1);
     assert_eq!(q::<i64>(&mut c, &["HLEN", "h2"]), 2);
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "small"]), 0);
 }

@@ -214,6 +214,7 @@ fn cmd_spop(ctx: &mut Ctx) -> CmdResult<Reply> {
         }
         picked
     });
+    ctx.ks.note_elements(db, key, &popped);
     Ok(match count {
         None => popped.first().map_or(Reply::Nil, bulk),
         Some(_) => Reply::Set(popped.iter().map(bulk).collect()),
@@ -264,6 +265,7 @@ fn cmd_smove(ctx: &mut Ctx) -> CmdResult<Reply> {
     write(ctx.ks, db, src, Some("srem"), SetValue::new, |s| {
         s.remove(member)
     });
+    ctx.ks.note_elements(db, src, [member]);
     // A member the destination already has leaves it untouched (no new version, no event), so
     // a WATCH on it is not broken, as in Redis.
     if !in_dst {
@@ -275,6 +277,7 @@ fn cmd_smove(ctx: &mut Ctx) -> CmdResult<Reply> {
             || SetValue::with_hint(member, 1),
             |s| s.insert(member),
         );
+        ctx.ks.note_elements(db, dst, [member]);
         ctx.ks.notify(class::SET, "sadd", db, dst);
     }
     Ok(Reply::Int(1))

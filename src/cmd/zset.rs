@@ -964,6 +964,7 @@ pub fn op_pop(
         Side::Min => z.remove_range(0, n),
         Side::Max => z.remove_range(z.len() - n, z.len()),
     });
+    ks.note_elements(db, key, popped.iter().map(|(m, _)| m));
     Ok(Some(popped))
 }
 
