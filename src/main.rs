@@ -81,8 +81,8 @@ fn main() {
         });
         let server = handle.server.clone();
         handle.wait().await;
-        if let Some(e) = server.fatal() {
-            tracing::error!("{e}");
+        // Already logged when it happened (`Server::fail`).
+        if server.fatal().is_some() {
             return 1;
         }
         tracing::info!("Thermocline is now ready to exit, bye bye...");

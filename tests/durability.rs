@@ -707,3 +707,81 @@ fn string_edits_are_logged_as_byte_ranges_and_replay_exactly() {
     assert!(q::<i64>(&mut c, &["TTL", "ttl"]) > 900);
     assert_eq!(q::<String>(&mut c, &["GET", "ttl"]), "abcdef");
 }
+
+/// With tiering and a dataset about ten times maxmemory, a restart brings back every key with
+/// its value and TTL: replay demotes as it goes, and element writes to values that went cold
+/// during replay load them first.
+#[test]
+fn a_restart_with_ten_times_maxmemory_brings_every_key_back() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path(), &["--tiering", "yes"]);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    // 8 MiB for values above what the empty server uses (the dataset is about 80 MiB).
+    let info: String = q(&mut c, &["INFO", "memory"]);
+    let used: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let limit = (used + (8 << 20)).to_string();
+    let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory", &limit]);
+    let opts = ["--maxmemory", limit.as_str(), "--tiering", "yes"];
+    let blob = "x".repeat(10_000);
+    let mut pipe = redis::pipe();
+    for i in 0..6_000 {
+        pipe.cmd("SET")
+            .arg(format!("s{i}"))
+            .arg(format!("{i}{blob}"))
+            .ignore();
+        if i % 10 == 0 {
+            pipe.cmd("EXPIRE")
+                .arg(format!("s{i}"))
+                .arg(100_000 + i)
+                .ignore();
+        }
+        if i % 100 == 0 {
+            pipe.query::<()>(&mut c).unwrap();
+            pipe = redis::pipe();
+        }
+    }
+    for h in 0..20 {
+        for f in 0..50 {
+            pipe.cmd("HSET")
+                .arg(format!("h{h}"))
+                .arg(format!("f{f}"))
+                .arg(format!("{f}{blob}"))
+                .ignore();
+        }
+        pipe.query::<()>(&mut c).unwrap();
+        pipe = redis::pipe();
+    }
+    // Element writes after the hashes went cold.
+    for h in 0..20 {
+        let _: i64 = q(&mut c, &["HSET", &format!("h{h}"), "late", "1"]);
+    }
+    let cold = |c: &mut redis::Connection| -> i64 {
+        let info: String = q(c, &["INFO", "tiering"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix("cold_keys:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    assert!(cold(&mut c) > 1000, "the dataset went cold");
+    let before = digest(&mut c);
+    let ttl_before: i64 = q(&mut c, &["TTL", "s500"]);
+    assert_eq!(server.terminate(), Some(0));
+
+    let server = start(data.path(), &opts);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 6_020);
+    assert_eq!(digest(&mut c), before);
+    let ttl: i64 = q(&mut c, &["TTL", "s500"]);
+    assert!(ttl <= ttl_before && ttl > ttl_before - 60);
+    assert!(cold(&mut c) > 1000, "replay demoted as it went");
+}

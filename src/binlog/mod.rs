@@ -102,6 +102,8 @@ pub struct Binlog {
     broken: AtomicBool,
     /// Write failures still to inject (DEBUG BINLOG-FAULT).
     faults: AtomicU32,
+    /// Bytes the writer's buffers hold (capacity), as of its last turn.
+    buffered: AtomicU64,
     pub stats: BinlogStats,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -110,6 +112,8 @@ pub struct Binlog {
 /// unless this many bytes are waiting already.
 const WRITE_TICK: Duration = Duration::from_millis(2);
 const WAKE_BYTES: usize = 1 << 20;
+/// Buffer capacity the writer keeps between writes.
+const KEEP_BUFFER: usize = 256 << 10;
 
 thread_local! {
     /// Each thread encodes its records here, off the shared mutex.
@@ -135,7 +139,7 @@ impl Journal for Binlog {
             if was_empty || big {
                 self.wake.notify_one();
             }
-            if scratch.capacity() > 1 << 20 {
+            if scratch.capacity() > KEEP_BUFFER {
                 *scratch = Vec::new();
             }
         });
@@ -191,6 +195,7 @@ impl Binlog {
             error: Mutex::new(None),
             broken: AtomicBool::new(false),
             faults: AtomicU32::new(0),
+            buffered: AtomicU64::new(0),
             stats: BinlogStats::default(),
             writer: Mutex::new(None),
         });
@@ -264,6 +269,13 @@ impl Binlog {
             return None;
         }
         self.error.lock().clone()
+    }
+
+    /// Bytes held by the binlog's buffers (left out of `maxmemory`, as Redis leaves out its AOF
+    /// buffer): records waiting to be written and the buffers they are written from.
+    pub fn buffered(&self) -> u64 {
+        let pending = self.pending.lock().buf.capacity() as u64;
+        pending + self.buffered.load(Ordering::Relaxed)
     }
 
     /// Makes the next `count` writes of the writer thread fail (DEBUG BINLOG-FAULT).
@@ -421,6 +433,13 @@ impl Writer {
         self.seg_len += self.unwritten.len() as u64;
         self.good_len = self.seg_len;
         self.unwritten.clear();
+        // A burst of big records leaves a big buffer behind: give it back.
+        if self.unwritten.capacity() > KEEP_BUFFER {
+            self.unwritten = Vec::with_capacity(KEEP_BUFFER);
+        }
+        self.log
+            .buffered
+            .store(self.unwritten.capacity() as u64, Ordering::Relaxed);
         self.dirty = true;
         self.log.stats.writes.fetch_add(1, Ordering::Relaxed);
         self.log

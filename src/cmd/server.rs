@@ -163,7 +163,7 @@ fn section_memory(s: &Server, out: &mut String) {
     let resident = tikv_jemalloc_ctl::stats::resident::read().unwrap_or(0);
     let _ = write!(
         out,
-        "used_memory:{used}\r\nused_memory_human:{}\r\nallocator_allocated:{used}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\ntotal_system_memory:{sys}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc-5.3.0\r\nlazyfree_pending_objects:0\r\n",
+        "used_memory:{used}\r\nused_memory_human:{}\r\nallocator_allocated:{used}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\ntotal_system_memory:{sys}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_not_counted_for_evict:{}\r\nmem_aof_buffer:{}\r\nmem_allocator:jemalloc-5.3.0\r\nlazyfree_pending_objects:0\r\n",
         human_bytes(used),
         human_bytes(rss),
         human_bytes(peak),
@@ -172,6 +172,8 @@ fn section_memory(s: &Server, out: &mut String) {
         human_bytes(c.maxmemory),
         c.maxmemory_policy,
         if used > 0 { rss as f64 / used as f64 } else { 0.0 },
+        s.memory.not_counted(),
+        s.memory.not_counted(),
     );
     section_memory_scripts(s, out);
 }

@@ -21,6 +21,10 @@ pub struct Memory {
     freed: AtomicU64,
     /// `maxmemory`, mirrored here so that the per-command check takes no lock.
     limit: AtomicU64,
+    /// Allocated bytes that do not count against `maxmemory`: the binlog's buffers, as Redis
+    /// leaves its AOF buffer out (they drain to disk by themselves; evicting or demoting data
+    /// cannot shrink them).
+    not_counted: AtomicU64,
 }
 
 impl Memory {
@@ -29,6 +33,17 @@ impl Memory {
         self.reading
             .load(Ordering::Relaxed)
             .saturating_sub(self.freed.load(Ordering::Relaxed))
+            .saturating_sub(self.not_counted.load(Ordering::Relaxed))
+    }
+
+    /// Sets the allocated bytes left out of [`Memory::used`].
+    pub fn set_not_counted(&self, bytes: u64) {
+        self.not_counted.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The allocated bytes left out of [`Memory::used`] (INFO's `mem_aof_buffer`).
+    pub fn not_counted(&self) -> u64 {
+        self.not_counted.load(Ordering::Relaxed)
     }
 
     /// Takes a fresh reading from jemalloc and returns it.
@@ -82,6 +97,9 @@ pub fn start_monitor(server: Weak<super::Server>) {
                 return;
             }
             server.memory.refresh();
+            if let Some(log) = server.binlog.get() {
+                server.memory.set_not_counted(log.buffered());
+            }
             let pause = if server.memory.limit() != 0 {
                 Duration::from_millis(1)
             } else {

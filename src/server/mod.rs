@@ -292,7 +292,9 @@ impl Server {
 
     /// Asks the server to stop: listeners close, clients are disconnected.
     pub fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        // `send_replace` stores the flag even while nobody subscribes yet (a start that fails
+        // before `ServerHandle::wait` runs); `send` would drop it.
+        self.shutdown.send_replace(true);
         self.clients.kill_all();
         // A running script would hold its thread (and every shard) forever: stop it even if it
         // has written (as SHUTDOWN NOSAVE does in Redis), so that the process can exit.
