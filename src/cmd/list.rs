@@ -134,7 +134,7 @@ pub fn op_push(
             n
         }
     };
-    ks.note_list(db, key, push_op(end, elements.to_vec()));
+    ks.note_list(db, key, || push_op(end, elements.to_vec()));
     ks.notify(class::LIST, end_event(end, true), db, key);
     Ok(len)
 }
@@ -152,7 +152,7 @@ pub fn op_pop(
     let l = list_mut(ks, db, key)?;
     let popped = l.pop(fill, end, count);
     let emptied = l.is_empty();
-    ks.note_list(db, key, pop_op(end, popped.len()));
+    ks.note_list(db, key, || pop_op(end, popped.len()));
     popped_from(ks, db, key, end, emptied);
     Some(popped)
 }
@@ -163,7 +163,7 @@ pub fn op_pop_one(ks: &mut Locked, db: usize, key: &[u8], end: End) -> Option<By
     let l = list_mut(ks, db, key)?;
     let popped = l.pop_one(fill, end);
     let emptied = l.is_empty();
-    ks.note_list(db, key, pop_op(end, popped.is_some() as usize));
+    ks.note_list(db, key, || pop_op(end, popped.is_some() as usize));
     popped_from(ks, db, key, end, emptied);
     popped
 }
@@ -210,7 +210,7 @@ pub fn op_move(
     let Some(element) = list_mut(ks, db, src).and_then(|l| l.pop_one(fill, from)) else {
         return Ok(None);
     };
-    ks.note_list(db, src, pop_op(from, 1));
+    ks.note_list(db, src, || pop_op(from, 1));
     match list_mut(ks, db, dst) {
         Some(l) => l.push_one(fill, to, element.clone()),
         None => {
@@ -219,7 +219,7 @@ pub fn op_move(
             ks.set(db, dst, Value::List(Arc::new(l)), 0);
         }
     }
-    ks.note_list(db, dst, push_op(to, vec![element.clone()]));
+    ks.note_list(db, dst, || push_op(to, vec![element.clone()]));
     ks.notify(class::LIST, end_event(to, true), db, dst);
     ks.notify(class::LIST, end_event(from, false), db, src);
     remove_if_empty(ks, db, src);
@@ -368,14 +368,10 @@ fn cmd_lset(ctx: &mut Ctx) -> CmdResult<Reply> {
     if let Some(l) = list_mut(ctx.ks, db, key) {
         l.set(fill, i, &ctx.args[3]);
     }
-    ctx.ks.note_list(
-        db,
-        key,
-        ListOp::Set {
-            index: i as u64,
-            element: ctx.args[3].clone(),
-        },
-    );
+    ctx.ks.note_list(db, key, || ListOp::Set {
+        index: i as u64,
+        element: ctx.args[3].clone(),
+    });
     ctx.ks.notify(class::LIST, "lset", db, key);
     Ok(Reply::Ok)
 }
@@ -446,14 +442,10 @@ fn cmd_ltrim(ctx: &mut Ctx) -> CmdResult<Reply> {
     if let Some(l) = list_mut(ctx.ks, db, key) {
         l.trim(fill, left, right);
     }
-    ctx.ks.note_list(
-        db,
-        key,
-        ListOp::Trim {
-            left: left as u64,
-            right: right as u64,
-        },
-    );
+    ctx.ks.note_list(db, key, || ListOp::Trim {
+        left: left as u64,
+        right: right as u64,
+    });
     ctx.ks.notify(class::LIST, "ltrim", db, key);
     remove_if_empty(ctx.ks, db, key);
     Ok(Reply::Ok)

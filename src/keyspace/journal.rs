@@ -254,12 +254,13 @@ impl<'a> Locked<'a> {
 
     /// Narrows this view's last write of the list at `key` to `op` (see
     /// [`Locked::note_elements`]).
-    pub fn note_list(&mut self, db: usize, key: &[u8], op: ListOp) {
+    /// `op` is called only when the binlog is on.
+    pub fn note_list(&mut self, db: usize, key: &[u8], op: impl FnOnce() -> ListOp) {
         if self.journal.is_none() {
             return;
         }
         if let Some(t) = self.last_whole_write(db, key) {
-            t.detail = Some(Detail::List(vec![op]));
+            t.detail = Some(Detail::List(vec![op()]));
         }
     }
 

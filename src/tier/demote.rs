@@ -131,6 +131,8 @@ struct Worker {
     /// Deletes not yet applied (a failed write keeps them for the next one).
     deletes: Vec<Vec<u8>>,
     skip: CompressionSkip,
+    /// This thread's number (its bit in `Tier::exhausted`).
+    index: usize,
 }
 
 /// Stops trying to compress values that keep not compressing. A failed zstd attempt costs about
@@ -198,6 +200,7 @@ fn demote_loop(
             server,
             deletes: std::mem::take(&mut deletes),
             skip,
+            index,
         };
         let limit = w.server.memory.limit();
         let over = limit != 0 && w.server.memory.used() as f64 > limit as f64 * START_FRACTION;
@@ -322,6 +325,11 @@ impl Worker {
                     clock,
                 );
                 let (victims, clean) = self.absorb(shard, picked);
+                if clean > 0 || !victims.is_empty() {
+                    // Something to demote: writers stalled on memory must keep waiting, not
+                    // take the "nothing left" of an earlier pass for an OOM.
+                    self.tier.set_exhausted(self.index, false);
+                }
                 found_any |= clean > 0;
                 if victims.is_empty() && clean == 0 {
                     empty_visits += 1;
