@@ -20,6 +20,14 @@ fn start(data: &Path, extra: &[&str]) -> TestServer {
     TestServer::start(&args)
 }
 
+/// [`start`], a client, and the wait for the binlog's replay.
+fn open(data: &Path, extra: &[&str]) -> (TestServer, redis::Connection) {
+    let server = start(data, extra);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    (server, c)
+}
+
 /// Waits until the server has replayed its binlog (PING answers instead of -LOADING).
 fn wait_loaded(c: &mut redis::Connection) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -38,6 +46,15 @@ fn wait_loaded(c: &mut redis::Connection) {
 fn is_loading(e: &redis::RedisError) -> bool {
     e.to_string()
         .contains("Redis is loading the dataset in memory")
+}
+
+/// INFO persistence's `aof_current_size`: bytes of binlog kept.
+fn binlog_size(c: &mut redis::Connection) -> u64 {
+    let info: String = q(c, &["INFO", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("aof_current_size:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("aof_current_size in:\n{info}"))
 }
 
 fn digest(c: &mut redis::Connection) -> String {
@@ -69,9 +86,7 @@ fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
 #[test]
 fn a_restart_replays_the_dataset_exactly() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &["--binlog-segment-bytes", "4096"]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &["--binlog-segment-bytes", "4096"]);
     for i in 0..300 {
         let k = format!("k{i}");
         let _: () = q(&mut c, &["SET", &k, &format!("v{i}")]);
@@ -123,9 +138,7 @@ fn a_restart_replays_the_dataset_exactly() {
     assert_eq!(server.terminate(), Some(0));
     assert!(segments(data.path()).len() > 1, "4 KiB segments roll over");
 
-    let server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &[]);
     assert_eq!(digest(&mut c), before);
     let pttl: i64 = q(&mut c, &["PTTL", "ttl"]);
     assert!(
@@ -196,9 +209,7 @@ fn no_acknowledged_write_is_lost_across_crashes_with_appendfsync_always() {
         let total: u64 = acked.iter().map(|a| a.load(Ordering::SeqCst)).sum();
         assert!(total > 0, "round {round}: no write was acknowledged");
     }
-    let server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &[]);
     check_acked(&mut c, &acked);
 }
 
@@ -232,9 +243,7 @@ fn check_acked(c: &mut redis::Connection, acked: &[AtomicU64]) {
 #[test]
 fn everysec_loses_at_most_about_a_second_of_writes() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &["--appendfsync", "everysec"]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &["--appendfsync", "everysec"]);
     let started = Instant::now();
     let mut acked = 0u64;
     while started.elapsed() < Duration::from_millis(2500) {
@@ -247,9 +256,7 @@ fn everysec_loses_at_most_about_a_second_of_writes() {
     }
     let rate = acked as f64 / started.elapsed().as_secs_f64();
     server.kill();
-    let server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &[]);
     let kept: u64 = q(&mut c, &["DBSIZE"]);
     let lost = acked - kept;
     eprintln!("everysec: {acked} writes acknowledged at {rate:.0}/s, {lost} lost in the crash");
@@ -275,9 +282,7 @@ fn damage_tail(data: &Path, bytes: &[u8]) {
 #[test]
 fn a_torn_tail_is_cut_off_and_a_torn_transaction_is_dropped_whole() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &[]);
     let _: () = q(&mut c, &["SET", "before", "1"]);
     let (_, _): (String, String) = redis::pipe()
         .atomic()
@@ -299,9 +304,7 @@ fn a_torn_tail_is_cut_off_and_a_torn_transaction_is_dropped_whole() {
     // And a partial frame after it, as a crash in the middle of a write leaves.
     damage_tail(data.path(), &[40, 0, 0, 0, 1, 2]);
 
-    let mut server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &[]);
     assert_eq!(q::<String>(&mut c, &["GET", "before"]), "1");
     let n: i64 = q(&mut c, &["EXISTS", "tx1", "tx2"]);
     assert_eq!(n, 0, "a torn transaction is dropped whole");
@@ -313,9 +316,7 @@ fn a_torn_tail_is_cut_off_and_a_torn_transaction_is_dropped_whole() {
     // Writing resumes after the cut, and the next start reads it all.
     let _: () = q(&mut c, &["SET", "after", "2"]);
     assert_eq!(server.terminate(), Some(0));
-    let server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &[]);
     assert_eq!(q::<String>(&mut c, &["GET", "after"]), "2");
     assert_eq!(q::<String>(&mut c, &["GET", "before"]), "1");
 }
@@ -323,9 +324,7 @@ fn a_torn_tail_is_cut_off_and_a_torn_transaction_is_dropped_whole() {
 #[test]
 fn damage_before_the_tail_stops_the_start_unless_repair() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &[]);
     for i in 0..20 {
         let _: () = q(&mut c, &["SET", &format!("k{i}"), &"x".repeat(100)]);
     }
@@ -387,18 +386,14 @@ fn damage_before_the_tail_stops_the_start_unless_repair() {
     assert!(aside, "the damaged part is kept aside");
     let _: () = q(&mut c, &["SET", "new", "1"]);
     assert_eq!(server.terminate(), Some(0));
-    let server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &[]);
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), kept + 1);
 }
 
 #[test]
 fn clients_get_loading_while_the_binlog_is_replayed() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &[]);
     let mut pipe = redis::pipe();
     for i in 0..3000 {
         pipe.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
@@ -428,9 +423,7 @@ fn clients_get_loading_while_the_binlog_is_replayed() {
 #[test]
 fn a_failing_binlog_write_refuses_writes_until_it_recovers() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &["--appendfsync", "always"]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &["--appendfsync", "always"]);
     let _: () = q(&mut c, &["DEBUG", "BINLOG-FAULT", "2"]);
     let url = server.url();
     let waiting = std::thread::spawn(move || {
@@ -473,9 +466,7 @@ fn a_failing_binlog_write_refuses_writes_until_it_recovers() {
     let _: () = q(&mut c, &["SET", "after", "1"]);
     assert!(server.log().contains("writing the binlog failed"));
     assert_eq!(server.terminate(), Some(0));
-    let server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &[]);
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "held", "after", "refused"]), 2);
 }
 
@@ -484,9 +475,7 @@ fn a_failing_binlog_write_refuses_writes_until_it_recovers() {
 #[test]
 fn a_binlog_for_more_databases_is_refused() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &[]);
     let _: () = q(&mut c, &["SELECT", "7"]);
     let _: () = q(&mut c, &["SET", "k", "v"]);
     assert_eq!(server.terminate(), Some(0));
@@ -511,9 +500,7 @@ fn a_binlog_for_more_databases_is_refused() {
 #[test]
 fn collection_writes_are_logged_by_element_and_replay_exactly() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &[]);
     let mut pipe = redis::pipe();
     for i in 0..3000 {
         pipe.cmd("HSET")
@@ -529,14 +516,7 @@ fn collection_writes_are_logged_by_element_and_replay_exactly() {
             .ignore();
     }
     pipe.query::<()>(&mut c).unwrap();
-    let info: String = q(&mut c, &["INFO", "persistence"]);
-    let size: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("aof_current_size:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let size = binlog_size(&mut c);
     // Whole collections per write would be about 3 x 3000^2 / 2 x 10 bytes = 135 MB.
     assert!(size < 1_000_000, "the binlog holds {size} bytes");
 
@@ -588,9 +568,7 @@ fn collection_writes_are_logged_by_element_and_replay_exactly() {
     let before = digest(&mut c);
     assert_eq!(server.terminate(), Some(0));
 
-    let server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &[]);
     assert_eq!(digest(&mut c), before);
     assert_eq!(q::<i64>(&mut c, &["ZCARD", "z2"]), 2993);
     assert_eq!(q::<i64>(&mut c, &["SISMEMBER", "s-other", "m10"]), 1);
@@ -604,22 +582,13 @@ fn collection_writes_are_logged_by_element_and_replay_exactly() {
 #[test]
 fn list_operations_are_logged_as_operations_and_replay_exactly() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &[]);
     let mut pipe = redis::pipe();
     for i in 0..3000 {
         pipe.cmd("RPUSH").arg("l").arg(format!("e{i}")).ignore();
     }
     pipe.query::<()>(&mut c).unwrap();
-    let info: String = q(&mut c, &["INFO", "persistence"]);
-    let size: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("aof_current_size:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let size = binlog_size(&mut c);
     assert!(size < 300_000, "the binlog holds {size} bytes");
 
     let _: i64 = q(&mut c, &["LPUSH", "l", "a", "b", "c"]);
@@ -653,9 +622,7 @@ fn list_operations_are_logged_as_operations_and_replay_exactly() {
     let list_before: Vec<String> = q(&mut c, &["LRANGE", "l", "0", "-1"]);
     assert_eq!(server.terminate(), Some(0));
 
-    let server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &[]);
     assert_eq!(digest(&mut c), before);
     let list: Vec<String> = q(&mut c, &["LRANGE", "l", "0", "-1"]);
     assert_eq!(list, list_before);
@@ -669,9 +636,7 @@ fn list_operations_are_logged_as_operations_and_replay_exactly() {
 #[test]
 fn string_edits_are_logged_as_byte_ranges_and_replay_exactly() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &[]);
     let mut pipe = redis::pipe();
     for i in 0..3000 {
         pipe.cmd("APPEND")
@@ -686,21 +651,12 @@ fn string_edits_are_logged_as_byte_ranges_and_replay_exactly() {
     let _: i64 = q(&mut c, &["SETRANGE", "fresh", "10", "abc"]);
     let _: () = q(&mut c, &["SET", "ttl", "abc", "EX", "1000"]);
     let _: i64 = q(&mut c, &["APPEND", "ttl", "def"]);
-    let info: String = q(&mut c, &["INFO", "persistence"]);
-    let size: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("aof_current_size:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let size = binlog_size(&mut c);
     assert!(size < 300_000, "the binlog holds {size} bytes");
     let before = digest(&mut c);
     assert_eq!(server.terminate(), Some(0));
 
-    let server = start(data.path(), &[]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &[]);
     assert_eq!(digest(&mut c), before);
     assert_eq!(q::<i64>(&mut c, &["GETBIT", "bits", "8000000"]), 1);
     assert_eq!(q::<i64>(&mut c, &["STRLEN", "bits"]), 1_000_001);
@@ -714,9 +670,7 @@ fn string_edits_are_logged_as_byte_ranges_and_replay_exactly() {
 #[test]
 fn a_restart_with_ten_times_maxmemory_brings_every_key_back() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path(), &["--tiering", "yes"]);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (mut server, mut c) = open(data.path(), &["--tiering", "yes"]);
     // 8 MiB for values above what the empty server uses (the dataset is about 80 MiB).
     let info: String = q(&mut c, &["INFO", "memory"]);
     let used: u64 = info
@@ -794,9 +748,7 @@ fn a_restart_with_ten_times_maxmemory_brings_every_key_back() {
     let ttl_before: i64 = q(&mut c, &["TTL", "s500"]);
     assert_eq!(server.terminate(), Some(0));
 
-    let server = start(data.path(), &opts);
-    let mut c = server.client();
-    wait_loaded(&mut c);
+    let (_server, mut c) = open(data.path(), &opts);
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 6_020);
     assert_eq!(digest(&mut c), before);
     let ttl: i64 = q(&mut c, &["TTL", "s500"]);

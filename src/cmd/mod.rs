@@ -559,6 +559,24 @@ pub fn needs_values(spec: &CommandSpec) -> bool {
     !spec.has(flags::NO_VALUE | flags::WHOLE_KEYSPACE)
 }
 
+/// Refuses the command at `idx` with `text`, counted as rejected. A refused EXEC discards its
+/// transaction and says why (Redis's execCommandAbort); any other command refused inside MULTI
+/// marks the transaction aborted.
+fn refuse(server: &Server, client: &mut Client, idx: usize, text: &str) -> (Reply, After) {
+    server.stats.record_rejected(idx, text);
+    if idx == CommandTable::get().exec && client.tx.is_some() {
+        transactions::reset(client);
+        return (
+            Reply::Error(format!(
+                "EXECABORT Transaction discarded because of: {text}"
+            )),
+            After::Nothing,
+        );
+    }
+    abort_transaction(client);
+    (Reply::Error(text.to_string()), After::Nothing)
+}
+
 /// Runs one request for `client` and returns its reply and what to do after it.
 pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply, After) {
     let table = CommandTable::get();
@@ -613,9 +631,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     }
     // While the binlog is replayed only commands flagged `loading` run (INFO, CONFIG ...).
     if server.is_loading() && !spec.has(flags::LOADING) {
-        abort_transaction(client);
-        server.stats.record_rejected(idx, LOADING);
-        return (Reply::error(LOADING), After::Nothing);
+        return refuse(server, client, idx, LOADING);
     }
     // Writes that could not be made durable are refused while the binlog cannot be written
     // (a full or failing disk), as Redis refuses them after a failed AOF write. PING too, as
@@ -631,18 +647,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
                 }));
         if writes {
             let text = format!("MISCONF Errors writing to the AOF file: {e}");
-            server.stats.record_rejected(idx, &text);
-            if idx == table.exec && client.tx.is_some() {
-                transactions::reset(client);
-                return (
-                    Reply::Error(format!(
-                        "EXECABORT Transaction discarded because of: {text}"
-                    )),
-                    After::Nothing,
-                );
-            }
-            abort_transaction(client);
-            return (Reply::Error(text), After::Nothing);
+            return refuse(server, client, idx, &text);
         }
     }
     // A running script comes before MULTI's queueing, as in Redis: past the busy threshold a
@@ -652,22 +657,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     let _gate = match server.scripting.enter(spec, threshold) {
         crate::scripting::Enter::Go(guard) => guard,
         crate::scripting::Enter::Wait => return (Reply::Nil, After::RetryWhenScriptDone),
-        crate::scripting::Enter::Busy(text) => {
-            server.stats.record_rejected(idx, text);
-            if idx == table.exec && client.tx.is_some() {
-                // A refused EXEC discards the transaction and says why (Redis's
-                // execCommandAbort).
-                transactions::reset(client);
-                return (
-                    Reply::Error(format!(
-                        "EXECABORT Transaction discarded because of: {text}"
-                    )),
-                    After::Nothing,
-                );
-            }
-            abort_transaction(client);
-            return (Reply::error(text), After::Nothing);
-        }
+        crate::scripting::Enter::Busy(text) => return refuse(server, client, idx, text),
     };
     // Above maxmemory: make room (pure-memory mode evicts; tiering demotes in the background
     // and makes commands wait for it), and refuse commands that may grow memory when no room
@@ -688,16 +678,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
             }
             Verdict::Oom if denyoom => {
                 client.stalls = 0;
-                server.stats.record_rejected(idx, OOM);
-                if idx == table.exec && client.tx.is_some() {
-                    transactions::reset(client);
-                    return (
-                        Reply::Error(format!("EXECABORT Transaction discarded because of: {OOM}")),
-                        After::Nothing,
-                    );
-                }
-                abort_transaction(client);
-                return (Reply::error(OOM), After::Nothing);
+                return refuse(server, client, idx, OOM);
             }
             Verdict::Stall | Verdict::Oom => {}
         }

@@ -588,6 +588,11 @@ impl super::Keyspace {
                 OwnedEffect::FlushDb { db } => drop(ks.flush_db(db)),
                 OwnedEffect::SwapDb { a, b } => ks.swap_dbs(a, b),
             }
+            // A value that went cold during replay and cannot be read back: stop rather than
+            // apply a change to the wrong base.
+            if let Some(e) = ks.load_error.take() {
+                return Err(format!("replaying the binlog: {e}"));
+            }
         }
         Ok(())
     }
@@ -607,6 +612,49 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Changes `key`'s value in place (replay): a cold value is loaded first; a missing key,
+    /// or one holding another type than `empty`, starts as `empty`; `apply` makes the change
+    /// and says whether the value is now empty, which removes the key. The key gets `version`
+    /// and `expires_at`.
+    fn replay_in_place(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        (version, expires_at): (u64, u64),
+        empty: Value,
+        apply: impl FnOnce(&mut Value) -> bool,
+    ) {
+        let slot = key_slot(key);
+        self.ensure_hot(db, slot, key);
+        if self.load_error.is_some() {
+            return;
+        }
+        let kind = std::mem::discriminant(&empty);
+        let existing = self
+            .shard_at(shard_of_slot(slot))
+            .db(db)
+            .and_then(|d| d.table(slot).get(key))
+            .is_some_and(|e| std::mem::discriminant(&e.value) == kind);
+        if !existing {
+            self.set(db, key, empty, expires_at);
+        }
+        self.replay_expiry(db, key, expires_at);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        shard.next_version = shard.next_version.max(version);
+        let Some(d) = shard.dbs[db].as_deref_mut() else {
+            return;
+        };
+        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
+            return;
+        };
+        let empty = apply(&mut e.value);
+        // An in-place change: a record RocksDB holds of the old value is now older.
+        e.written(version);
+        if empty {
+            d.remove(slot, key);
+        }
+    }
+
     /// Applies an `elements` effect: the named elements take their states in `key`'s
     /// collection (a new one when the key is missing or of another type); an emptied collection
     /// removes the key.
@@ -618,86 +666,52 @@ impl<'a> Locked<'a> {
         expires_at: u64,
         elements: OwnedElements,
     ) {
-        let slot = key_slot(key);
-        self.ensure_hot(db, slot, key);
-        let fits = |v: &Value| {
-            matches!(
-                (v, &elements),
-                (Value::Hash(_), OwnedElements::Hash(_))
-                    | (Value::Set(_), OwnedElements::Set(_))
-                    | (Value::ZSet(_), OwnedElements::ZSet(_))
-            )
+        let empty = match &elements {
+            OwnedElements::Hash(_) => Value::Hash(Default::default()),
+            OwnedElements::Set(_) => Value::Set(Default::default()),
+            OwnedElements::ZSet(_) => Value::ZSet(Default::default()),
         };
-        let existing = self
-            .shard_at(shard_of_slot(slot))
-            .db(db)
-            .and_then(|d| d.table(slot).get(key))
-            .is_some_and(|e| fits(&e.value));
-        if !existing {
-            let fresh = match &elements {
-                OwnedElements::Hash(_) => Value::Hash(Default::default()),
-                OwnedElements::Set(_) => Value::Set(Default::default()),
-                OwnedElements::ZSet(_) => Value::ZSet(Default::default()),
-            };
-            self.set(db, key, fresh, expires_at);
-        }
-        self.replay_expiry(db, key, expires_at);
-        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
-        shard.next_version = shard.next_version.max(version);
-        let Some(d) = shard.dbs[db].as_deref_mut() else {
-            return;
-        };
-        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
-            return;
-        };
-        let empty = match (&mut e.value, elements) {
-            (Value::Hash(h), OwnedElements::Hash(fields)) => {
-                let h = std::sync::Arc::make_mut(h);
-                for (f, v) in fields {
-                    match v {
-                        Some(v) => {
-                            h.insert(&f, &v);
-                        }
-                        None => {
-                            h.remove(&f);
+        self.replay_in_place(db, key, (version, expires_at), empty, |value| {
+            match (value, elements) {
+                (Value::Hash(h), OwnedElements::Hash(fields)) => {
+                    let h = std::sync::Arc::make_mut(h);
+                    for (f, v) in fields {
+                        match v {
+                            Some(v) => h.insert(&f, &v),
+                            None => h.remove(&f),
+                        };
+                    }
+                    h.is_empty()
+                }
+                (Value::Set(set), OwnedElements::Set(members)) => {
+                    let set = std::sync::Arc::make_mut(set);
+                    for (m, present) in members {
+                        if present {
+                            set.insert_bytes(m);
+                        } else {
+                            set.remove(&m);
                         }
                     }
+                    set.is_empty()
                 }
-                h.is_empty()
-            }
-            (Value::Set(set), OwnedElements::Set(members)) => {
-                let set = std::sync::Arc::make_mut(set);
-                for (m, present) in members {
-                    if present {
-                        set.insert_bytes(m);
-                    } else {
-                        set.remove(&m);
-                    }
-                }
-                set.is_empty()
-            }
-            (Value::ZSet(z), OwnedElements::ZSet(members)) => {
-                let z = std::sync::Arc::make_mut(z);
-                let limits = crate::types::limits::zset();
-                for (m, score) in members {
-                    match score {
-                        Some(score) => {
-                            z.insert(&m, score, limits);
-                        }
-                        None => {
-                            z.remove(&m);
+                (Value::ZSet(z), OwnedElements::ZSet(members)) => {
+                    let z = std::sync::Arc::make_mut(z);
+                    let limits = crate::types::limits::zset();
+                    for (m, score) in members {
+                        match score {
+                            Some(score) => {
+                                z.insert(&m, score, limits);
+                            }
+                            None => {
+                                z.remove(&m);
+                            }
                         }
                     }
+                    z.is_empty()
                 }
-                z.is_empty()
+                _ => false,
             }
-            _ => false,
-        };
-        // An in-place change: a record RocksDB holds of the old value is now older.
-        e.written(version);
-        if empty {
-            d.remove(slot, key);
-        }
+        });
     }
 
     /// Applies a `list` effect: the operations, in order, on `key`'s list (a new one when the
@@ -710,56 +724,36 @@ impl<'a> Locked<'a> {
         expires_at: u64,
         ops: Vec<ListOp>,
     ) {
-        let slot = key_slot(key);
-        self.ensure_hot(db, slot, key);
-        let existing = self
-            .shard_at(shard_of_slot(slot))
-            .db(db)
-            .and_then(|d| d.table(slot).get(key))
-            .is_some_and(|e| matches!(e.value, Value::List(_)));
-        if !existing {
-            self.set(db, key, Value::List(Default::default()), expires_at);
-        }
-        self.replay_expiry(db, key, expires_at);
-        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
-        shard.next_version = shard.next_version.max(version);
-        let Some(d) = shard.dbs[db].as_deref_mut() else {
-            return;
-        };
-        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
-            return;
-        };
-        let Value::List(l) = &mut e.value else {
-            return;
-        };
-        let l = std::sync::Arc::make_mut(l);
-        let fill = crate::types::limits::list_fill();
-        let end = |left: bool| {
-            if left {
-                crate::types::list::End::Left
-            } else {
-                crate::types::list::End::Right
+        let empty = Value::List(Default::default());
+        self.replay_in_place(db, key, (version, expires_at), empty, |value| {
+            let Value::List(l) = value else {
+                return false;
+            };
+            let l = std::sync::Arc::make_mut(l);
+            let fill = crate::types::limits::list_fill();
+            let end = |left: bool| {
+                if left {
+                    crate::types::list::End::Left
+                } else {
+                    crate::types::list::End::Right
+                }
+            };
+            for o in ops {
+                match o {
+                    ListOp::Push { left, elements } => {
+                        l.push(fill, end(left), elements.iter().map(|e| &e[..]));
+                    }
+                    ListOp::Pop { left, count } => {
+                        l.pop(fill, end(left), count as usize);
+                    }
+                    ListOp::Set { index, element } => {
+                        l.set(fill, index as usize, &element);
+                    }
+                    ListOp::Trim { left, right } => l.trim(fill, left as usize, right as usize),
+                }
             }
-        };
-        for o in ops {
-            match o {
-                ListOp::Push { left, elements } => {
-                    l.push(fill, end(left), elements.iter().map(|e| &e[..]));
-                }
-                ListOp::Pop { left, count } => {
-                    l.pop(fill, end(left), count as usize);
-                }
-                ListOp::Set { index, element } => {
-                    l.set(fill, index as usize, &element);
-                }
-                ListOp::Trim { left, right } => l.trim(fill, left as usize, right as usize),
-            }
-        }
-        let empty = l.is_empty();
-        e.written(version);
-        if empty {
-            d.remove(slot, key);
-        }
+            l.is_empty()
+        });
     }
 
     /// Applies a `ranges` effect to `key`'s string (a new, empty one when the key is missing
@@ -772,43 +766,21 @@ impl<'a> Locked<'a> {
         expires_at: u64,
         ranges: Vec<(u64, Bytes)>,
     ) {
-        let slot = key_slot(key);
-        self.ensure_hot(db, slot, key);
-        let old = self
-            .shard_at(shard_of_slot(slot))
-            .db(db)
-            .and_then(|d| d.table(slot).get(key))
-            .and_then(|e| match &e.value {
-                Value::Str(b) => Some(b.clone()),
-                _ => None,
-            });
-        let mut buf = bytes::BytesMut::from(&old.unwrap_or_default()[..]);
-        for (at, data) in ranges {
-            let (at, end) = (at as usize, at as usize + data.len());
-            if buf.len() < end {
-                buf.resize(end, 0);
+        let empty = Value::Str(Bytes::new());
+        self.replay_in_place(db, key, (version, expires_at), empty, |value| {
+            if let Value::Str(s) = value {
+                let mut buf = bytes::BytesMut::from(&s[..]);
+                for (at, data) in ranges {
+                    let (at, end) = (at as usize, at as usize + data.len());
+                    if buf.len() < end {
+                        buf.resize(end, 0);
+                    }
+                    buf[at..end].copy_from_slice(&data);
+                }
+                *s = buf.freeze();
             }
-            buf[at..end].copy_from_slice(&data);
-        }
-        let value = Value::Str(buf.freeze());
-        // In place when the key exists (its encoding and access clock stay), else created.
-        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
-        shard.next_version = shard.next_version.max(version);
-        let existing = shard.dbs[db]
-            .as_deref_mut()
-            .and_then(|d| d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key))
-            .filter(|e| matches!(e.value, Value::Str(_)));
-        match existing {
-            Some(e) => {
-                e.value = value;
-                e.written(version);
-            }
-            None => {
-                self.set(db, key, value, expires_at);
-                self.replay_version(db, key, version);
-            }
-        }
-        self.replay_expiry(db, key, expires_at);
+            false
+        });
     }
 
     /// Sets `key`'s expiry whether or not its old one has passed (replay). False when the key
@@ -816,23 +788,9 @@ impl<'a> Locked<'a> {
     fn replay_expiry(&mut self, db: usize, key: &[u8], expires_at: u64) -> bool {
         let slot = key_slot(key);
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
-        let Some(dbs) = shard.dbs[db].as_deref_mut() else {
-            return false;
-        };
-        let Some((k, entry)) = dbs.slots[slot as usize % SLOTS_PER_SHARD].get_key_value_mut(key)
-        else {
-            return false;
-        };
-        let old = std::mem::replace(&mut entry.expires_at, expires_at);
-        if old != expires_at {
-            let k = k.clone();
-            if old != 0 {
-                dbs.expires.remove(&(old, k.clone()));
-            }
-            if expires_at != 0 {
-                dbs.expires.insert((expires_at, k));
-            }
-        }
-        true
+        shard.dbs[db]
+            .as_deref_mut()
+            .and_then(|d| d.set_expires_at(slot, key, expires_at))
+            .is_some()
     }
 }

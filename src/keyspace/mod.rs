@@ -203,6 +203,23 @@ impl DbShard {
         Some(entry)
     }
 
+    /// Sets the expiry of `key`'s entry, keeping the expiry index in step; None when the key
+    /// is not in the table (expired or not).
+    fn set_expires_at(&mut self, slot: u16, key: &[u8], expires_at: u64) -> Option<&mut Entry> {
+        let DbShard { slots, expires, .. } = self;
+        let (k, entry) = slots[slot as usize % SLOTS_PER_SHARD].get_key_value_mut(key)?;
+        let old = std::mem::replace(&mut entry.expires_at, expires_at);
+        if old != expires_at {
+            if old != 0 {
+                expires.remove(&(old, k.clone()));
+            }
+            if expires_at != 0 {
+                expires.insert((expires_at, k.clone()));
+            }
+        }
+        Some(entry)
+    }
+
     /// `entry` left the table under `key`: its record, if any, becomes garbage.
     fn forget_record(&mut self, key: &Key, entry: &Entry) {
         forget_record(&mut self.cold, &mut self.garbage, key, entry);
@@ -969,13 +986,14 @@ impl<'a> Locked<'a> {
         }
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
-        let Some(dbs) = shard.dbs[db].as_deref_mut() else {
-            return false;
-        };
-        let Some((k, entry)) = dbs.slots[slot as usize % SLOTS_PER_SHARD].get_key_value_mut(key)
+        let Some(entry) = shard.dbs[db]
+            .as_deref_mut()
+            .and_then(|d| d.set_expires_at(slot, key, expires_at))
         else {
             return false;
         };
+        shard.next_version = version;
+        entry.written(version);
         journal::note(
             &mut self.touched,
             self.journal.is_some(),
@@ -983,18 +1001,6 @@ impl<'a> Locked<'a> {
             key,
             Wrote::Ttl,
         );
-        shard.next_version = version;
-        entry.written(version);
-        let old = std::mem::replace(&mut entry.expires_at, expires_at);
-        if old != expires_at {
-            let k = k.clone();
-            if old != 0 {
-                dbs.expires.remove(&(old, k.clone()));
-            }
-            if expires_at != 0 {
-                dbs.expires.insert((expires_at, k));
-            }
-        }
         true
     }
 
