@@ -176,6 +176,10 @@ impl CompressionSkip {
     }
 }
 
+/// Sleep between an idle demotion thread's sweeps for garbage, at first and at most.
+const IDLE_MIN: Duration = Duration::from_millis(10);
+const IDLE_MAX: Duration = Duration::from_millis(500);
+
 fn demote_loop(
     tier: Weak<Tier>,
     server: Weak<Server>,
@@ -188,6 +192,9 @@ fn demote_loop(
     let mut skip = CompressionSkip::default();
     let mut dry_passes = 0u32;
     let mut next = 0usize;
+    // How long an idle thread sleeps between garbage sweeps: doubled after each sweep that
+    // found nothing, so that an idle server's threads do not keep locking every shard.
+    let mut idle = IDLE_MIN;
     loop {
         let (Some(tier), Some(server)) = (tier.upgrade(), server.upgrade()) else {
             return;
@@ -218,14 +225,24 @@ fn demote_loop(
         } else {
             dry_passes = 0;
             w.tier.set_exhausted(index, false);
-            w.collect_garbage(&shards);
+            // Near the limit, look again soon: demotion should start before writes stall.
+            let near = limit != 0 && w.server.memory.used() as f64 > limit as f64 * 0.8;
+            idle = if w.collect_garbage(&shards) || near {
+                IDLE_MIN
+            } else {
+                (idle * 2).min(IDLE_MAX)
+            };
             false
         };
         let request = if busy {
+            idle = IDLE_MIN;
             wake.try_recv().ok()
         } else {
-            wake.recv_timeout(Duration::from_millis(10)).ok()
+            wake.recv_timeout(idle).ok()
         };
+        if request.is_some() {
+            idle = IDLE_MIN;
+        }
         if let Some(Request::Demote { db, key, done }) = request {
             let _ = done.send(w.demote_key(db, &key));
         }
@@ -237,12 +254,16 @@ fn demote_loop(
 
 impl Worker {
     /// Deletes the records of keys that went away, for every owned shard.
-    fn collect_garbage(&mut self, shards: &[usize]) {
+    /// Returns whether there was any.
+    fn collect_garbage(&mut self, shards: &[usize]) -> bool {
+        let mut found = false;
         for &s in shards {
             let garbage = self.server.keyspace.take_garbage(s);
+            found |= !garbage.is_empty();
             self.queue_deletes(s, garbage);
         }
         self.flush_deletes();
+        found
     }
 
     /// Applies the pending deletes on their own (nothing to write with them).
