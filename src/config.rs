@@ -93,6 +93,7 @@ pub struct Config {
     pub binlog_segment_bytes: u64,
     /// Microseconds to pause after each replayed binlog record (tests watch the LOADING state).
     pub key_load_delay: u64,
+    pub backup_retention_days: u64,
     pub io_threads: u64,
     pub save: String,
     /// The value types' encoding thresholds (see `types::limits`).
@@ -111,6 +112,8 @@ pub struct Config {
     /// `--repair` on the command line: start from a binlog damaged before its tail, keeping
     /// the records before the damage (not an option of the table).
     pub binlog_repair: bool,
+    /// `--restore <backup-dir>` on the command line: start from that backup.
+    pub restore_from: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -148,6 +151,7 @@ impl Default for Config {
             appenddirname: String::new(),
             binlog_segment_bytes: 0,
             key_load_delay: 0,
+            backup_retention_days: 0,
             io_threads: 0,
             save: String::new(),
             limits: crate::types::limits::Limits {
@@ -167,6 +171,7 @@ impl Default for Config {
             client_output_buffer_limit: [(0, 0, 0); 3],
             config_file: None,
             binlog_repair: false,
+            restore_from: None,
         };
         for opt in OPTIONS {
             (opt.set)(&mut config, opt.default).expect("option defaults are valid");
@@ -680,6 +685,14 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Size at which the binlog moves on to a new segment file.",
         |c| c.binlog_segment_bytes.to_string(),
         |c, v| c.binlog_segment_bytes = parse_memory(v)?.max(4096)
+    ),
+    opt!(
+        "backup-retention-days",
+        "7",
+        true,
+        "Days a backup (BGSAVE, SAVE) is kept in dir/backups before a later backup deletes it (0: keep them all).",
+        |c| c.backup_retention_days.to_string(),
+        |c, v| c.backup_retention_days = parse_u64(v, 0, 100_000)?
     ),
     opt!(
         "key-load-delay",

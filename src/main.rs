@@ -30,6 +30,8 @@ fn main() {
                  Options use redis.conf names, e.g. --port 6380 --dir ./data --requirepass secret.\n\
                  --repair: start from a binlog damaged before its tail, keeping what precedes the\n\
                  damage (the rest is moved aside).\n\
+                 --restore <backup-dir>: start from a backup taken by BGSAVE or SAVE (the binlog\n\
+                 directory must be empty).\n\
                  Print a sample configuration with every option: thermocline-server --sample-config"
             );
             return;
@@ -40,12 +42,32 @@ fn main() {
         }
         _ => {}
     }
-    // `--repair` is a start-up flag, not a configuration option.
+    // `--repair` and `--restore <backup-dir>` are start-up flags, not configuration options.
     let repair = args.iter().any(|a| a == "--repair");
-    let args: Vec<String> = args.into_iter().filter(|a| a != "--repair").collect();
-    let config = match Config::from_args(&args) {
+    let mut restore = None;
+    let mut rest = Vec::with_capacity(args.len());
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--repair" => {}
+            "--restore" => match it.next() {
+                Some(dir) => restore = Some(std::path::PathBuf::from(dir)),
+                None => {
+                    eprintln!("--restore needs the backup directory to start from");
+                    std::process::exit(1);
+                }
+            },
+            _ => rest.push(a),
+        }
+    }
+    let config = match Config::from_args(&rest) {
         Ok(mut c) => {
             c.binlog_repair = repair;
+            if restore.is_some() {
+                // A backup is a binlog: restoring it means running with one.
+                c.appendonly = true;
+            }
+            c.restore_from = restore;
             c
         }
         Err(e) => {

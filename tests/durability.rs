@@ -755,3 +755,82 @@ fn a_restart_with_ten_times_maxmemory_brings_every_key_back() {
     assert!(ttl <= ttl_before && ttl > ttl_before - 60);
     assert!(cold(&mut c) > 1000, "replay demoted as it went");
 }
+
+/// BGSAVE and SAVE take point-in-time backups in dir/backups; `--restore` starts a new server
+/// from one, with exactly the data of that moment; old backups are pruned; restoring over an
+/// existing binlog is refused.
+#[test]
+fn backups_restore_the_dataset_of_their_moment() {
+    let data = tempfile::tempdir().unwrap();
+    let backups = data.path().join("backups");
+    std::fs::create_dir_all(backups.join("1000")).unwrap(); // a backup from 1970: pruned
+    let (mut server, mut c) = open(data.path(), &["--binlog-segment-bytes", "4096"]);
+    let started: i64 = q(&mut c, &["LASTSAVE"]);
+    for i in 0..400 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(50)]);
+    }
+    let _: i64 = q(&mut c, &["HSET", "h", "a", "1"]);
+    let first = digest(&mut c);
+    assert_eq!(
+        q::<String>(&mut c, &["BGSAVE"]),
+        "Background saving started"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while q::<String>(&mut c, &["INFO", "persistence"]).contains("rdb_bgsave_in_progress:1") {
+        assert!(Instant::now() < deadline, "BGSAVE never finished");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(q::<i64>(&mut c, &["LASTSAVE"]) >= started);
+    let info: String = q(&mut c, &["INFO", "persistence"]);
+    assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
+    // Writes after the backup are not in it; a second backup (SAVE) has them.
+    for i in 0..100 {
+        let _: () = q(&mut c, &["SET", &format!("later{i}"), "x"]);
+    }
+    let _: i64 = q(&mut c, &["DEL", "k1"]);
+    let second = digest(&mut c);
+    assert_ne!(first, second);
+    std::thread::sleep(Duration::from_millis(5)); // distinct backup names (Unix ms)
+    let _: () = q(&mut c, &["SAVE"]);
+    assert_eq!(server.terminate(), Some(0));
+
+    let mut taken: Vec<std::path::PathBuf> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    taken.sort();
+    assert_eq!(taken.len(), 2, "the 1970 backup was pruned: {taken:?}");
+    for (backup, want) in taken.iter().zip([&first, &second]) {
+        let fresh = tempfile::tempdir().unwrap();
+        let server = TestServer::start(&[
+            "--dir",
+            fresh.path().to_str().unwrap(),
+            "--restore",
+            backup.to_str().unwrap(),
+        ]);
+        let mut c = server.client();
+        wait_loaded(&mut c);
+        assert_eq!(&digest(&mut c), want, "restored from {}", backup.display());
+    }
+
+    // Restoring over an existing binlog is refused.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_thermocline-server"))
+        .args(["--port", "0", "--bind", "127.0.0.1", "--dir"])
+        .arg(data.path())
+        .arg("--restore")
+        .arg(&taken[0])
+        .output()
+        .unwrap();
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("already holds a binlog"), "{log}");
+}
+
+#[test]
+fn backups_need_the_binlog() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let e = redis::cmd("BGSAVE").query::<String>(&mut c).unwrap_err();
+    assert!(e.to_string().contains("appendonly yes"), "{e}");
+}

@@ -16,6 +16,7 @@
 //! At start, [`replay`] reads the log back into the keyspace (src/binlog/segment.rs cuts a torn
 //! tail), then [`Binlog::open`] resumes writing where it ends.
 
+pub mod backup;
 pub mod record;
 pub mod segment;
 

@@ -206,8 +206,11 @@ fn section_persistence(s: &Server, out: &mut String) {
     let aof = s.config.read().appendonly;
     let _ = write!(
         out,
-        "loading:{}\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:{}\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_write_status:{}\r\n",
+        "loading:{}\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_write_status:{}\r\n",
         loading as u8,
+        s.bgsave_in_progress.load(Relaxed) as u8,
+        s.last_save.load(Relaxed),
+        if s.last_bgsave_ok.load(Relaxed) { "ok" } else { "err" },
         aof as u8,
         if log.is_some_and(|l| l.error().is_some()) { "err" } else { "ok" },
     );
@@ -796,6 +799,89 @@ fn cmd_time(_ctx: &mut Ctx) -> CmdResult<Reply> {
     ]))
 }
 
+/// The binlog a backup copies, and where backups go; an error without the binlog.
+fn backup_source(
+    ctx: &Ctx,
+) -> CmdResult<(
+    std::sync::Arc<crate::binlog::Binlog>,
+    std::path::PathBuf,
+    u64,
+)> {
+    let Some(log) = ctx.server.binlog.get() else {
+        return Err(CmdError::new(
+            "ERR backups copy the binlog: start the server with appendonly yes",
+        ));
+    };
+    let c = ctx.server.config.read();
+    Ok((log.clone(), c.dir.join("backups"), c.backup_retention_days))
+}
+
+/// Takes a backup and records the outcome (SAVE runs it in place, BGSAVE on a thread).
+fn run_backup(
+    server: &crate::server::Server,
+    log: &crate::binlog::Binlog,
+    backups: &std::path::Path,
+    days: u64,
+) -> Result<crate::binlog::backup::BackupInfo, String> {
+    let result = crate::binlog::backup::take(log, backups, Duration::from_secs(60));
+    match &result {
+        Ok(info) => {
+            server.last_save.store(info.unix_ms / 1000, Relaxed);
+            server.last_bgsave_ok.store(true, Relaxed);
+            crate::binlog::backup::prune(backups, days);
+            tracing::info!(
+                "backup done: {} (binlog offset {})",
+                info.dir.display(),
+                info.offset
+            );
+        }
+        Err(e) => {
+            server.last_bgsave_ok.store(false, Relaxed);
+            tracing::error!("backup failed: {e}");
+        }
+    }
+    result
+}
+
+fn cmd_save(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let (log, backups, days) = backup_source(ctx)?;
+    if ctx.server.bgsave_in_progress.load(Relaxed) {
+        return Err(CmdError::new("ERR Background save already in progress"));
+    }
+    run_backup(ctx.server, &log, &backups, days).map_err(|e| CmdError(format!("ERR {e}")))?;
+    Ok(Reply::Ok)
+}
+
+fn cmd_bgsave(ctx: &mut Ctx) -> CmdResult<Reply> {
+    match ctx.args.get(1) {
+        None => {}
+        Some(a) if is(a, "SCHEDULE") => {}
+        Some(_) => return Err(CmdError::syntax()),
+    }
+    let (log, backups, days) = backup_source(ctx)?;
+    if ctx.server.bgsave_in_progress.swap(true, Relaxed) {
+        return Err(CmdError::new("ERR Background save already in progress"));
+    }
+    let server = ctx.server.this();
+    let spawned = std::thread::Builder::new()
+        .name("backup".into())
+        .spawn(move || {
+            if let Some(server) = server {
+                let _ = run_backup(&server, &log, &backups, days);
+                server.bgsave_in_progress.store(false, Relaxed);
+            }
+        });
+    if let Err(e) = spawned {
+        ctx.server.bgsave_in_progress.store(false, Relaxed);
+        return Err(CmdError(format!("ERR cannot start the backup thread: {e}")));
+    }
+    Ok(Reply::status("Background saving started"))
+}
+
+fn cmd_lastsave(ctx: &mut Ctx) -> CmdResult<Reply> {
+    Ok(Reply::Int(ctx.server.last_save.load(Relaxed) as i64))
+}
+
 fn cmd_shutdown(ctx: &mut Ctx) -> CmdResult<Reply> {
     let (mut save, mut nosave, mut abort, mut other) = (false, false, false, false);
     for a in &ctx.args[1..] {
@@ -1270,6 +1356,30 @@ pub const COMMANDS: &[CommandSpec] = &[
         "2.6.0",
         "Returns the server time.",
         cmd_time
+    ),
+    cmd!(
+        "save",
+        1,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        "1.0.0",
+        "Synchronously saves the database(s) to disk.",
+        cmd_save
+    ),
+    cmd!(
+        "bgsave",
+        -1,
+        ADMIN | NOSCRIPT,
+        "1.0.0",
+        "Asynchronously saves the database(s) to disk.",
+        cmd_bgsave
+    ),
+    cmd!(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        "1.0.0",
+        "Returns the Unix timestamp of the last successful save to disk.",
+        cmd_lastsave
     ),
     cmd!(
         "shutdown",

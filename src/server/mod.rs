@@ -65,6 +65,11 @@ pub struct Server {
     pub loading_progress: (AtomicU64, AtomicU64),
     /// Why the server stopped on its own (a binlog it cannot replay): the binary exits with 1.
     fatal: Mutex<Option<String>>,
+    /// Backups: the Unix seconds of the last one (LASTSAVE; the start time before any), one
+    /// under way, and whether the last one succeeded.
+    pub last_save: AtomicU64,
+    pub bgsave_in_progress: AtomicBool,
+    pub last_bgsave_ok: AtomicBool,
     /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
     /// Background work stopped (DEBUG PAUSE-CRON 1).
@@ -125,6 +130,9 @@ impl Server {
             loading: AtomicBool::new(false),
             loading_progress: (AtomicU64::new(0), AtomicU64::new(0)),
             fatal: Mutex::new(None),
+            last_save: AtomicU64::new(unix_ms() / 1000),
+            bgsave_in_progress: AtomicBool::new(false),
+            last_bgsave_ok: AtomicBool::new(true),
             active_expire: AtomicBool::new(true),
             cron_paused: AtomicBool::new(false),
             listeners: Mutex::new(Vec::new()),
@@ -302,6 +310,11 @@ impl Server {
             .control
             .kill
             .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// This server, for work it hands to threads of its own (None once it is gone).
+    pub fn this(&self) -> Option<Arc<Server>> {
+        self.this.get().and_then(std::sync::Weak::upgrade)
     }
 
     /// Stops the server because it cannot go on (see [`Server::fatal`]).
@@ -492,7 +505,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
 /// Replays the binlog into the keyspace (clients get -LOADING meanwhile), then opens it for
 /// writing and sends every write to it from then on.
 fn load_binlog(server: &Arc<Server>) -> Result<(), String> {
-    let (dir, repair, delay, policy, segment_bytes) = {
+    let (dir, repair, delay, policy, segment_bytes, restore) = {
         let c = server.config.read();
         (
             c.dir.join(&c.appenddirname),
@@ -500,8 +513,18 @@ fn load_binlog(server: &Arc<Server>) -> Result<(), String> {
             c.key_load_delay,
             crate::binlog::Fsync::parse(&c.appendfsync).unwrap_or(crate::binlog::Fsync::EverySec),
             c.binlog_segment_bytes,
+            c.restore_from.clone(),
         )
     };
+    if let Some(from) = restore {
+        let info = crate::binlog::backup::restore(&from, &dir)?;
+        tracing::info!(
+            "restored the backup in {} (binlog offset {}, taken at Unix ms {})",
+            from.display(),
+            info.offset,
+            info.unix_ms
+        );
+    }
     let total: u64 = crate::binlog::segment::list(&dir)?
         .iter()
         .filter_map(|s| std::fs::metadata(&s.path).ok())
