@@ -662,7 +662,10 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     // Above maxmemory: make room (pure-memory mode evicts; tiering demotes in the background
     // and makes commands wait for it), and refuse commands that may grow memory when no room
     // can be made (Redis's processCommand; EXEC counts as such when it queued one).
-    if server.memory.over_limit() {
+    // A command rerun with the cold values it loaded goes ahead: those values are most of
+    // what is over the limit, and demotion can only take them back once they are installed
+    // (refusing here would refuse writes while nothing in the keyspace can be demoted).
+    if server.memory.over_limit() && client.preloaded.is_empty() {
         let denyoom = spec.has(flags::DENYOOM)
             || (idx == table.exec
                 && client.tx.as_ref().is_some_and(|tx| {

@@ -185,16 +185,19 @@ impl Tier {
 
     /// What a command meets above `maxmemory` with tiering on: the demotion threads are woken,
     /// and a command that may grow memory waits for them (a write stall, `stalls` times in a
-    /// row so far). It gets the OOM error when the wait lasts too long: after about 20 ms when
-    /// every demotion thread's last two passes found nothing hot left to demote (the keys
-    /// alone fill the budget), after about 30 s otherwise (demotion cannot write: a full or failing disk). Memory that is neither keys nor values (allocator
-    /// caches, buffers) comes and goes; the short wait keeps it from refusing writes.
+    /// row so far). It gets the OOM error when the wait lasts too long: after about half a
+    /// second when every demotion thread's last two passes found nothing hot left to demote
+    /// (the keys alone fill the budget), after about 30 s otherwise (demotion cannot write: a
+    /// full or failing disk). Memory that is neither keys nor values comes and goes: a
+    /// demotion's encoding and compression buffers, values loaded for a command, allocator
+    /// caches. With big values it can hold the server over the limit for tens of milliseconds
+    /// while nothing hot is left (seen at 64 ms under load), so the wait must outlast it.
     pub fn enforce(&self, denyoom: bool, stalls: u32) -> Verdict {
         self.demoters.wake();
         let patience = if self.exhausted.load(Ordering::Relaxed)
             == self.all_exhausted.load(Ordering::Relaxed)
         {
-            20
+            500
         } else {
             30_000
         };
