@@ -511,6 +511,12 @@ impl Store {
                 None => return Ok(()),
             }
         };
+        // Until checkpoints exist, RAM is rebuilt from the binlog alone (or starts empty), so
+        // no stub names these records any more.
+        tracing::warn!(
+            "dropping the cold values a previous run left in the tiering directory: the keys \
+             that named them are rebuilt from the binlog, or gone without one"
+        );
         let mut batch = WriteBatch::default();
         batch.delete_range_cf(cf, &b""[..], &last[..]);
         batch.delete_cf(cf, &last);
