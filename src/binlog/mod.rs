@@ -127,6 +127,18 @@ impl Journal for Binlog {
             let mut scratch = scratch.borrow_mut();
             scratch.clear();
             record::encode(effects, &mut scratch);
+            if scratch.len() - record::FRAME_HEADER > record::MAX_PAYLOAD {
+                // Its 32-bit length would wrap: a frame replay could not read. The step has
+                // already happened in RAM; say loudly that the log does not hold it.
+                tracing::error!(
+                    "a step of {} bytes is larger than a binlog record can be (4 GiB): it is \
+                     not in the binlog and will be missing after a restart",
+                    scratch.len()
+                );
+                self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+                scratch.clear();
+                return;
+            }
             let mut p = self.pending.lock();
             let was_empty = p.buf.is_empty();
             p.buf.extend_from_slice(&scratch);

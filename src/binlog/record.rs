@@ -24,9 +24,10 @@ use crate::types::codec::{self, put_varint, take_varint};
 /// Bytes before a record's payload: its length and CRC.
 pub const FRAME_HEADER: usize = 8;
 
-/// The largest payload a reader accepts (a value is at most `proto-max-bulk-len`, 512 MiB by
-/// default; a transaction may hold several).
-pub const MAX_PAYLOAD: usize = 2 << 30;
+/// The largest payload: what the 32-bit length can say (a value is at most
+/// `proto-max-bulk-len`, 512 MiB by default, but a transaction may hold several). A bigger step
+/// is not logged, loudly (`Binlog::append`).
+pub const MAX_PAYLOAD: usize = u32::MAX as usize;
 
 const KIND_STEP: u8 = 0x01;
 
@@ -373,7 +374,7 @@ pub fn decode(payload: &[u8]) -> Result<Vec<OwnedEffect>, String> {
                 let mut ranges = Vec::with_capacity(n as usize);
                 for _ in 0..n {
                     let at = r.varint()?;
-                    if at > MAX_PAYLOAD as u64 * 2 {
+                    if at > MAX_PAYLOAD as u64 {
                         return Err(bad(&format!("range offset {at}")));
                     }
                     ranges.push((at, r.owned()?));
