@@ -816,3 +816,42 @@ fn backups_need_the_binlog() {
     let e = redis::cmd("BGSAVE").query::<String>(&mut c).unwrap_err();
     assert!(e.to_string().contains("appendonly yes"), "{e}");
 }
+
+/// `appendfsync` changes at run time: after CONFIG SET appendfsync always, a write's reply
+/// comes only once the binlog holding it is synced (the synced offset has caught up with the
+/// end of the log when the reply arrives).
+#[test]
+fn appendfsync_always_set_at_run_time_syncs_before_replying() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, mut c) = open(data.path(), &["--appendfsync", "no"]);
+    let field = |c: &mut redis::Connection, name: &str| -> u64 {
+        let info: String = q(c, &["INFO", "persistence"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in:\n{info}"))
+    };
+    let _: () = q(&mut c, &["SET", "before", "1"]);
+    assert_eq!(
+        field(&mut c, "binlog_fsyncs"),
+        0,
+        "appendfsync no never syncs"
+    );
+    let _: () = q(&mut c, &["CONFIG", "SET", "appendfsync", "always"]);
+    assert_eq!(
+        q::<Vec<String>>(&mut c, &["CONFIG", "GET", "appendfsync"])[1],
+        "always"
+    );
+    for i in 0..20 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+        let (end, synced) = (
+            field(&mut c, "binlog_offset"),
+            field(&mut c, "binlog_synced_offset"),
+        );
+        assert_eq!(
+            synced, end,
+            "write {i} was acknowledged before it was synced"
+        );
+    }
+    assert!(field(&mut c, "binlog_fsyncs") >= 20);
+}
