@@ -227,6 +227,38 @@ pub(super) fn note(touched: &mut Vec<Touched>, on: bool, db: usize, key: &[u8], 
     }
 }
 
+/// Where a lookup that finds a key expired, and removes it, records that: the view's count of
+/// expired keys and, with the binlog on, a note of the removal. Built from a view's fields, so
+/// that the lookup can hold its shard borrowed meanwhile.
+pub(super) struct Expired<'v> {
+    count: &'v mut u64,
+    touched: &'v mut Vec<Touched>,
+    journal: bool,
+    db: usize,
+}
+
+impl<'v> Expired<'v> {
+    pub(super) fn new(
+        count: &'v mut u64,
+        touched: &'v mut Vec<Touched>,
+        journal: Option<&dyn Journal>,
+        db: usize,
+    ) -> Expired<'v> {
+        Expired {
+            count,
+            touched,
+            journal: journal.is_some(),
+            db,
+        }
+    }
+
+    /// Records that `key` was found expired and removed.
+    pub(super) fn record(self, key: &[u8]) {
+        *self.count += 1;
+        note(self.touched, self.journal, self.db, key, Wrote::Removed);
+    }
+}
+
 impl<'a> Locked<'a> {
     /// Notes that this view wrote `key` (`value`: its value, not only its TTL).
     #[inline]

@@ -162,13 +162,13 @@ impl DbShard {
     }
 
     /// The live entry for `key`, in one hash lookup. An expired entry is reported as missing and
-    /// removed on the way (lazy expiry, counted in `expired`), unless `keep` (expiry paused).
+    /// removed on the way (lazy expiry, recorded in `expired`), unless `keep` (expiry paused).
     fn live_mut(
         &mut self,
         slot: u16,
         key: &[u8],
         now_ms: u64,
-        expired: &mut u64,
+        expired: journal::Expired<'_>,
         keep: bool,
     ) -> Option<&mut Entry> {
         let DbShard {
@@ -186,7 +186,7 @@ impl DbShard {
                 *len -= 1;
                 forget_record(cold, garbage, &k, &e);
                 expires.remove(&(e.expires_at, k));
-                *expired += 1;
+                expired.record(key);
                 None
             }
             EntryRef::Occupied(o) => Some(o.into_mut()),
@@ -608,21 +608,13 @@ impl<'a> Locked<'a> {
             self.expire_if_due(db, slot, key);
         }
         let (clock, keep) = (self.clock, self.keep_expired);
-        let expired = self.stats.expired;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        let expired =
+            journal::Expired::new(&mut self.stats.expired, &mut self.touched, self.journal, db);
         let found = match shard.dbs[db].as_deref_mut() {
-            Some(d) => d.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep),
+            Some(d) => d.live_mut(slot, key, clock.now_ms, expired, keep),
             None => None,
         };
-        if self.stats.expired != expired {
-            journal::note(
-                &mut self.touched,
-                self.journal.is_some(),
-                db,
-                key,
-                Wrote::Removed,
-            );
-        }
         match found {
             Some(entry) => {
                 entry
@@ -743,17 +735,21 @@ impl<'a> Locked<'a> {
             self.expire_if_due(db, slot, key);
         }
         let (clock, keep) = (self.clock, self.keep_expired);
-        let expired = self.stats.expired;
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
+        let expired =
+            journal::Expired::new(&mut self.stats.expired, &mut self.touched, self.journal, db);
         let found = shard.dbs[db]
             .as_deref_mut()
-            .and_then(|d| d.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep));
-        let on = self.journal.is_some();
+            .and_then(|d| d.live_mut(slot, key, clock.now_ms, expired, keep));
         if found.is_some() {
-            journal::note(&mut self.touched, on, db, key, Wrote::Value);
-        } else if self.stats.expired != expired {
-            journal::note(&mut self.touched, on, db, key, Wrote::Removed);
+            journal::note(
+                &mut self.touched,
+                self.journal.is_some(),
+                db,
+                key,
+                Wrote::Value,
+            );
         }
         let entry = found?;
         shard.next_version = version;
@@ -781,18 +777,9 @@ impl<'a> Locked<'a> {
         let Some(dbs) = shard.dbs[db].as_deref_mut() else {
             return Ok(None);
         };
-        let expired = self.stats.expired;
-        let found = dbs.live_mut(slot, key, clock.now_ms, &mut self.stats.expired, keep);
-        if self.stats.expired != expired {
-            journal::note(
-                &mut self.touched,
-                self.journal.is_some(),
-                db,
-                key,
-                Wrote::Removed,
-            );
-        }
-        let Some(entry) = found else {
+        let expired =
+            journal::Expired::new(&mut self.stats.expired, &mut self.touched, self.journal, db);
+        let Some(entry) = dbs.live_mut(slot, key, clock.now_ms, expired, keep) else {
             return Ok(None);
         };
         check(entry)?;
