@@ -153,16 +153,16 @@ pub fn restore(from: &Path, to: &Path) -> Result<BackupInfo, String> {
     }
     fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     for seg in segment::list(from)? {
-        let name = seg.path.file_name().unwrap_or_default();
-        let mut buf = Vec::new();
-        fs::File::open(&seg.path)
-            .and_then(|mut f| f.read_to_end(&mut buf))
-            .map_err(|e| format!("cannot read {}: {e}", seg.path.display()))?;
-        let mut out = fs::File::create(to.join(name))
-            .map_err(|e| format!("cannot create a segment in {}: {e}", to.display()))?;
-        out.write_all(&buf)
-            .and_then(|_| out.sync_all())
-            .map_err(|e| format!("cannot write a segment in {}: {e}", to.display()))?;
+        let target = to.join(seg.path.file_name().unwrap_or_default());
+        fs::copy(&seg.path, &target)
+            .and_then(|_| fs::File::open(&target)?.sync_all())
+            .map_err(|e| {
+                format!(
+                    "cannot copy {} into {}: {e}",
+                    seg.path.display(),
+                    to.display()
+                )
+            })?;
     }
     let _ = segment::sync_dir(to);
     Ok(info)
