@@ -13,7 +13,8 @@
 //! logic: INCR is logged as its result, SPOP as the set without the member, a relative TTL as
 //! the absolute expiry it became.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 
 use bytes::Bytes;
 
@@ -357,13 +358,17 @@ impl<'a> Locked<'a> {
         // One effect per key: the first note's place. A write of the whole value wins over
         // element writes, and element writes over TTL changes.
         if touched.len() > 1 {
-            let mut seen: HashSet<(usize, Key)> = HashSet::with_capacity(touched.len());
+            // (db, key) -> its place in `merged`.
+            let mut seen: HashMap<(usize, Key), usize> = HashMap::with_capacity(touched.len());
             let mut merged: Vec<Touched> = Vec::with_capacity(touched.len());
             for t in touched {
-                if seen.insert((t.db, t.key.clone())) {
-                    merged.push(t);
-                } else if t.value || t.removed {
-                    if let Some(m) = merged.iter_mut().find(|m| m.db == t.db && m.key == t.key) {
+                match seen.entry((t.db, t.key.clone())) {
+                    Entry::Vacant(v) => {
+                        v.insert(merged.len());
+                        merged.push(t);
+                    }
+                    Entry::Occupied(o) if t.value || t.removed => {
+                        let m = &mut merged[*o.get()];
                         let whole = |x: &Touched| x.value && x.detail.is_none();
                         let any_whole = whole(m) || whole(&t);
                         m.detail = match (m.detail.take(), t.detail) {
@@ -387,6 +392,7 @@ impl<'a> Locked<'a> {
                         m.value |= t.value;
                         m.removed |= t.removed;
                     }
+                    Entry::Occupied(_) => {}
                 }
             }
             touched = merged;
