@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use thermocline::tier::store::{data_key, Store};
+use thermocline::tier::store::{data_key, Put, Store};
 
 /// The allocator the server binary uses, so that allocation costs match.
 #[global_allocator]
@@ -60,7 +60,12 @@ fn bench(c: &mut Criterion) {
     while start < keys {
         let end = (start + LOAD_BATCH).min(keys);
         let puts: Vec<_> = (start..end)
-            .map(|i| (key(i), value(&mut seed, value_len)))
+            .map(|i| Put {
+                key: key(i),
+                record: Some(value(&mut seed, value_len)),
+                // A typical index entry's size.
+                index: vec![0; 16],
+            })
             .collect();
         store.write(&puts, &[]).expect("load");
         start = end;

@@ -91,6 +91,11 @@ pub struct Config {
     pub appendfsync: String,
     pub appenddirname: String,
     pub binlog_segment_bytes: u64,
+    pub binlog_retention_bytes: u64,
+    pub binlog_retention_seconds: u64,
+    /// Seconds between checkpoints (0: only at shutdown and on BGREWRITEAOF).
+    pub checkpoint_interval: u64,
+    pub tiering_preload: bool,
     /// Microseconds to pause after each replayed binlog record (tests watch the LOADING state).
     pub key_load_delay: u64,
     pub backup_retention_days: u64,
@@ -150,6 +155,10 @@ impl Default for Config {
             appendfsync: String::new(),
             appenddirname: String::new(),
             binlog_segment_bytes: 0,
+            binlog_retention_bytes: 0,
+            binlog_retention_seconds: 0,
+            checkpoint_interval: 0,
+            tiering_preload: false,
             key_load_delay: 0,
             backup_retention_days: 0,
             io_threads: 0,
@@ -615,6 +624,14 @@ pub static OPTIONS: &[OptionSpec] = &[
         |c, v| c.tiering_demote_threads = parse_u64(v, 1, 16)?
     ),
     opt!(
+        "tiering-preload",
+        "no",
+        true,
+        "After a restart, load values back into RAM in the background up to 90% of maxmemory (values load when touched either way). With tiering no every value is loaded back.",
+        |c| yes_no(c.tiering_preload),
+        |c, v| c.tiering_preload = parse_yes_no(v)?
+    ),
+    opt!(
         "maxmemory-clients",
         "0",
         true,
@@ -685,6 +702,30 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Size at which the binlog moves on to a new segment file.",
         |c| c.binlog_segment_bytes.to_string(),
         |c, v| c.binlog_segment_bytes = parse_memory(v)?.max(4096)
+    ),
+    opt!(
+        "binlog-retention-bytes",
+        "128mb",
+        true,
+        "Binlog kept behind the last checkpoint, in bytes (the backlog a replica can resume from); a segment goes only when it is outside both retention windows.",
+        |c| c.binlog_retention_bytes.to_string(),
+        |c, v| c.binlog_retention_bytes = parse_memory(v)?
+    ),
+    opt!(
+        "binlog-retention-seconds",
+        "3600",
+        true,
+        "Binlog kept behind the last checkpoint, in seconds of age (see binlog-retention-bytes).",
+        |c| c.binlog_retention_seconds.to_string(),
+        |c, v| c.binlog_retention_seconds = parse_u64(v, 0, 10 * 365 * 86_400)?
+    ),
+    opt!(
+        "checkpoint-interval",
+        "60",
+        true,
+        "Seconds between checkpoints of changed values into RocksDB (0: only at shutdown and on BGREWRITEAOF). A checkpoint is also taken when the binlog has grown by four segments since the last.",
+        |c| c.checkpoint_interval.to_string(),
+        |c, v| c.checkpoint_interval = parse_u64(v, 0, 86_400)?
     ),
     opt!(
         "backup-retention-days",

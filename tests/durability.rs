@@ -57,6 +57,13 @@ fn binlog_size(c: &mut redis::Connection) -> u64 {
         .unwrap_or_else(|| panic!("aof_current_size in:\n{info}"))
 }
 
+/// Stops the server with SHUTDOWN NOSAVE: the binlog is synced, but no last checkpoint is
+/// taken, so the next start replays the binlog (tests that damage it use this).
+fn stop_nosave(server: &mut TestServer, c: &mut redis::Connection) {
+    let _ = redis::cmd("SHUTDOWN").arg("NOSAVE").query::<()>(c);
+    assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
+}
+
 fn digest(c: &mut redis::Connection) -> String {
     redis::cmd("DEBUG").arg("DIGEST").query(c).unwrap()
 }
@@ -156,21 +163,47 @@ fn a_restart_replays_the_dataset_exactly() {
     assert!(info.contains("aof_enabled:1"), "{info}");
 }
 
-/// Writers on several connections record each acknowledged write; the server is SIGKILLed at
-/// random moments. After every restart each acknowledged write is there (`appendfsync
-/// always`: nothing acknowledged is lost).
+/// Writers on several connections record each acknowledged write while checkpoints run back to
+/// back; the server is SIGKILLed at random moments (in or between checkpoints). After every
+/// restart each acknowledged write is there (`appendfsync always`: nothing acknowledged is
+/// lost), and each writer's list holds each acknowledged push once (no step replayed twice).
 #[test]
 fn no_acknowledged_write_is_lost_across_crashes_with_appendfsync_always() {
     let data = tempfile::tempdir().unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     // Per writer: the highest number acknowledged (every lower one was acknowledged before).
     let acked: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
-    for round in 0..3 {
-        let mut server = start(data.path(), &["--appendfsync", "always"]);
+    let opts = [
+        "--appendfsync",
+        "always",
+        "--binlog-segment-bytes",
+        "16384",
+        "--binlog-retention-bytes",
+        "0",
+        "--binlog-retention-seconds",
+        "0",
+    ];
+    for round in 0..4 {
+        let mut server = start(data.path(), &opts);
         let mut c = server.client();
         wait_loaded(&mut c);
         check_acked(&mut c, &acked);
         let stop = Arc::new(AtomicBool::new(false));
+        let checkpoints = {
+            let (url, stop) = (server.url(), stop.clone());
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                while !stop.load(Ordering::SeqCst) {
+                    // "already in progress" is fine: one runs back to back with the next.
+                    if redis::cmd("BGREWRITEAOF").query::<String>(&mut c).is_err()
+                        && redis::cmd("PING").query::<String>(&mut c).is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+        };
         let writers: Vec<_> = (0..4)
             .map(|w| {
                 let url = server.url();
@@ -182,6 +215,13 @@ fn no_acknowledged_write_is_lost_across_crashes_with_appendfsync_always() {
                         n += 1;
                         let r: redis::RedisResult<()> = redis::cmd("SET")
                             .arg(format!("w{w}:{n}"))
+                            .arg(n)
+                            .query(&mut c);
+                        if r.is_err() {
+                            return;
+                        }
+                        let r: redis::RedisResult<i64> = redis::cmd("RPUSH")
+                            .arg(format!("list{w}"))
                             .arg(n)
                             .query(&mut c);
                         if r.is_err() {
@@ -206,6 +246,7 @@ fn no_acknowledged_write_is_lost_across_crashes_with_appendfsync_always() {
         for w in writers {
             w.join().unwrap();
         }
+        checkpoints.join().unwrap();
         let total: u64 = acked.iter().map(|a| a.load(Ordering::SeqCst)).sum();
         assert!(total > 0, "round {round}: no write was acknowledged");
     }
@@ -233,8 +274,22 @@ fn check_acked(c: &mut redis::Connection, acked: &[AtomicU64]) {
             count == n || count == n + 1,
             "writer {w}: counter {count}, acked {n}"
         );
-        // Realign the counter with the acknowledged writes for the next round.
+        // The list got one push per write, before the counter's INCR: n pushes, or n + 1 when
+        // the last write's push (or also its SET, unacknowledged) made it.
+        let list = format!("list{w}");
+        let pushed: Vec<u64> = q(c, &["LRANGE", &list, "0", "-1"]);
+        assert!(
+            pushed.len() as u64 == n || pushed.len() as u64 == n + 1,
+            "writer {w}: {} pushes, acked {n}",
+            pushed.len()
+        );
+        let expected: Vec<u64> = (1..=pushed.len() as u64).collect();
+        assert_eq!(pushed, expected, "writer {w}: each push once, in order");
+        // Realign the counter and the list with the acknowledged writes for the next round.
         let _: () = q(c, &["SET", &format!("count{w}"), &n.to_string()]);
+        if pushed.len() as u64 > n {
+            let _: Option<String> = q(c, &["RPOP", &list]);
+        }
     }
 }
 
@@ -294,7 +349,7 @@ fn a_torn_tail_is_cut_off_and_a_torn_transaction_is_dropped_whole() {
         .arg("y")
         .query(&mut c)
         .unwrap();
-    assert_eq!(server.terminate(), Some(0));
+    stop_nosave(&mut server, &mut c);
     // Cut the transaction's record short: it goes, whole; the record before it stays.
     let last = segments(data.path()).pop().unwrap();
     let len = std::fs::metadata(&last).unwrap().len();
@@ -328,7 +383,7 @@ fn damage_before_the_tail_stops_the_start_unless_repair() {
     for i in 0..20 {
         let _: () = q(&mut c, &["SET", &format!("k{i}"), &"x".repeat(100)]);
     }
-    assert_eq!(server.terminate(), Some(0));
+    stop_nosave(&mut server, &mut c);
     // Flip a byte in the middle of the log: a CRC mismatch with good records after it.
     let seg = segments(data.path()).pop().unwrap();
     let mut bytes = std::fs::read(&seg).unwrap();
@@ -478,18 +533,32 @@ fn a_binlog_for_more_databases_is_refused() {
     let (mut server, mut c) = open(data.path(), &[]);
     let _: () = q(&mut c, &["SELECT", "7"]);
     let _: () = q(&mut c, &["SET", "k", "v"]);
-    assert_eq!(server.terminate(), Some(0));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_thermocline-server"))
-        .args(["--port", "0", "--bind", "127.0.0.1", "--appendonly", "yes"])
-        .args(["--databases", "4", "--dir"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    let log =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{log}");
+    let start_with_4 = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_thermocline-server"))
+            .args(["--port", "0", "--bind", "127.0.0.1", "--appendonly", "yes"])
+            .args(["--databases", "4", "--dir"])
+            .arg(data.path())
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), log)
+    };
+    // From the binlog alone (no checkpoint yet)...
+    stop_nosave(&mut server, &mut c);
+    let (code, log) = start_with_4();
+    assert_eq!(code, Some(1), "{log}");
     assert!(
         log.contains("writes to database 7, but this server has 4"),
+        "{log}"
+    );
+    // ...and from a checkpoint.
+    let (mut server, _c) = open(data.path(), &[]);
+    assert_eq!(server.terminate(), Some(0));
+    let (code, log) = start_with_4();
+    assert_eq!(code, Some(1), "{log}");
+    assert!(
+        log.contains("written with 16 databases; this server has 4 (set `databases` to 16)"),
         "{log}"
     );
 }
@@ -731,11 +800,271 @@ fn a_restart_with_ten_times_maxmemory_brings_every_key_back() {
     assert_eq!(server.terminate(), Some(0));
 
     let (_server, mut c) = open(data.path(), &opts);
+    // Rebuilt from RocksDB's index: every key is there as a stub, no value was read.
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 6_020);
-    assert_eq!(digest(&mut c), before);
+    assert_eq!(cold(&mut c), 6_020, "every key comes back cold");
+    assert_eq!(tiering_field(&mut c, "loads"), 0, "no value read at start");
     let ttl: i64 = q(&mut c, &["TTL", "s500"]);
     assert!(ttl <= ttl_before && ttl > ttl_before - 60);
-    assert!(cold(&mut c) > 1000, "replay demoted as it went");
+    assert_eq!(digest(&mut c), before);
+}
+
+/// A numeric field of INFO `section`.
+fn info_field(c: &mut redis::Connection, section: &str, name: &str) -> u64 {
+    let info: String = q(c, &["INFO", section]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} in:\n{info}"))
+}
+
+fn tiering_field(c: &mut redis::Connection, name: &str) -> u64 {
+    info_field(c, "tiering", name)
+}
+
+/// Takes a checkpoint (BGREWRITEAOF) and waits until it is recorded. One the server started
+/// by itself may be under way: then BGREWRITEAOF is refused, and is asked again.
+fn checkpoint(c: &mut redis::Connection) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let before = loop {
+        let before = info_field(c, "persistence", "checkpoints");
+        match redis::cmd("BGREWRITEAOF").query::<String>(c) {
+            Ok(reply) => {
+                assert_eq!(reply, "Background append only file rewriting started");
+                break before;
+            }
+            Err(e) if e.to_string().contains("already in progress") => {
+                assert!(Instant::now() < deadline, "a checkpoint never finished");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("BGREWRITEAOF: {e}"),
+        }
+    };
+    while info_field(c, "persistence", "aof_rewrite_scheduled") == 1
+        || info_field(c, "persistence", "aof_rewrite_in_progress") == 1
+        || info_field(c, "persistence", "checkpoints") == before
+    {
+        assert!(Instant::now() < deadline, "the checkpoint never finished");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Writes of every kind after a checkpoint, on top of values it wrote (hot and cold): element
+/// edits, list operations, byte ranges, TTL changes of cold values, deletes, FLUSHDB, SWAPDB.
+/// The server is SIGKILLed; the restart rebuilds from the checkpoint, replays the binlog after
+/// it, and has exactly the dataset acknowledged (DEBUG DIGEST), twice over (a second
+/// checkpoint after the SWAPDB records the swapped database numbers). Binlog segments older
+/// than the checkpoint are deleted.
+#[test]
+fn a_crash_after_a_checkpoint_keeps_every_change_since() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = [
+        "--appendfsync",
+        "always",
+        "--binlog-segment-bytes",
+        "4096",
+        "--binlog-retention-bytes",
+        "0",
+        "--binlog-retention-seconds",
+        "0",
+        "--checkpoint-interval",
+        "0",
+    ];
+    let (mut server, mut c) = open(data.path(), &opts);
+    let big = "b".repeat(300);
+    for db in ["0", "2", "3"] {
+        let _: () = q(&mut c, &["SELECT", db]);
+        for i in 0..200 {
+            let k = format!("k{i}");
+            let _: () = q(&mut c, &["SET", &k, &format!("{db}{i}{big}")]);
+            let _: i64 = q(&mut c, &["HSET", &format!("h{}", i % 5), &k, &big]);
+            let _: i64 = q(&mut c, &["RPUSH", &format!("l{}", i % 4), &k]);
+            let _: i64 = q(&mut c, &["SADD", &format!("s{}", i % 3), &k]);
+            let _: i64 = q(&mut c, &["ZADD", "z", &i.to_string(), &k]);
+        }
+        let _: i64 = q(&mut c, &["EXPIRE", "k7", "100000"]);
+        // Some values cold: the checkpoint writes only their index entries.
+        for k in ["k1", "k2", "k7", "h1", "l1", "s1"] {
+            let _: i64 = q(&mut c, &["TIERING", "DEMOTE", k]);
+        }
+    }
+    let _: () = q(&mut c, &["SELECT", "0"]);
+    let size_before = binlog_size(&mut c);
+    checkpoint(&mut c);
+    assert!(
+        binlog_size(&mut c) < size_before / 4,
+        "segments before the checkpoint are deleted: {} of {size_before} bytes kept",
+        binlog_size(&mut c)
+    );
+
+    let after_checkpoint = |c: &mut redis::Connection, round: u32| {
+        let r = round.to_string();
+        let _: i64 = q(c, &["HSET", "h1", "late", &r]);
+        let _: i64 = q(c, &["HDEL", "h2", "k2"]);
+        let _: i64 = q(c, &["RPUSH", "l1", "tail"]);
+        let _: Option<String> = q(c, &["LPOP", "l2"]);
+        let _: i64 = q(c, &["SREM", "s1", "k1"]);
+        let _: String = q(c, &["ZINCRBY", "z", "5", "k3"]);
+        let _: i64 = q(c, &["SETRANGE", "k2", "3", "edited"]);
+        let _: i64 = q(c, &["EXPIRE", "k1", "50000"]);
+        let _: i64 = q(c, &["PERSIST", "k7"]);
+        let _: i64 = q(c, &["DEL", "k4", "k5"]);
+        let _: () = q(c, &["SET", "k4", &format!("again{r}")]);
+        let _: i64 = q(c, &["INCR", "counter"]);
+        // Newer states in RocksDB than the checkpoint's: replay must skip the list operations
+        // these already hold, or it would push and pop twice.
+        for k in ["l1", "l2", "h1"] {
+            let _: i64 = q(c, &["TIERING", "DEMOTE", k]);
+        }
+        // On disk, not only in a memtable the crash loses.
+        let _: () = q(c, &["TIERING", "FLUSH-MEMTABLES"]);
+    };
+    after_checkpoint(&mut c, 1);
+    let _: () = q(&mut c, &["SELECT", "2"]);
+    let _: () = q(&mut c, &["FLUSHDB"]);
+    let _: () = q(&mut c, &["SET", "k1", "after the flush"]);
+    let _: () = q(&mut c, &["SELECT", "0"]);
+    let _: () = q(&mut c, &["SWAPDB", "0", "3"]);
+    after_checkpoint(&mut c, 2);
+    let before = digest(&mut c);
+    server.kill();
+
+    let (mut server, mut c) = open(data.path(), &opts);
+    assert_eq!(digest(&mut c), before, "after the first crash");
+    let ttl: i64 = q(&mut c, &["TTL", "k1"]);
+    assert!(ttl > 49_000 && ttl <= 50_000, "TTL {ttl}");
+
+    // A second checkpoint records the swapped numbers; more changes; another crash.
+    checkpoint(&mut c);
+    after_checkpoint(&mut c, 3);
+    let _: () = q(&mut c, &["SWAPDB", "3", "0"]);
+    let _: () = q(&mut c, &["FLUSHDB"]);
+    after_checkpoint(&mut c, 4);
+    let before = digest(&mut c);
+    server.kill();
+    let (_server, mut c) = open(data.path(), &opts);
+    assert_eq!(digest(&mut c), before, "after the second crash");
+}
+
+/// SWAPDB running while checkpoints are taken: a checkpoint's shards are taken one after the
+/// other, so some shards' states are from before a swap and others from after it. Replay must
+/// swap only the shards taken before it (each shard's mark), or databases come back crossed.
+#[test]
+fn swapdb_racing_checkpoints_comes_back_uncrossed() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = ["--appendfsync", "always", "--checkpoint-interval", "0"];
+    let (mut server, mut c) = open(data.path(), &opts);
+    for db in ["0", "1"] {
+        let _: () = q(&mut c, &["SELECT", db]);
+        for i in 0..2000 {
+            let _: () = q(&mut c, &["SET", &format!("k{i}"), &format!("{db}:{i}")]);
+        }
+    }
+    let stop_swaps = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (url, stop) = (server.url(), stop_swaps.clone());
+        std::thread::spawn(move || {
+            let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let mut n = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                n += 1;
+                let _: () = q(&mut c, &["SWAPDB", "0", "1"]);
+                let _: () = q(
+                    &mut c,
+                    &["SET", &format!("k{}", n % 2000), &format!("s{n}")],
+                );
+            }
+        })
+    };
+    // Enough to write that the checkpoint takes a while: many swaps land in the middle of it,
+    // between one shard's turn and another's.
+    let _: () = q(&mut c, &["SELECT", "2"]);
+    let blob = "x".repeat(1000);
+    for chunk in 0..20 {
+        let mut pipe = redis::pipe();
+        for i in 0..1000 {
+            pipe.cmd("SET")
+                .arg(format!("big{chunk}:{i}"))
+                .arg(&blob)
+                .ignore();
+        }
+        pipe.query::<()>(&mut c).unwrap();
+    }
+    checkpoint(&mut c);
+    stop_swaps.store(true, Ordering::SeqCst);
+    swapper.join().unwrap();
+    let before = digest(&mut c);
+    server.kill();
+    let (_server, mut c) = open(data.path(), &opts);
+    assert_eq!(digest(&mut c), before);
+}
+
+/// Cache mode (`appendonly no`): a clean shutdown saves the dataset in RocksDB and the next
+/// start has all of it, rebuilt from the index; after a crash the tiering directory is reset
+/// and the server starts empty, saying so.
+#[test]
+fn cache_mode_keeps_the_dataset_across_a_clean_shutdown_only() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let opts = ["--dir", dir, "--appendonly", "no"];
+    let mut server = TestServer::start(&opts);
+    let mut c = server.client();
+    for i in 0..500 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(100 + i)]);
+    }
+    let _: i64 = q(&mut c, &["EXPIRE", "k3", "1000"]);
+    let _: i64 = q(&mut c, &["TIERING", "DEMOTE", "k9"]);
+    let before = digest(&mut c);
+    assert_eq!(server.terminate(), Some(0));
+
+    let mut server = TestServer::start(&opts);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 500);
+    assert_eq!(digest(&mut c), before);
+    assert!(q::<i64>(&mut c, &["TTL", "k3"]) > 990);
+    let _: () = q(&mut c, &["SET", "new", "1"]);
+    server.kill();
+
+    let server = TestServer::start(&opts);
+    let mut c = server.client();
+    wait_loaded(&mut c);
+    assert_eq!(
+        q::<i64>(&mut c, &["DBSIZE"]),
+        0,
+        "a crash in cache mode starts empty"
+    );
+    assert!(
+        server.log().contains("did not shut down cleanly"),
+        "{}",
+        server.log()
+    );
+}
+
+/// Pure-memory mode with the binlog (`tiering no`, `appendonly yes`): checkpoints go to RocksDB
+/// all the same, and after a restart every value is loaded back into RAM.
+#[test]
+fn pure_memory_mode_restarts_from_a_checkpoint_with_every_value_hot() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = ["--tiering", "no"];
+    let (mut server, mut c) = open(data.path(), &opts);
+    for i in 0..300 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(200)]);
+    }
+    checkpoint(&mut c);
+    let _: () = q(&mut c, &["SET", "after", "1"]);
+    let before = digest(&mut c);
+    server.kill();
+    let (_server, mut c) = open(data.path(), &opts);
+    assert_eq!(digest(&mut c), before);
+    // The preload brings every value back.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tiering_field(&mut c, "cold_keys") > 0 {
+        assert!(Instant::now() < deadline, "values still cold");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(tiering_field(&mut c, "hot_keys"), 301);
+    assert_eq!(tiering_field(&mut c, "tiering_enabled"), 0);
 }
 
 /// BGSAVE and SAVE take point-in-time backups in dir/backups; `--restore` starts a new server

@@ -1,13 +1,15 @@
 //! Backups (BGSAVE, SAVE) and restores (`--restore`).
 //!
-//! A backup is a consistent point-in-time copy of the binlog: every segment up to the offset
-//! where the log ended when the backup was asked for. Records are whole steps, so a log cut at
-//! a record boundary is a state the server was in. Segments that are complete are hard-linked
-//! (they never change again); the segment being written is copied up to that offset. A backup
-//! lives in `<dir>/backups/<unix ms>/` and holds a `backup.info` with its offset and time.
-//! Restoring copies the segments into an empty binlog directory; the server then replays them
-//! as after any restart. (Once checkpoints into RocksDB exist, a backup will add a RocksDB
-//! checkpoint and keep only the binlog tail after it.)
+//! A backup is a consistent point-in-time copy of the dataset: a copy of RocksDB (a RocksDB
+//! checkpoint: its files hard-linked, after a flush) holding the last checkpoint, then the
+//! binlog from that checkpoint's offset up to the offset where the log ended once the copy was
+//! made. Records are whole steps, so a log cut at a record boundary is a state the server was
+//! in; everything RocksDB holds was decided before that offset, so replaying the tail over it
+//! gives that state (the checkpoint rules of `tier/checkpoint.rs`). Segments that are complete
+//! are hard-linked (they never change again); the segment being written is copied up to the
+//! offset. A backup lives in `<dir>/backups/<unix ms>/` (RocksDB in `tiering/`) and holds a
+//! `backup.info` with its offsets and time. Restoring copies both into an empty data
+//! directory; the server then starts as after any restart.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -20,15 +22,34 @@ use super::{segment, Binlog};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupInfo {
     pub dir: PathBuf,
+    /// The binlog offset the backup's log starts at (its RocksDB copy's checkpoint).
+    pub from: u64,
     /// The binlog offset the backup is complete up to.
     pub offset: u64,
     /// When it was taken, Unix milliseconds.
     pub unix_ms: u64,
 }
 
+/// Where a backup's copy of RocksDB goes, inside the backup.
+pub const TIERING_DIR: &str = "tiering";
+
 /// Takes a backup of `log` into a new directory under `backups`: everything appended before
-/// this call. Waits (at most `timeout`) for the writer to have written that much first.
-pub fn take(log: &Binlog, backups: &Path, timeout: Duration) -> Result<BackupInfo, String> {
+/// this call. `copy_store` first copies RocksDB into the directory it is given and returns the
+/// binlog offset of the checkpoint that copy holds (no checkpoint may be recorded meanwhile).
+/// Waits (at most `timeout`) for the writer to have written up to the end first.
+pub fn take(
+    log: &Binlog,
+    backups: &Path,
+    timeout: Duration,
+    copy_store: impl FnOnce(&Path) -> Result<u64, String>,
+) -> Result<BackupInfo, String> {
+    let unix_ms = crate::server::unix_ms();
+    let dir = backups.join(unix_ms.to_string());
+    let partial = backups.join(format!("{unix_ms}.partial"));
+    fs::create_dir_all(&partial)
+        .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
+    let from = copy_store(&partial.join(TIERING_DIR))?;
+    // After the copy: every state the copy holds was decided before this offset.
     let offset = log.end();
     let deadline = Instant::now() + timeout;
     while log.written() < offset {
@@ -39,18 +60,17 @@ pub fn take(log: &Binlog, backups: &Path, timeout: Duration) -> Result<BackupInf
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-    let unix_ms = crate::server::unix_ms();
-    let dir = backups.join(unix_ms.to_string());
-    let partial = backups.join(format!("{unix_ms}.partial"));
-    fs::create_dir_all(&partial)
-        .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
     let segments = segment::list(log.dir())?;
     for (i, seg) in segments.iter().enumerate() {
         if seg.first >= offset && i > 0 {
             break;
         }
-        let name = seg.path.file_name().unwrap_or_default();
         let next_first = segments.get(i + 1).map(|s| s.first);
+        if next_first.is_some_and(|next| next <= from) {
+            // Wholly before the checkpoint: the RocksDB copy holds it.
+            continue;
+        }
+        let name = seg.path.file_name().unwrap_or_default();
         let whole = next_first.is_some_and(|next| next <= offset);
         if whole {
             // A segment the log has moved on from never changes again: a hard link is a copy.
@@ -64,7 +84,7 @@ pub fn take(log: &Binlog, backups: &Path, timeout: Duration) -> Result<BackupInf
     }
     fs::write(
         partial.join("backup.info"),
-        format!("offset:{offset}\nunix_ms:{unix_ms}\n"),
+        format!("from:{from}\noffset:{offset}\nunix_ms:{unix_ms}\n"),
     )
     .map_err(|e| format!("cannot write backup.info: {e}"))?;
     // A backup directory appears whole or not at all.
@@ -72,6 +92,7 @@ pub fn take(log: &Binlog, backups: &Path, timeout: Duration) -> Result<BackupInf
     let _ = segment::sync_dir(backups);
     Ok(BackupInfo {
         dir,
+        from,
         offset,
         unix_ms,
     })
@@ -137,19 +158,48 @@ pub fn info(dir: &Path) -> Result<BackupInfo, String> {
     };
     Ok(BackupInfo {
         dir: dir.to_path_buf(),
+        from: field("from").unwrap_or(0),
         offset: field("offset")?,
         unix_ms: field("unix_ms")?,
     })
 }
 
-/// Copies the backup in `from` into the binlog directory `to`, which must hold no segment.
-pub fn restore(from: &Path, to: &Path) -> Result<BackupInfo, String> {
+/// Copies the backup in `from` into the binlog directory `to` and the tiering directory
+/// `tiering`, which must hold no segment and nothing, respectively.
+pub fn restore(from: &Path, to: &Path, tiering: &Path) -> Result<BackupInfo, String> {
     let info = info(from)?;
     if !segment::list(to)?.is_empty() {
         return Err(format!(
             "cannot restore into {}: it already holds a binlog (move it away first)",
             to.display()
         ));
+    }
+    if fs::read_dir(tiering).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(format!(
+            "cannot restore into {}: it already holds a RocksDB directory (move it away first)",
+            tiering.display()
+        ));
+    }
+    let store = from.join(TIERING_DIR);
+    if store.is_dir() {
+        fs::create_dir_all(tiering)
+            .map_err(|e| format!("cannot create {}: {e}", tiering.display()))?;
+        let entries =
+            fs::read_dir(&store).map_err(|e| format!("cannot read {}: {e}", store.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot read {}: {e}", store.display()))?;
+            let target = tiering.join(entry.file_name());
+            fs::copy(entry.path(), &target)
+                .and_then(|_| fs::File::open(&target)?.sync_all())
+                .map_err(|e| {
+                    format!(
+                        "cannot copy {} into {}: {e}",
+                        entry.path().display(),
+                        tiering.display()
+                    )
+                })?;
+        }
+        let _ = segment::sync_dir(tiering);
     }
     fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     for seg in segment::list(from)? {

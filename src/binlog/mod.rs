@@ -105,6 +105,8 @@ pub struct Binlog {
     faults: AtomicU32,
     /// Bytes the writer's buffers hold (capacity), as of its last turn.
     buffered: AtomicU64,
+    /// An fsync is wanted up to this offset whatever the policy ([`Binlog::sync_to`]).
+    sync_wanted: AtomicU64,
     pub stats: BinlogStats,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -158,18 +160,23 @@ impl Journal for Binlog {
         });
         self.stats.records.fetch_add(1, Ordering::Relaxed);
     }
+
+    fn end(&self) -> u64 {
+        self.pending.lock().end
+    }
 }
 
 /// Where [`replay`] left the log: what [`Binlog::open`] needs to resume it.
 pub use segment::ReadReport;
 
-/// Reads the binlog in `dir` into `apply` (see [`segment::read_all`]).
+/// Reads the binlog in `dir` from offset `from` into `apply` (see [`segment::read_all`]).
 pub fn replay(
     dir: &Path,
+    from: u64,
     repair: bool,
     apply: impl FnMut(Vec<crate::keyspace::journal::OwnedEffect>, u64) -> Result<(), String>,
 ) -> Result<ReadReport, String> {
-    segment::read_all(dir, repair, apply)
+    segment::read_all(dir, from, repair, apply)
 }
 
 impl Binlog {
@@ -209,6 +216,7 @@ impl Binlog {
             broken: AtomicBool::new(false),
             faults: AtomicU32::new(0),
             buffered: AtomicU64::new(0),
+            sync_wanted: AtomicU64::new(0),
             stats: BinlogStats::default(),
             writer: Mutex::new(None),
         });
@@ -291,6 +299,58 @@ impl Binlog {
         pending + self.buffered.load(Ordering::Relaxed)
     }
 
+    /// Has everything before `offset` written and synced whatever `appendfsync` says, and
+    /// waits for it (at most `timeout`): a checkpoint is recorded only once the binlog holds
+    /// every step it includes.
+    pub fn sync_to(&self, offset: u64, timeout: Duration) -> Result<(), String> {
+        if self.synced() >= offset {
+            return Ok(());
+        }
+        self.sync_wanted.fetch_max(offset, Ordering::Relaxed);
+        self.wake.notify_one();
+        let deadline = Instant::now() + timeout;
+        while self.synced() < offset {
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the binlog was not synced up to offset {offset} within {timeout:?}{}",
+                    self.error().map(|e| format!(": {e}")).unwrap_or_default()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+
+    /// Deletes the oldest segments that end at or before `before` (everything in them is in a
+    /// checkpoint) and lie outside both retention windows: more than `keep_bytes` of log
+    /// follows them, and they were last written more than `keep_secs` ago. The segment being
+    /// written is never deleted. Returns the number of segments deleted.
+    pub fn prune(&self, before: u64, keep_bytes: u64, keep_secs: u64) -> Result<usize, String> {
+        let segments = segment::list(&self.dir)?;
+        let end = self.end();
+        let mut deleted = 0;
+        for pair in segments.windows(2) {
+            let (seg, next) = (&pair[0], &pair[1]);
+            let old_enough = keep_secs == 0
+                || std::fs::metadata(&seg.path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() >= keep_secs);
+            if next.first > before || end - next.first < keep_bytes || !old_enough {
+                break;
+            }
+            std::fs::remove_file(&seg.path)
+                .map_err(|e| format!("cannot delete {}: {e}", seg.path.display()))?;
+            self.first.store(next.first, Ordering::Relaxed);
+            deleted += 1;
+        }
+        if deleted > 0 {
+            let _ = segment::sync_dir(&self.dir);
+        }
+        Ok(deleted)
+    }
+
     /// Makes the next `count` writes of the writer thread fail (DEBUG BINLOG-FAULT).
     pub fn inject_faults(&self, count: u32) {
         self.faults.store(count, Ordering::Relaxed);
@@ -358,7 +418,11 @@ impl Writer {
         let mut p = log.pending.lock();
         loop {
             // Bytes a failed write left behind are retried as soon as we are woken again.
-            if p.stop || !p.buf.is_empty() || !self.unwritten.is_empty() {
+            if p.stop
+                || !p.buf.is_empty()
+                || !self.unwritten.is_empty()
+                || (self.dirty && log.sync_wanted.load(Ordering::Relaxed) > log.synced())
+            {
                 break;
             }
             let wait = match log.policy() {
@@ -468,7 +532,7 @@ impl Writer {
             Fsync::Always => true,
             Fsync::EverySec => self.last_fsync.elapsed() >= Duration::from_secs(1),
             Fsync::No => false,
-        };
+        } || self.log.sync_wanted.load(Ordering::Relaxed) > self.log.synced();
         if self.dirty && (due || stop) {
             if let Err(e) = self.file.sync_data() {
                 return self.failed(&format!("fsync: {e}"));

@@ -100,17 +100,39 @@ pub struct ReadReport {
     pub dropped: u64,
 }
 
-/// Reads every record in `dir` in order, handing each step's effects to `apply`. A torn or
-/// corrupt tail is cut off at the last good record (the file is truncated there). Damage
-/// before the tail stops the read with an error that says where, unless `repair`: then the log
-/// is cut at the damage, the rest moved to `corrupt-<unix ms>/` beside the segments.
+/// Reads every record in `dir` from offset `from` on, in order, handing each step's effects
+/// and its start offset to `apply` (segments that end before `from` are not read; records
+/// before it are checked but not applied). A torn or corrupt tail is cut off at the last good
+/// record (the file is truncated there). Damage before the tail stops the read with an error
+/// that says where, unless `repair`: then the log is cut at the damage, the rest moved to
+/// `corrupt-<unix ms>/` beside the segments.
 pub fn read_all(
     dir: &Path,
+    from: u64,
     repair: bool,
     mut apply: impl FnMut(Vec<OwnedEffect>, u64) -> Result<(), String>,
 ) -> Result<ReadReport, String> {
-    let segments = list(dir)?;
-    let mut report = ReadReport::default();
+    let all = list(dir)?;
+    // The segments holding `from` and after: a segment ends where the next one starts.
+    let skip = all
+        .windows(2)
+        .take_while(|pair| pair[1].first <= from)
+        .count();
+    let segments = &all[skip..];
+    if let Some(first) = segments.first() {
+        if first.first > from {
+            return Err(format!(
+                "the binlog in {} starts at offset {}, but the checkpoint in RocksDB needs it \
+                 from offset {from}: segments are missing",
+                dir.display(),
+                first.first
+            ));
+        }
+    }
+    let mut report = ReadReport {
+        end: from,
+        ..ReadReport::default()
+    };
     let mut expected: Option<u64> = None;
     for (i, seg) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
@@ -157,11 +179,14 @@ pub fn read_all(
                 Frame::Good(payload, len) => {
                     let effects = record::decode(payload)
                         .map_err(|e| format!("{e} at offset {offset} in {}", seg.path.display()))?;
+                    let start = offset;
                     offset += len as u64;
                     pos += len;
-                    report.records += 1;
-                    report.bytes += len as u64;
-                    apply(effects, offset)?;
+                    if start >= from {
+                        report.records += 1;
+                        report.bytes += len as u64;
+                        apply(effects, start)?;
+                    }
                 }
                 Frame::Incomplete if pos == data.len() => break,
                 frame => {

@@ -206,12 +206,14 @@ fn section_persistence(s: &Server, out: &mut String) {
     let aof = s.config.read().appendonly;
     let _ = write!(
         out,
-        "loading:{}\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_write_status:{}\r\n",
+        "loading:{}\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\naof_last_write_status:{}\r\n",
         loading as u8,
         s.bgsave_in_progress.load(Relaxed) as u8,
         s.last_save.load(Relaxed),
         if s.last_bgsave_ok.load(Relaxed) { "ok" } else { "err" },
         aof as u8,
+        s.checkpoint_in_progress.load(Relaxed) as u8,
+        s.checkpoint_requested.load(Relaxed) as u8,
         if log.is_some_and(|l| l.error().is_some()) { "err" } else { "ok" },
     );
     if loading {
@@ -222,6 +224,17 @@ fn section_persistence(s: &Server, out: &mut String) {
         let _ = write!(
             out,
             "loading_total_bytes:{total}\r\nloading_loaded_records:{done}\r\n"
+        );
+    }
+    if let Some(tier) = s.tier.get() {
+        let last = tier.last_checkpoint();
+        let _ = write!(
+            out,
+            "checkpoints:{}\r\ncheckpoint_entries_written:{}\r\ncheckpoint_last_unix_ms:{}\r\ncheckpoint_offset:{}\r\n",
+            tier.stats.checkpoints.load(Relaxed),
+            tier.stats.checkpointed.load(Relaxed),
+            last.as_ref().map_or(0, |c| c.unix_ms),
+            last.as_ref().map_or(0, |c| c.from_offset()),
         );
     }
     if let Some(log) = log {
@@ -823,15 +836,27 @@ fn run_backup(
     backups: &std::path::Path,
     days: u64,
 ) -> Result<crate::binlog::backup::BackupInfo, String> {
-    let result = crate::binlog::backup::take(log, backups, Duration::from_secs(60));
+    // No checkpoint is recorded (and no segment deleted) while the backup copies.
+    let _no_checkpoint = server.checkpointing.lock();
+    let result = crate::binlog::backup::take(log, backups, Duration::from_secs(60), |to| {
+        let Some(tier) = server.tier.get() else {
+            return Ok(0);
+        };
+        tier.store.copy_to(to).map_err(|e| e.to_string())?;
+        Ok(tier
+            .last_checkpoint()
+            .filter(|c| c.binlog)
+            .map_or(0, |c| c.from_offset()))
+    });
     match &result {
         Ok(info) => {
             server.last_save.store(info.unix_ms / 1000, Relaxed);
             server.last_bgsave_ok.store(true, Relaxed);
             crate::binlog::backup::prune(backups, days);
             tracing::info!(
-                "backup done: {} (binlog offset {})",
+                "backup done: {} (RocksDB copy and binlog offsets {} to {})",
                 info.dir.display(),
+                info.from,
                 info.offset
             );
         }
@@ -878,6 +903,25 @@ fn cmd_bgsave(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::status("Background saving started"))
 }
 
+fn cmd_bgrewriteaof(ctx: &mut Ctx) -> CmdResult<Reply> {
+    if ctx.server.tier.get().is_none() {
+        return Err(CmdError::new(
+            "ERR checkpoints need RocksDB: start the server with appendonly yes or tiering yes",
+        ));
+    }
+    if ctx.server.checkpoint_in_progress.load(Relaxed) {
+        return Err(CmdError::new(
+            "ERR Background append only file rewriting already in progress",
+        ));
+    }
+    // The checkpoint thread takes it within a few milliseconds: it starts after this command,
+    // so it holds every write acknowledged before.
+    ctx.server.checkpoint_requested.store(true, Relaxed);
+    Ok(Reply::status(
+        "Background append only file rewriting started",
+    ))
+}
+
 fn cmd_lastsave(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Int(ctx.server.last_save.load(Relaxed) as i64))
 }
@@ -902,6 +946,7 @@ fn cmd_shutdown(ctx: &mut Ctx) -> CmdResult<Reply> {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
     tracing::warn!("User requested shutdown...");
+    ctx.server.nosave.store(nosave, Relaxed);
     ctx.after = After::Shutdown;
     // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
     ctx.client.close_after_reply = true;
@@ -1372,6 +1417,14 @@ pub const COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Asynchronously saves the database(s) to disk.",
         cmd_bgsave
+    ),
+    cmd!(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT,
+        "1.0.0",
+        "Takes a checkpoint into RocksDB in the background (Thermocline never rewrites its binlog: a checkpoint lets it delete the segments before it).",
+        cmd_bgrewriteaof
     ),
     cmd!(
         "lastsave",

@@ -15,7 +15,7 @@ use crate::protocol::Reply;
 use crate::types::Value;
 
 fn tiering_on(ctx: &Ctx) -> CmdResult<()> {
-    if ctx.server.tier.get().is_none() {
+    if !ctx.server.tier.get().is_some_and(|t| t.demoting) {
         return Err(CmdError::new("ERR tiering is off (tiering no)"));
     }
     Ok(())

@@ -25,6 +25,18 @@ use crate::types::ColdStub;
 /// Values smaller than this stay hot: their stub would save next to nothing.
 pub const MIN_DEMOTE_BYTES: usize = 64;
 
+/// What RocksDB's index holds of one key (`tier::store`): enough to rebuild its entry as a
+/// cold stub at restart without reading the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// The key's version when the entry was written: replay skips effects at or below it.
+    pub version: u64,
+    /// Absolute expiry, Unix ms; 0 for none.
+    pub expires_at: u64,
+    /// The record: the version it was written from, its size and the value's type.
+    pub stub: ColdStub,
+}
+
 /// A hot value chosen for demotion.
 #[derive(Debug, Clone)]
 pub struct Victim {
@@ -32,6 +44,8 @@ pub struct Victim {
     pub disk_db: u16,
     pub key: Key,
     pub version: u64,
+    /// The key's expiry, for its index entry.
+    pub expires_at: u64,
     pub value: Value,
 }
 
@@ -118,6 +132,7 @@ fn take_victim(d: &mut DbShard, disk_db: u16, key: Key, picked: &mut Picked) {
             disk_db,
             key,
             version: e.version,
+            expires_at: e.expires_at,
             value: e.value.clone(),
         });
     }
@@ -263,6 +278,8 @@ impl Keyspace {
                     freed += e.value.heap_bytes() as u64;
                     e.value = stub_for(e, disk_bytes);
                     e.disk = Disk::Clean;
+                    // The batch wrote the index entry of this very version.
+                    e.indexed = true;
                     d.cold += 1;
                 }
                 Some(e) => {
@@ -279,6 +296,224 @@ impl Keyspace {
     /// Takes the records shard `shard` must delete, oldest first.
     pub fn take_garbage(&self, shard: usize) -> Garbage {
         take_garbage(&mut self.shards[shard].lock())
+    }
+}
+
+/// What a checkpoint takes of one shard, in one locked step (see [`Keyspace::checkpoint_take`]).
+#[derive(Debug, Default)]
+pub struct ShardSnapshot {
+    /// The shard's garbage, to delete before anything is written.
+    pub garbage: Garbage,
+    /// The entries RocksDB's index does not hold as they are now.
+    pub dirty: Vec<Dirty>,
+    /// The journal's end when the shard was locked: every step before it is in this state,
+    /// none after it.
+    pub offset: u64,
+    /// The shard's version counter then: every version in the state is at or below it.
+    pub next_version: u64,
+    /// The on-disk number of each database then (see `Shard::disk_dbs`).
+    pub disk_dbs: Vec<u16>,
+}
+
+/// One entry a checkpoint writes.
+#[derive(Debug, Clone)]
+pub struct Dirty {
+    pub disk_db: u16,
+    pub key: Key,
+    pub version: u64,
+    pub expires_at: u64,
+    /// A hot value whose record must be written; None when RocksDB's record is current
+    /// (`stub`) and only the index entry changes.
+    pub value: Option<Value>,
+    /// The record RocksDB holds, when `value` is None.
+    pub stub: ColdStub,
+}
+
+impl Keyspace {
+    /// Takes, under shard `shard`'s lock, what a checkpoint must write for it: its garbage, a
+    /// copy of every entry not indexed as it is (hot values are reference-counted: a copy is
+    /// cheap), and where the journal stood. Marks the shard as holding records.
+    pub fn checkpoint_take(&self, shard: usize) -> ShardSnapshot {
+        let mut guard = self.shards[shard].lock();
+        let shard = &mut *guard;
+        let mut snap = ShardSnapshot {
+            garbage: take_garbage(shard),
+            offset: self.journal.get().map_or(0, |j| j.end()),
+            next_version: shard.next_version,
+            disk_dbs: shard.disk_dbs.clone(),
+            dirty: Vec::new(),
+        };
+        for (d, &disk_db) in shard.dbs.iter().zip(&shard.disk_dbs) {
+            let Some(d) = d.as_deref() else { continue };
+            for table in &d.slots {
+                for (k, e) in table.iter().filter(|(_, e)| !e.indexed) {
+                    let (value, stub) = match &e.value {
+                        Value::Cold(stub) => (None, *stub),
+                        _ if e.disk == Disk::Clean => (
+                            None,
+                            ColdStub {
+                                disk_version: e.version,
+                                disk_bytes: 0,
+                                tag: e.value.tag(),
+                            },
+                        ),
+                        v => (
+                            Some(v.clone()),
+                            ColdStub {
+                                disk_version: e.version,
+                                disk_bytes: 0,
+                                tag: v.tag(),
+                            },
+                        ),
+                    };
+                    snap.dirty.push(Dirty {
+                        disk_db,
+                        key: k.clone(),
+                        version: e.version,
+                        expires_at: e.expires_at,
+                        value,
+                        stub,
+                    });
+                }
+            }
+        }
+        if !snap.dirty.is_empty() {
+            shard.tiered = true;
+        }
+        snap
+    }
+
+    /// Records that a checkpoint wrote `written` (entries of shard `shard`, with their record
+    /// sizes): an entry still at the version written is indexed now, and a hot one's record
+    /// is current. One whose key changed meanwhile now has an older record; one whose key is
+    /// gone leaves garbage.
+    pub fn checkpoint_written(&self, shard: usize, written: Vec<(Dirty, u32)>) {
+        let mut guard = self.shards[shard].lock();
+        for (w, disk_bytes) in written {
+            let Some(db) = guard.disk_dbs.iter().position(|&n| n == w.disk_db) else {
+                continue;
+            };
+            let d = guard.db_mut(db);
+            let slot = key_slot(&w.key);
+            match d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&w.key) {
+                Some(e) if e.version == w.version => {
+                    e.indexed = true;
+                    if w.value.is_some() {
+                        e.disk = Disk::Clean;
+                    }
+                    if let Value::Cold(stub) = &mut e.value {
+                        if stub.disk_bytes == 0 {
+                            stub.disk_bytes = disk_bytes;
+                        }
+                    }
+                }
+                Some(e) => {
+                    if e.disk == Disk::None && w.value.is_some() {
+                        e.disk = Disk::Stale;
+                    }
+                }
+                None => d.garbage.push(w.key),
+            }
+        }
+    }
+
+    /// Puts entries read from RocksDB's index into database `db` of shard `shard` as cold
+    /// stubs (restart), raising the shard's version counter above theirs. A key already in
+    /// RAM is left alone.
+    pub fn restore_stubs(&self, shard: usize, db: usize, entries: Vec<(Key, IndexEntry)>) {
+        let mut guard = self.shards[shard].lock();
+        let shard = &mut *guard;
+        shard.tiered = true;
+        if let Some(highest) = entries.iter().map(|(_, ie)| ie.version).max() {
+            shard.next_version = shard.next_version.max(highest);
+        }
+        let d = shard.db_mut(db);
+        for (key, ie) in entries {
+            let slot = key_slot(&key);
+            let table = &mut d.slots[slot as usize % SLOTS_PER_SHARD];
+            if table.contains_key(&key[..]) {
+                continue;
+            }
+            let mut e = Entry::new(Value::Cold(ie.stub), ie.expires_at, 0);
+            e.version = ie.version;
+            e.disk = Disk::Clean;
+            e.indexed = true;
+            if ie.expires_at != 0 {
+                d.expires.insert((ie.expires_at, key.clone()));
+            }
+            table.insert(key, e);
+            d.len += 1;
+            d.cold += 1;
+        }
+    }
+
+    /// Raises shard `shard`'s version counter to at least `version` and gives it these on-disk
+    /// database numbers (restart, from a checkpoint).
+    pub fn restore_shard(&self, shard: usize, next_version: u64, disk_dbs: &[u16]) {
+        let mut guard = self.shards[shard].lock();
+        guard.next_version = guard.next_version.max(next_version);
+        if disk_dbs.len() == guard.disk_dbs.len() {
+            guard.disk_dbs.copy_from_slice(disk_dbs);
+        }
+    }
+
+    /// Every cold key of shard `shard`: database, on-disk number, key (preload).
+    pub fn cold_keys_of(&self, shard: usize) -> Vec<(usize, u16, Key)> {
+        let guard = self.shards[shard].lock();
+        let mut keys = Vec::new();
+        for (db, (d, &disk_db)) in guard.dbs.iter().zip(&guard.disk_dbs).enumerate() {
+            let Some(d) = d.as_deref().filter(|d| d.cold > 0) else {
+                continue;
+            };
+            for table in &d.slots {
+                keys.extend(
+                    table
+                        .iter()
+                        .filter(|(_, e)| e.value.is_cold())
+                        .map(|(k, _)| (db, disk_db, k.clone())),
+                );
+            }
+        }
+        keys
+    }
+
+    /// Puts values read from RocksDB back into their cold entries of shard `shard` (preload),
+    /// each only if its stub still names the record read (`version`). Returns how many were
+    /// installed.
+    pub fn install_preloaded(&self, shard: usize, values: Vec<(usize, Key, u64, Value)>) -> u64 {
+        let mut guard = self.shards[shard].lock();
+        let mut installed = 0;
+        for (db, key, version, value) in values {
+            let Some(d) = guard.dbs[db].as_deref_mut() else {
+                continue;
+            };
+            let slot = key_slot(&key);
+            let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&key) else {
+                continue;
+            };
+            match &e.value {
+                Value::Cold(stub) if stub.disk_version == version => {}
+                _ => continue,
+            }
+            e.value = value;
+            e.disk = if e.version == version {
+                Disk::Clean
+            } else {
+                Disk::Stale
+            };
+            d.cold -= 1;
+            installed += 1;
+        }
+        installed
+    }
+
+    /// The database whose on-disk number in shard `shard` is `disk_db`.
+    pub fn db_of_disk_number(&self, shard: usize, disk_db: u16) -> Option<usize> {
+        self.shards[shard]
+            .lock()
+            .disk_dbs
+            .iter()
+            .position(|&n| n == disk_db)
     }
 }
 

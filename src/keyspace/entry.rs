@@ -20,6 +20,9 @@ pub struct Entry {
     /// Whether RocksDB holds a record under this key (see [`Disk`]). Private to the keyspace,
     /// which keeps it true on every write.
     pub(super) disk: Disk,
+    /// RocksDB's index holds this entry as it is now (version, TTL, record): a checkpoint has
+    /// nothing to write for it. Cleared by every write (every new version).
+    pub(super) indexed: bool,
 }
 
 /// What RocksDB holds under a key whose entry is in RAM.
@@ -56,6 +59,7 @@ impl Entry {
             access: Access::new(now_s),
             str_enc: StrEncoding::Auto,
             disk: Disk::None,
+            indexed: false,
         }
     }
 
@@ -67,6 +71,7 @@ impl Entry {
     /// Gives the entry a new version: a write. A record that held the value is now older.
     pub(super) fn written(&mut self, version: u64) {
         self.version = version;
+        self.indexed = false;
         if self.disk == Disk::Clean && !self.value.is_cold() {
             self.disk = Disk::Stale;
         }

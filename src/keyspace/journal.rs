@@ -168,6 +168,11 @@ pub enum OwnedEffect {
 pub trait Journal: Send + Sync {
     /// Records one step. Called with the locks of every key in it held.
     fn append(&self, effects: &[Effect<'_>]);
+
+    /// The position just past the last step appended. Read under a shard's lock, it divides
+    /// that shard's steps into those before (in the state) and those after (a checkpoint
+    /// records it as where replay resumes for the shard).
+    fn end(&self) -> u64;
 }
 
 /// Whole-database operations of a view, in the order they ran.
@@ -530,8 +535,21 @@ impl super::Keyspace {
     /// before any client can write and without a journal; expired keys are kept (a later
     /// effect of the step or of the log may still change them, as it did when it ran).
     /// Fails (applying nothing) when the step names a database this server does not have.
-    pub fn apply_step(&self, clock: super::Clock, step: Vec<OwnedEffect>) -> Result<(), String> {
+    ///
+    /// After a restart from a checkpoint, `marks` holds each shard's checkpoint offset and
+    /// `start` is the step's offset: the step's effects on a shard whose mark is above `start`
+    /// are already in its state and are skipped, and so is an effect on a key whose entry
+    /// already has the effect's version or a newer one (RocksDB held a newer state of it).
+    /// Empty `marks`: a replay from the start of the log.
+    pub fn apply_step(
+        &self,
+        clock: super::Clock,
+        step: Vec<OwnedEffect>,
+        marks: &[u64],
+        start: u64,
+    ) -> Result<(), String> {
         let databases = self.databases();
+        let applies = |shard: usize| marks.get(shard).is_none_or(|&m| start >= m);
         for e in &step {
             let highest = match *e {
                 OwnedEffect::Put { db, .. }
@@ -572,6 +590,30 @@ impl super::Keyspace {
         };
         ks.keep_expired = true;
         for effect in step {
+            let keyed = match &effect {
+                OwnedEffect::Put {
+                    db, key, version, ..
+                }
+                | OwnedEffect::Elements {
+                    db, key, version, ..
+                }
+                | OwnedEffect::ListOps {
+                    db, key, version, ..
+                }
+                | OwnedEffect::Ranges {
+                    db, key, version, ..
+                }
+                | OwnedEffect::Expire {
+                    db, key, version, ..
+                }
+                | OwnedEffect::Del { db, key, version } => Some((*db, key, *version)),
+                OwnedEffect::FlushDb { .. } | OwnedEffect::SwapDb { .. } => None,
+            };
+            if let Some((db, key, version)) = keyed {
+                if !applies(super::shard_of(key)) || ks.held_version(db, key) >= Some(version) {
+                    continue;
+                }
+            }
             match effect {
                 OwnedEffect::Put {
                     db,
@@ -623,8 +665,8 @@ impl super::Keyspace {
                         d.remove(slot, &key);
                     }
                 }
-                OwnedEffect::FlushDb { db } => drop(ks.flush_db(db)),
-                OwnedEffect::SwapDb { a, b } => ks.swap_dbs(a, b),
+                OwnedEffect::FlushDb { db } => drop(ks.flush_db_where(db, applies)),
+                OwnedEffect::SwapDb { a, b } => ks.swap_dbs_where(a, b, applies),
             }
             // A value that went cold during replay and cannot be read back: stop rather than
             // apply a change to the wrong base.
@@ -637,6 +679,15 @@ impl super::Keyspace {
 }
 
 impl<'a> Locked<'a> {
+    /// The version of `key`'s entry, expired or not (replay).
+    fn held_version(&mut self, db: usize, key: &[u8]) -> Option<u64> {
+        let slot = key_slot(key);
+        self.shard_at(shard_of_slot(slot))
+            .db(db)
+            .and_then(|d| d.table(slot).get(key))
+            .map(|e| e.version)
+    }
+
     /// Gives `key` the version a replayed effect carries; later writes draw above it.
     fn replay_version(&mut self, db: usize, key: &[u8], version: u64) {
         let slot = key_slot(key);
@@ -647,6 +698,7 @@ impl<'a> Locked<'a> {
             .and_then(|d| d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key))
         {
             e.version = version;
+            e.indexed = false;
         }
     }
 

@@ -32,7 +32,7 @@ use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
-pub use cold::{Garbage, Picked, Victim};
+pub use cold::{Dirty, Garbage, IndexEntry, Picked, ShardSnapshot, Victim};
 pub use entry::{Access, Disk, Entry, StrEncoding};
 pub use events::{class, KeyEvent};
 use journal::Wrote;
@@ -828,6 +828,7 @@ impl<'a> Locked<'a> {
             "storing a cold stub under a new key"
         );
         entry.disk = Disk::None;
+        entry.indexed = false;
         let expires_at = entry.expires_at;
         let dbs = shard.db_mut(db);
         let table = dbs.table_mut(slot);
@@ -946,6 +947,7 @@ impl<'a> Locked<'a> {
         entry.value = value;
         entry.str_enc = StrEncoding::Auto;
         entry.version = version;
+        entry.indexed = false;
         entry
             .access
             .touch(clock.now_s(), clock.lfu_log_factor, clock.lfu_decay_time);
@@ -1027,8 +1029,21 @@ impl<'a> Locked<'a> {
     /// caller can free them off the lock (FLUSHDB ASYNC).
     pub fn flush_db(&mut self, db: usize) -> Vec<Box<DbShard>> {
         self.note_flush(db);
+        self.flush_db_where(db, |_| true)
+    }
+
+    /// Empties `db` in the locked shards `which` accepts (replay after a checkpoint, where
+    /// shards whose state is newer than the FLUSHDB keep theirs). Not journaled. The tables
+    /// come back whole, as [`Locked::flush_db`]'s do, to be dropped after the locks.
+    #[allow(clippy::vec_box)]
+    pub(super) fn flush_db_where(
+        &mut self,
+        db: usize,
+        which: impl Fn(usize) -> bool,
+    ) -> Vec<Box<DbShard>> {
         self.guards
             .iter_mut()
+            .filter(|(i, _)| which(*i))
             .filter_map(|(_, g)| {
                 let taken = g.dbs[db].take()?;
                 if g.tiered {
@@ -1044,7 +1059,13 @@ impl<'a> Locked<'a> {
     /// RocksDB stay where they are: the on-disk numbers swap with the databases.
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         self.note_swap(a, b);
-        for (_, g) in self.guards.iter_mut() {
+        self.swap_dbs_where(a, b, |_| true);
+    }
+
+    /// Swaps two databases in the locked shards `which` accepts (see
+    /// [`Locked::flush_db_where`]). Not journaled.
+    pub(super) fn swap_dbs_where(&mut self, a: usize, b: usize, which: impl Fn(usize) -> bool) {
+        for (_, g) in self.guards.iter_mut().filter(|(i, _)| which(*i)) {
             g.dbs.swap(a, b);
             g.disk_dbs.swap(a, b);
         }

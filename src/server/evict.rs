@@ -38,7 +38,7 @@ const MAX_EVICTIONS_PER_COMMAND: usize = 10_000;
 /// Called before a command while used memory is over `maxmemory`; `stalls` is how many times
 /// in a row this client's command already waited.
 pub fn enforce(server: &Server, denyoom: bool, stalls: u32) -> Verdict {
-    if let Some(tier) = server.tier.get() {
+    if let Some(tier) = server.tier.get().filter(|t| t.demoting) {
         return tier.enforce(denyoom, stalls);
     }
     let policy = {

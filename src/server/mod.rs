@@ -11,6 +11,7 @@ pub mod connection;
 pub mod evict;
 pub mod io_pool;
 pub mod memory;
+pub mod persist;
 pub mod pubsub;
 pub mod stats;
 
@@ -63,6 +64,14 @@ pub struct Server {
     pub loading: AtomicBool,
     /// Bytes of binlog replayed and to replay (INFO's loading_* fields).
     pub loading_progress: (AtomicU64, AtomicU64),
+    /// One checkpoint at a time (`persist::checkpoint`).
+    pub checkpointing: Mutex<()>,
+    /// A checkpoint is being taken (INFO's aof_rewrite_in_progress), one was asked for and has
+    /// not started yet (BGREWRITEAOF; INFO's aof_rewrite_scheduled).
+    pub checkpoint_in_progress: AtomicBool,
+    pub checkpoint_requested: AtomicBool,
+    /// SHUTDOWN NOSAVE: no last checkpoint.
+    pub nosave: AtomicBool,
     /// Why the server stopped on its own (a binlog it cannot replay): the binary exits with 1.
     fatal: Mutex<Option<String>>,
     /// Backups: the Unix seconds of the last one (LASTSAVE; the start time before any), one
@@ -129,6 +138,10 @@ impl Server {
             binlog: std::sync::OnceLock::new(),
             loading: AtomicBool::new(false),
             loading_progress: (AtomicU64::new(0), AtomicU64::new(0)),
+            checkpointing: Mutex::new(()),
+            nosave: AtomicBool::new(false),
+            checkpoint_in_progress: AtomicBool::new(false),
+            checkpoint_requested: AtomicBool::new(false),
             fatal: Mutex::new(None),
             last_save: AtomicU64::new(unix_ms() / 1000),
             bgsave_in_progress: AtomicBool::new(false),
@@ -446,6 +459,10 @@ impl ServerHandle {
         if let Some(io) = self.server.io.get() {
             io.stop();
         }
+        // The last checkpoint (it needs the binlog open, to sync it past the checkpoint).
+        if !self.server.is_loading() {
+            persist::shutdown(&self.server, self.server.nosave.load(Ordering::Relaxed));
+        }
         // Everything acknowledged so far reaches the disk, whatever appendfsync says.
         if let Some(log) = self.server.binlog.get() {
             log.close(Duration::from_secs(10));
@@ -469,26 +486,60 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     let io_threads = config.io_threads();
     let server = Arc::new(Server::new(config));
     let _ = server.this.set(Arc::downgrade(&server));
-    let tiering = server.config.read().tiering;
-    if tiering {
+    let (tiering, appendonly, restore) = {
+        let c = server.config.read();
+        (
+            c.tiering,
+            c.appendonly,
+            c.restore_from.as_ref().map(|from| {
+                (
+                    from.clone(),
+                    c.dir.join(&c.appenddirname),
+                    c.dir.join(&c.tiering_dir),
+                )
+            }),
+        )
+    };
+    if let Some((from, binlog_dir, tiering_dir)) = restore {
+        let info = crate::binlog::backup::restore(&from, &binlog_dir, &tiering_dir)
+            .map_err(std::io::Error::other)?;
+        tracing::info!(
+            "restored the backup in {} (binlog offsets {} to {}, taken at Unix ms {})",
+            from.display(),
+            info.from,
+            info.offset,
+            info.unix_ms
+        );
+    }
+    // RocksDB holds cold values (tiering) and checkpoints (the binlog's, or a cache-mode
+    // shutdown's).
+    if tiering || appendonly {
         let tier = crate::tier::Tier::start(&server).map_err(std::io::Error::other)?;
         let _ = server.tier.set(tier);
     }
     let _ = server.io.set(io_pool::IoPool::start(io_threads)?);
     memory::start_monitor(Arc::downgrade(&server));
-    let appendonly = server.config.read().appendonly;
-    if appendonly {
+    // With something to load (the binlog, or a clean cache-mode shutdown's dataset), clients
+    // get -LOADING meanwhile; otherwise the start has nothing to rebuild and is done here.
+    let loads = match server.tier.get() {
+        Some(tier) => appendonly || tier.shut_down_cleanly().map_err(std::io::Error::other)?,
+        None => false,
+    };
+    if !loads && server.tier.get().is_some() {
+        persist::load(&server).map_err(std::io::Error::other)?;
+    }
+    if loads {
         server.loading.store(true, Ordering::Release);
     }
     let addrs = server.listen(&binds, port)?;
-    if appendonly {
+    if loads {
         let srv = server.clone();
         std::thread::Builder::new()
-            .name("binlog-replay".into())
+            .name("load".into())
             .spawn(move || {
                 // On failure the server stays LOADING until it has shut down: clients never
                 // see the dataset half loaded.
-                match load_binlog(&srv) {
+                match persist::load(&srv) {
                     Ok(()) => srv.loading.store(false, Ordering::Release),
                     Err(e) => srv.fail(e),
                 }
@@ -500,71 +551,6 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         addrs,
         tasks,
     })
-}
-
-/// Replays the binlog into the keyspace (clients get -LOADING meanwhile), then opens it for
-/// writing and sends every write to it from then on.
-fn load_binlog(server: &Arc<Server>) -> Result<(), String> {
-    let (dir, repair, delay, policy, segment_bytes, restore) = {
-        let c = server.config.read();
-        (
-            c.dir.join(&c.appenddirname),
-            c.binlog_repair,
-            c.key_load_delay,
-            crate::binlog::Fsync::parse(&c.appendfsync).unwrap_or(crate::binlog::Fsync::EverySec),
-            c.binlog_segment_bytes,
-            c.restore_from.clone(),
-        )
-    };
-    if let Some(from) = restore {
-        let info = crate::binlog::backup::restore(&from, &dir)?;
-        tracing::info!(
-            "restored the backup in {} (binlog offset {}, taken at Unix ms {})",
-            from.display(),
-            info.offset,
-            info.unix_ms
-        );
-    }
-    let total: u64 = crate::binlog::segment::list(&dir)?
-        .iter()
-        .filter_map(|s| std::fs::metadata(&s.path).ok())
-        .map(|m| m.len())
-        .sum();
-    server.loading_progress.1.store(total, Ordering::Relaxed);
-    let started = Instant::now();
-    let mut last_log = Instant::now();
-    let report = crate::binlog::replay(&dir, repair, |step, _| {
-        server
-            .keyspace
-            .apply_step(server.clock(Instant::now()), step)?;
-        server.loading_progress.0.fetch_add(1, Ordering::Relaxed);
-        if delay > 0 {
-            std::thread::sleep(Duration::from_micros(delay));
-        }
-        if last_log.elapsed() >= Duration::from_secs(5) {
-            last_log = Instant::now();
-            tracing::info!(
-                "replaying the binlog: {} records so far",
-                server.loading_progress.0.load(Ordering::Relaxed)
-            );
-        }
-        Ok(())
-    })?;
-    let log = crate::binlog::Binlog::open(&dir, &report, policy, segment_bytes)?;
-    server.keyspace.set_journal(log.clone());
-    let _ = server.binlog.set(log);
-    tracing::info!(
-        "DB loaded from the binlog: {} records, {} bytes in {:.3} seconds{}",
-        report.records,
-        report.bytes,
-        started.elapsed().as_secs_f64(),
-        if report.dropped > 0 {
-            format!(" ({} bytes of a damaged tail dropped)", report.dropped)
-        } else {
-            String::new()
-        }
-    );
-    Ok(())
 }
 
 /// Periodic background work, `hz` times a second: active expiry (and its `expired`

@@ -21,13 +21,13 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::record::{self, Dictionary, Trainer};
-use super::store::{data_key, slot_range};
-use super::Tier;
-use crate::keyspace::cold::Garbage;
-use crate::keyspace::Picked;
-use crate::keyspace::{key_slot, Victim, SHARDS, SLOTS};
+use super::store::{data_key, slot_range, Put};
+use super::{ShardMark, Tier};
+use crate::keyspace::cold::{Garbage, IndexEntry};
+use crate::keyspace::{key_slot, Picked, Victim, SHARDS, SLOTS};
 use crate::server::Server;
 use crate::types::codec;
+use crate::types::ColdStub;
 
 /// Demotion starts when used memory passes this fraction of `maxmemory`, so that writes
 /// rarely have to wait for it.
@@ -49,6 +49,11 @@ enum Request {
         key: bytes::Bytes,
         done: tokio::sync::oneshot::Sender<Result<bool, String>>,
     },
+    /// Write every owned shard's changes to RocksDB (a checkpoint); answer with where each
+    /// shard's state stands.
+    Checkpoint {
+        done: crossbeam_channel::Sender<Result<Vec<(usize, ShardMark)>, String>>,
+    },
 }
 
 #[derive(Default)]
@@ -65,9 +70,12 @@ impl Demoters {
         tier: &Arc<Tier>,
         server: Weak<Server>,
         threads: usize,
+        train: bool,
     ) -> Result<(), String> {
         let mut wake = self.wake.lock();
-        *self.trainer.lock() = Some(Trainer::new());
+        if train {
+            *self.trainer.lock() = Some(Trainer::new());
+        }
         for i in 0..threads {
             let (tx, rx) = crossbeam_channel::bounded::<Request>(1024);
             wake.push(tx);
@@ -106,6 +114,40 @@ impl Demoters {
         }
         rx.await
             .unwrap_or_else(|_| Err("ERR the demotion was abandoned".into()))
+    }
+
+    /// Has every demotion thread write its shards' changes (see [`Worker::checkpoint`]), and
+    /// returns each shard's mark, or the first failure.
+    pub(super) fn checkpoint(&self) -> Result<Vec<ShardMark>, String> {
+        let (done, results) = crossbeam_channel::unbounded();
+        let threads = {
+            let wake = self.wake.lock();
+            for tx in wake.iter() {
+                tx.send(Request::Checkpoint { done: done.clone() })
+                    .map_err(|_| "the tiering demotion threads are gone".to_string())?;
+            }
+            wake.len()
+        };
+        drop(done);
+        let mut marks: Vec<Option<ShardMark>> = vec![None; SHARDS];
+        for _ in 0..threads {
+            let got = results
+                .recv()
+                .map_err(|_| "a demotion thread stopped during the checkpoint".to_string())??;
+            for (shard, mark) in got {
+                marks[shard] = Some(mark);
+            }
+        }
+        marks
+            .into_iter()
+            .enumerate()
+            .map(|(s, m)| m.ok_or_else(|| format!("no demotion thread owns shard {s}")))
+            .collect()
+    }
+
+    /// Stops the demotion threads (after the last checkpoint of a shutdown).
+    pub(super) fn stop(&self) {
+        self.wake.lock().clear();
     }
 
     pub(super) fn queue_depth(&self) -> u64 {
@@ -199,9 +241,6 @@ fn demote_loop(
         let (Some(tier), Some(server)) = (tier.upgrade(), server.upgrade()) else {
             return;
         };
-        if server.is_shutting_down() {
-            return;
-        }
         let mut w = Worker {
             tier,
             server,
@@ -209,7 +248,12 @@ fn demote_loop(
             skip,
             index,
         };
-        let limit = w.server.memory.limit();
+        // Once shutting down, demote no more: the last checkpoint comes instead.
+        let limit = if w.server.is_shutting_down() || !w.tier.demoting {
+            0
+        } else {
+            w.server.memory.limit()
+        };
         let over = limit != 0 && w.server.memory.used() as f64 > limit as f64 * START_FRACTION;
         let busy = if over {
             let pass = w.demote_pass(&shards, &mut next);
@@ -236,15 +280,23 @@ fn demote_loop(
         };
         let request = if busy {
             idle = IDLE_MIN;
-            wake.try_recv().ok()
+            wake.try_recv().map_err(|e| e.is_disconnected())
         } else {
-            wake.recv_timeout(idle).ok()
+            wake.recv_timeout(idle).map_err(|e| e.is_disconnected())
         };
-        if request.is_some() {
+        if request.is_ok() {
             idle = IDLE_MIN;
         }
-        if let Some(Request::Demote { db, key, done }) = request {
-            let _ = done.send(w.demote_key(db, &key));
+        match request {
+            Ok(Request::Demote { db, key, done }) => {
+                let _ = done.send(w.demote_key(db, &key));
+            }
+            Ok(Request::Checkpoint { done }) => {
+                let _ = done.send(w.checkpoint(&shards));
+            }
+            Ok(Request::Wake) | Err(false) => {}
+            // Stopped: every sender is gone.
+            Err(true) => return,
         }
         deletes = std::mem::take(&mut w.deletes);
         skip = w.skip;
@@ -296,11 +348,16 @@ impl Worker {
 
     /// Writes `puts` after the pending deletes, in one batch. On failure the deletes are kept
     /// for the next batch and false is returned (the values stay hot).
-    fn write(&mut self, puts: Vec<(Vec<u8>, Vec<u8>)>) -> bool {
-        match self.tier.store.write(&puts, &self.deletes) {
+    fn write(&mut self, puts: Vec<Put>) -> bool {
+        self.try_write(&puts).is_ok()
+    }
+
+    /// [`Worker::write`], saying why it failed.
+    fn try_write(&mut self, puts: &[Put]) -> Result<(), String> {
+        match self.tier.store.write(puts, &self.deletes) {
             Ok(()) => {
                 self.deletes.clear();
-                true
+                Ok(())
             }
             Err(e) => {
                 self.tier
@@ -308,7 +365,7 @@ impl Worker {
                     .demotion_errors
                     .fetch_add(puts.len() as u64, Ordering::Relaxed);
                 tracing::error!("writing cold values to RocksDB failed (they stay in RAM): {e}");
-                false
+                Err(e.to_string())
             }
         }
     }
@@ -410,25 +467,28 @@ impl Worker {
             .demoters
             .queued
             .store(batch.len() as u64, Ordering::Relaxed);
-        let settings = self.tier.settings();
-        let dict = self.tier.dict.read().clone();
         let mut puts = Vec::with_capacity(batch.len());
         let mut sizes = Vec::with_capacity(batch.len());
         let (mut plain_total, mut disk_total) = (0u64, 0u64);
         for (_, v) in &batch {
-            let plain = codec::encode_to_vec(&v.value);
-            if dict.is_none() && plain.len() < settings.compression.min_bytes {
-                self.offer_sample(&plain);
-            }
-            let compression = self.skip.compression(settings.compression);
-            let rec = record::encode(&plain, v.version, compression, dict.as_deref());
-            let attempted =
-                compression.level > 0 && (plain.len() >= compression.min_bytes || dict.is_some());
-            self.skip.record(attempted, &rec);
+            let (plain, rec) = self.encode(&v.value, v.version);
             plain_total += plain.len() as u64;
             disk_total += rec.len() as u64;
             sizes.push(rec.len() as u32);
-            puts.push((data_key(v.disk_db, key_slot(&v.key), &v.key), rec));
+            let index = record::encode_index(&IndexEntry {
+                version: v.version,
+                expires_at: v.expires_at,
+                stub: ColdStub {
+                    disk_version: v.version,
+                    disk_bytes: rec.len() as u32,
+                    tag: v.value.tag(),
+                },
+            });
+            puts.push(Put {
+                key: data_key(v.disk_db, key_slot(&v.key), &v.key),
+                record: Some(rec),
+                index,
+            });
         }
         let ok = self.write(puts);
         self.tier.demoters.queued.store(0, Ordering::Relaxed);
@@ -458,6 +518,85 @@ impl Worker {
             self.server.memory.note_freed(freed);
         }
         true
+    }
+
+    /// A value's plain encoding and its record, compressed as the settings say.
+    fn encode(&mut self, value: &crate::types::Value, version: u64) -> (Vec<u8>, Vec<u8>) {
+        let settings = self.tier.settings();
+        let dict = self.tier.dict.read().clone();
+        let plain = codec::encode_to_vec(value);
+        if dict.is_none() && plain.len() < settings.compression.min_bytes {
+            self.offer_sample(&plain);
+        }
+        let compression = self.skip.compression(settings.compression);
+        let rec = record::encode(&plain, version, compression, dict.as_deref());
+        let attempted =
+            compression.level > 0 && (plain.len() >= compression.min_bytes || dict.is_some());
+        self.skip.record(attempted, &rec);
+        (plain, rec)
+    }
+
+    /// Writes the changes of each owned shard to RocksDB: under the shard's lock, its garbage
+    /// and every entry the index does not hold as it is (`Keyspace::checkpoint_take`); off
+    /// the lock, the deletes, then the records and index entries in batches; then the
+    /// entries written are marked indexed. Returns each shard's mark: the journal offset its
+    /// state was taken at. The caller flushes RocksDB before it records the marks.
+    fn checkpoint(&mut self, shards: &[usize]) -> Result<Vec<(usize, ShardMark)>, String> {
+        let mut marks = Vec::with_capacity(shards.len());
+        for &shard in shards {
+            let snap = self.server.keyspace.checkpoint_take(shard);
+            self.queue_deletes(shard, snap.garbage);
+            let mut puts = Vec::new();
+            let mut written = Vec::new();
+            let mut bytes = 0usize;
+            let count = snap.dirty.len();
+            for (i, d) in snap.dirty.into_iter().enumerate() {
+                let key = data_key(d.disk_db, key_slot(&d.key), &d.key);
+                let (record, stub) = match &d.value {
+                    Some(value) => {
+                        let (_, rec) = self.encode(value, d.version);
+                        let stub = ColdStub {
+                            disk_bytes: rec.len() as u32,
+                            ..d.stub
+                        };
+                        (Some(rec), stub)
+                    }
+                    None => (None, d.stub),
+                };
+                bytes += key.len() + record.as_ref().map_or(0, Vec::len);
+                let index = record::encode_index(&IndexEntry {
+                    version: d.version,
+                    expires_at: d.expires_at,
+                    stub,
+                });
+                puts.push(Put { key, record, index });
+                written.push((d, stub.disk_bytes));
+                if bytes >= BATCH_BYTES || puts.len() >= BATCH_VICTIMS * 4 || i + 1 == count {
+                    self.try_write(&puts)?;
+                    self.tier
+                        .stats
+                        .checkpointed
+                        .fetch_add(puts.len() as u64, Ordering::Relaxed);
+                    puts.clear();
+                    bytes = 0;
+                    self.server
+                        .keyspace
+                        .checkpoint_written(shard, std::mem::take(&mut written));
+                }
+            }
+            if !self.deletes.is_empty() {
+                self.try_write(&[])?;
+            }
+            marks.push((
+                shard,
+                ShardMark {
+                    offset: snap.offset,
+                    next_version: snap.next_version,
+                    disk_dbs: snap.disk_dbs,
+                },
+            ));
+        }
+        Ok(marks)
     }
 
     /// Gives the dictionary trainer a small value; trains and installs a dictionary once it

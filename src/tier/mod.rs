@@ -16,6 +16,7 @@
 //!
 //! The keyspace side (stubs, versions, garbage) is `keyspace/cold.rs`.
 
+mod checkpoint;
 mod demote;
 mod load;
 pub mod record;
@@ -29,6 +30,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 
+pub use checkpoint::{Checkpoint, Rebuilt, ShardMark};
 pub use load::{await_loads, LoadRequest, LoadResult, Preloaded};
 
 use crate::config::Config;
@@ -82,6 +84,9 @@ pub struct TierStats {
     pub loads_in_flight: AtomicI64,
     pub deletes: AtomicU64,
     pub write_stalls: AtomicU64,
+    /// Checkpoints recorded, and entries they wrote.
+    pub checkpoints: AtomicU64,
+    pub checkpointed: AtomicU64,
     /// Load latency in microseconds.
     pub load_latency: Mutex<Option<hdrhistogram::Histogram<u64>>>,
 }
@@ -106,6 +111,11 @@ impl TierStats {
 
 pub struct Tier {
     pub store: Store,
+    /// Values are demoted when memory runs over `maxmemory` (`tiering yes`). Without it the
+    /// store only takes checkpoints (`appendonly yes` in pure-memory mode).
+    pub demoting: bool,
+    /// The last checkpoint recorded, or rebuilt from at start.
+    last_checkpoint: Mutex<Option<Checkpoint>>,
     pub stats: TierStats,
     settings: RwLock<Settings>,
     dicts: RwLock<Dictionaries>,
@@ -124,9 +134,10 @@ pub struct Tier {
 }
 
 impl Tier {
-    /// Opens RocksDB and starts the demotion and reader threads for `server`.
+    /// Opens RocksDB and starts the demotion and reader threads for `server`. What RocksDB
+    /// holds is kept: the caller rebuilds the keyspace from it ([`Tier::rebuild`]) or resets it.
     pub fn start(server: &Arc<Server>) -> Result<Arc<Tier>, String> {
-        let (dir, profile, settings, load_threads, demote_threads) = {
+        let (dir, profile, settings, load_threads, demote_threads, demoting) = {
             let c = server.config.read();
             (
                 c.dir.join(&c.tiering_dir),
@@ -134,15 +145,36 @@ impl Tier {
                 Settings::from_config(&c),
                 c.tiering_load_threads.max(1) as usize,
                 c.tiering_demote_threads.max(1) as usize,
+                c.tiering,
             )
         };
         let store = Store::open(Path::new(&dir), &profile).map_err(|e| e.to_string())?;
+        // Records written with a dictionary need it to be read back.
+        let mut dicts = Dictionaries::default();
+        let mut newest: Option<Arc<Dictionary>> = None;
+        for (name, bytes) in store
+            .meta_with_prefix(b"dict:")
+            .map_err(|e| e.to_string())?
+        {
+            let id = std::str::from_utf8(&name[5..])
+                .ok()
+                .and_then(|id| id.parse::<u32>().ok())
+                .ok_or_else(|| "a damaged dictionary name in the tiering directory".to_string())?;
+            let dict = Arc::new(Dictionary::try_from_bytes(id, &bytes).map_err(|e| e.to_string())?);
+            if newest.as_ref().is_none_or(|n| n.id < id) {
+                newest = Some(dict.clone());
+            }
+            dicts.insert(dict);
+        }
+        let trained = newest.is_some();
         let tier = Arc::new(Tier {
             store,
+            demoting,
+            last_checkpoint: Mutex::new(None),
             stats: TierStats::default(),
             settings: RwLock::new(settings),
-            dicts: RwLock::new(Dictionaries::default()),
-            dict: RwLock::new(None),
+            dicts: RwLock::new(dicts),
+            dict: RwLock::new(newest),
             loader: load::Loader::default(),
             demoters: demote::Demoters::default(),
             exhausted: AtomicU32::new(0),
@@ -153,14 +185,21 @@ impl Tier {
         tier.all_exhausted
             .store((1u32 << demote_threads) - 1, Ordering::Relaxed);
         tier.demoters
-            .start(&tier, Arc::downgrade(server), demote_threads)?;
+            .start(&tier, Arc::downgrade(server), demote_threads, !trained)?;
         server
             .keyspace
             .set_cold_reader(Arc::new(load::SyncReader(tier.clone())));
-        tracing::info!(
-            "tiering on: RocksDB in {} (profile {profile}), {demote_threads} demotion and {load_threads} reader threads",
-            dir.display()
-        );
+        if demoting {
+            tracing::info!(
+                "tiering on: RocksDB in {} (profile {profile}), {demote_threads} demotion and {load_threads} reader threads",
+                dir.display()
+            );
+        } else {
+            tracing::info!(
+                "checkpoints into RocksDB in {} (profile {profile}); values stay in RAM (tiering no)",
+                dir.display()
+            );
+        }
         Ok(tier)
     }
 
@@ -276,7 +315,7 @@ impl Tier {
         let hot_bytes = used.saturating_sub((keys * COLD_ENTRY_BYTES) as u64);
         let settings = self.settings();
         format!(
-            "tiering_enabled:1\r\n\
+            "tiering_enabled:{}\r\n\
              tiering_policy:{}\r\n\
              hot_keys:{}\r\n\
              cold_keys:{cold}\r\n\
@@ -306,6 +345,7 @@ impl Tier {
              rocksdb_table_readers_bytes:{}\r\n\
              rocksdb_block_cache_hit_rate:{hit_rate:.4}\r\n\
              rocksdb_write_stalls:{}\r\n",
+            self.demoting as u8,
             match settings.policy {
                 Policy::Lfu => "lfu",
                 Policy::Lru => "lru",
@@ -331,6 +371,45 @@ impl Tier {
             store.write_stalls,
         )
     }
+}
+
+/// Loads cold values back into RAM after a restart (see `server::persist`): every one in
+/// pure-memory mode, else until used memory reaches 90% of `maxmemory`. Returns how many.
+pub fn preload(server: &Server, tier: &Tier) -> u64 {
+    let mut loaded = 0;
+    for shard in 0..crate::keyspace::SHARDS {
+        let keys = server.keyspace.cold_keys_of(shard);
+        for chunk in keys.chunks(256) {
+            if server.is_shutting_down() {
+                return loaded;
+            }
+            let limit = server.memory.limit();
+            if tier.demoting && (limit == 0 || server.memory.used() as f64 > limit as f64 * 0.9) {
+                return loaded;
+            }
+            let data_keys: Vec<Vec<u8>> = chunk
+                .iter()
+                .map(|(_, disk_db, k)| store::data_key(*disk_db, crate::keyspace::key_slot(k), k))
+                .collect();
+            let mut values = Vec::with_capacity(chunk.len());
+            for ((db, _, key), read) in chunk.iter().zip(tier.store.multi_get(&data_keys)) {
+                match read.map_err(|e| e.to_string()).and_then(|r| match r {
+                    Some(bytes) => tier.decode(&bytes).map(Some),
+                    None => Ok(None),
+                }) {
+                    Ok(Some((version, value))) => values.push((*db, key.clone(), version, value)),
+                    // Deleted meanwhile: nothing to load.
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!("preload stopped: reading a cold value failed: {e}");
+                        return loaded;
+                    }
+                }
+            }
+            loaded += server.keyspace.install_preloaded(shard, values);
+        }
+    }
+    loaded
 }
 
 /// RAM one key costs as a cold stub, for INFO's estimates: its hash-table bucket (key inline
@@ -365,7 +444,7 @@ pub fn prepare<'k>(
         preloaded.clear();
         return Prepared::Ready;
     }
-    let promote_all = promote || !tier.settings().promote_on_second_hit;
+    let promote_all = promote || !tier.demoting || !tier.settings().promote_on_second_hit;
     let disk_db = ks.disk_db(db);
     let mut missing = Vec::new();
     for key in cold {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use zstd::zstd_safe::{self, CCtx, CDict, CParameter, DCtx, DDict, ResetDirective};
 
+use crate::keyspace::cold::IndexEntry;
 use crate::types::codec;
 use crate::types::Value;
 
@@ -444,6 +445,55 @@ fn take_varint(mut bytes: &[u8]) -> Result<(u64, &[u8]), RecordError> {
         }
     }
     err("cold record key version is longer than 64 bits")
+}
+
+/// The first byte of every index entry (the `index` column family): marks the layout, as
+/// [`RECORD_FORMAT`] does for records.
+pub const INDEX_FORMAT: u8 = 0xD1;
+
+/// An index entry's bytes (docs/FORMAT.md, "Index entries"): the format byte, then the key's
+/// version, its record's version, its expiry and its record's size as varints, then the type
+/// tag.
+pub fn encode_index(e: &IndexEntry) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24);
+    out.push(INDEX_FORMAT);
+    codec::put_varint(&mut out, e.version);
+    codec::put_varint(&mut out, e.stub.disk_version);
+    codec::put_varint(&mut out, e.expires_at);
+    codec::put_varint(&mut out, e.stub.disk_bytes as u64);
+    out.push(e.stub.tag);
+    out
+}
+
+/// Reads an index entry; any other bytes give an error, never a panic.
+pub fn decode_index(bytes: &[u8]) -> Result<IndexEntry, RecordError> {
+    let bad = |why: &str| RecordError(format!("index entry {why}"));
+    let rest = match bytes.split_first() {
+        Some((&INDEX_FORMAT, rest)) => rest,
+        Some((other, _)) => return Err(bad(&format!("has format byte {other:#04x}"))),
+        None => return Err(bad("is empty")),
+    };
+    let mut fields = [0u64; 4];
+    let mut rest = rest;
+    for f in &mut fields {
+        let (n, after) = codec::take_varint(rest).map_err(|e| bad(&e.to_string()))?;
+        *f = n;
+        rest = after;
+    }
+    let [version, disk_version, expires_at, disk_bytes] = fields;
+    match rest {
+        [tag] if codec::tag::is_known(*tag) => Ok(IndexEntry {
+            version,
+            expires_at,
+            stub: crate::types::ColdStub {
+                disk_version,
+                disk_bytes: u32::try_from(disk_bytes).map_err(|_| bad("has a size over 4 GiB"))?,
+                tag: *tag,
+            },
+        }),
+        [tag] => Err(bad(&format!("has unknown type tag {tag}"))),
+        _ => Err(bad("has the wrong length")),
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,16 @@
 //! The RocksDB side of the cold tier: opening the database from a tuning profile, the key
 //! layout, reads, ordered batched writes and the statistics INFO reports.
 //!
-//! This is the only module that imports `rocksdb`. The database has two column families:
-//! `default` holds the data records under [`data_key`]s, `meta` holds metadata (the format
-//! version, zstd dictionaries). Data writes skip RocksDB's WAL because durability is the binlog's
-//! job; metadata writes are rare and go through the WAL with a sync. Tuning lives in profiles
-//! (`rocksdb-tuning/*.profile`, format in [`Profile::parse`] and `rocksdb-tuning/README.md`).
+//! This is the only module that imports `rocksdb`. The database has three column families:
+//! `default` holds the data records under [`data_key`]s, `index` holds one small entry per
+//! record under the same key (the key's version, TTL and type: what a restart rebuilds the
+//! keyspace from without reading a value), and `meta` holds metadata (the format version, zstd
+//! dictionaries, the last checkpoint). A record and its index entry are always written and
+//! deleted in one batch. Data writes skip RocksDB's WAL because durability is the binlog's job;
+//! the data and index families are flushed together (`atomic_flush`), so whatever survives a
+//! crash is the same prefix of the batches in both. Metadata writes are rare and go through the
+//! WAL with a sync. Tuning lives in profiles (`rocksdb-tuning/*.profile`, format in
+//! [`Profile::parse`] and `rocksdb-tuning/README.md`).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,19 +23,23 @@ use rocksdb::{
 
 /// The version of the on-disk layout (key layout, record header, metadata keys). A data
 /// directory written with another version is refused at open.
-pub const DISK_FORMAT_VERSION: u32 = 1;
+pub const DISK_FORMAT_VERSION: u32 = 2;
 
 /// The `meta` key holding the directory's [`DISK_FORMAT_VERSION`], a u32 big-endian.
 pub const FORMAT_VERSION_KEY: &[u8] = b"format-version";
 
 /// The column family of the data records (RocksDB's own default one).
 const DATA_CF: &str = "default";
+/// The column family of the index entries (one per data record, under the same key).
+const INDEX_CF: &str = "index";
 /// The column family of the metadata.
 const META_CF: &str = "meta";
 /// The `meta` column family holds a few small values: a small memtable, whatever the profile.
 const META_WRITE_BUFFER_SIZE: u64 = 1 << 20;
 /// RocksDB never keeps fewer than two memtables per column family.
 const META_MAX_WRITE_BUFFER_NUMBER: u64 = 2;
+/// Index entries are about 40 bytes a record: a memtable of this size holds ~200,000 of them.
+const INDEX_WRITE_BUFFER_SIZE: u64 = 8 << 20;
 
 /// The profiles shipped in `rocksdb-tuning/`, by name, built into the binary so that the server
 /// finds them from any working directory.
@@ -48,6 +57,26 @@ pub const SHIPPED_PROFILES: &[(&str, &str)] = &[
         include_str!("../../rocksdb-tuning/large-values.profile"),
     ),
 ];
+
+/// Metadata entries [`Store::reset`] deletes with the records they describe.
+const RESET_META: &[&[u8]] = &[CHECKPOINT_KEY, CLEAN_SHUTDOWN_KEY];
+
+/// The `meta` key holding the last checkpoint (`tier::checkpoint`).
+pub const CHECKPOINT_KEY: &[u8] = b"checkpoint";
+/// The `meta` key present while the store holds everything a clean shutdown left (cache mode).
+pub const CLEAN_SHUTDOWN_KEY: &[u8] = b"clean-shutdown";
+
+/// A metadata entry: its name and value.
+pub type MetaEntry = (Vec<u8>, Vec<u8>);
+
+/// One record to write: its [`data_key`], the record (None: the index entry alone changes, the
+/// record RocksDB holds stays) and its index entry.
+#[derive(Debug, Clone)]
+pub struct Put {
+    pub key: Vec<u8>,
+    pub record: Option<Vec<u8>>,
+    pub index: Vec<u8>,
+}
 
 /// What went wrong talking to RocksDB, with its cause as text (it becomes an `-ERR` reply or a
 /// log line).
@@ -288,7 +317,7 @@ impl Profile {
     }
 
     /// The memory the profile gives RocksDB: the block cache plus every memtable the data column
-    /// family may hold, plus the small fixed memtables of the `meta` column family.
+    /// family may hold, plus the small fixed memtables of the `index` and `meta` families.
     pub fn memory_budget(&self) -> u64 {
         self.block_cache_size
             .saturating_add(
@@ -296,6 +325,7 @@ impl Profile {
                     .saturating_mul(self.max_write_buffer_number),
             )
             .saturating_add(META_WRITE_BUFFER_SIZE * META_MAX_WRITE_BUFFER_NUMBER)
+            .saturating_add(INDEX_WRITE_BUFFER_SIZE * META_MAX_WRITE_BUFFER_NUMBER)
     }
 
     /// The options of the data column family (and the database-wide ones), sharing `cache`.
@@ -417,8 +447,8 @@ impl Store {
     /// Opens (creating if needed) the database in `dir` with the options of `profile`: the name
     /// of a profile shipped in `rocksdb-tuning/` (`default`, `low-memory`, `large-values`) or a
     /// path to a profile file. A directory written with another [`DISK_FORMAT_VERSION`] is
-    /// refused with a message saying which version it holds. Values left by an earlier run
-    /// are dropped (until the binlog issue, the keys that pointed at them are gone).
+    /// refused with a message saying which version it holds. What an earlier run left is kept:
+    /// the caller decides whether to rebuild the keyspace from it or [`Store::reset`] it.
     pub fn open(dir: &Path, profile: &str) -> Result<Store, StoreError> {
         let profile = Profile::load(profile)?;
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -444,6 +474,9 @@ impl Store {
         options.create_if_missing(true);
         options.create_missing_column_families(true);
         options.enable_statistics();
+        // The data and index families are written in the same batches without a WAL: flushed
+        // together, a crash leaves both at the same point.
+        options.set_atomic_flush(true);
 
         let mut meta_table = BlockBasedOptions::default();
         meta_table.set_block_cache(&cache);
@@ -452,8 +485,17 @@ impl Store {
         meta.set_write_buffer_size(META_WRITE_BUFFER_SIZE as usize);
         meta.set_max_write_buffer_number(META_MAX_WRITE_BUFFER_NUMBER as i32);
 
+        let mut index_table = BlockBasedOptions::default();
+        index_table.set_block_cache(&cache);
+        let mut index = Options::default();
+        index.set_block_based_table_factory(&index_table);
+        index.set_write_buffer_size(INDEX_WRITE_BUFFER_SIZE as usize);
+        index.set_max_write_buffer_number(META_MAX_WRITE_BUFFER_NUMBER as i32);
+        index.set_compression_type(DBCompressionType::Lz4);
+
         let families = [
             ColumnFamilyDescriptor::new(DATA_CF, options.clone()),
+            ColumnFamilyDescriptor::new(INDEX_CF, index),
             ColumnFamilyDescriptor::new(META_CF, meta),
         ];
         let db = DB::open_cf_descriptors(&options, dir, families)
@@ -466,7 +508,6 @@ impl Store {
             faults: Faults::default(),
         };
         store.check_format_version(dir)?;
-        store.drop_leftover_data()?;
         Ok(store)
     }
 
@@ -478,6 +519,18 @@ impl Store {
                 let held = <[u8; 4]>::try_from(v.as_slice()).map(u32::from_be_bytes);
                 match held {
                     Ok(DISK_FORMAT_VERSION) => Ok(()),
+                    // Version 1 had no index and its records were dropped at every start:
+                    // nothing in it is named by anything. Start it afresh.
+                    Ok(1) => {
+                        tracing::info!(
+                            "data directory {} holds tiering format version 1 (no index): \
+                             dropping its records and upgrading it to version \
+                             {DISK_FORMAT_VERSION}",
+                            dir.display()
+                        );
+                        self.reset()?;
+                        self.put_meta(FORMAT_VERSION_KEY, &DISK_FORMAT_VERSION.to_be_bytes())
+                    }
                     Ok(other) => Err(StoreError(format!(
                         "data directory {} holds tiering format version {other}, this server \
                          writes version {DISK_FORMAT_VERSION}: move it away or point \
@@ -496,41 +549,46 @@ impl Store {
         }
     }
 
-    /// Deletes every data record (one range tombstone up to the last key, then that key), and
-    /// compacts so that their disk space is returned now rather than whenever compaction gets
+    /// Deletes every record, index entry and checkpoint (a range tombstone up to the last key
+    /// of each family, then that key), keeping the format version and the dictionaries, and
+    /// compacts so that the disk space is returned now rather than whenever compaction gets
     /// there.
-    fn drop_leftover_data(&self) -> Result<(), StoreError> {
-        let cf = self.data_cf();
-        let last = {
-            let mut it = self.db.raw_iterator_cf(cf);
-            it.seek_to_last();
-            it.status()
-                .map_err(|e| rocks("scan for leftover records", e))?;
-            match it.key() {
-                Some(k) => k.to_vec(),
-                None => return Ok(()),
-            }
-        };
-        // Until checkpoints exist, RAM is rebuilt from the binlog alone (or starts empty), so
-        // no stub names these records any more.
-        tracing::warn!(
-            "dropping the cold values a previous run left in the tiering directory: the keys \
-             that named them are rebuilt from the binlog, or gone without one"
-        );
-        let mut batch = WriteBatch::default();
-        batch.delete_range_cf(cf, &b""[..], &last[..]);
-        batch.delete_cf(cf, &last);
-        self.db
-            .write_opt(batch, &no_wal())
-            .map_err(|e| rocks("drop of leftover records", e))?;
-        self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
-        Ok(())
+    pub fn reset(&self) -> Result<(), StoreError> {
+        for cf in [self.data_cf(), self.index_cf()] {
+            let last = {
+                let mut it = self.db.raw_iterator_cf(cf);
+                it.seek_to_last();
+                it.status()
+                    .map_err(|e| rocks("scan for leftover records", e))?;
+                match it.key() {
+                    Some(k) => k.to_vec(),
+                    None => continue,
+                }
+            };
+            let mut batch = WriteBatch::default();
+            batch.delete_range_cf(cf, &b""[..], &last[..]);
+            batch.delete_cf(cf, &last);
+            self.db
+                .write_opt(batch, &no_wal())
+                .map_err(|e| rocks("drop of leftover records", e))?;
+            self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+        }
+        for name in RESET_META {
+            self.delete_meta(name)?;
+        }
+        self.flush()
     }
 
     fn data_cf(&self) -> &ColumnFamily {
         self.db
             .cf_handle(DATA_CF)
             .expect("open_cf_descriptors created the data column family")
+    }
+
+    fn index_cf(&self) -> &ColumnFamily {
+        self.db
+            .cf_handle(INDEX_CF)
+            .expect("open_cf_descriptors created the index column family")
     }
 
     fn meta_cf(&self) -> &ColumnFamily {
@@ -568,35 +626,84 @@ impl Store {
             .collect()
     }
 
-    /// Applies `deletes` then `puts` as one atomic write batch (no RocksDB WAL: durability is
-    /// the binlog's job).
-    pub fn write(
-        &self,
-        puts: &[(Vec<u8>, Vec<u8>)],
-        deletes: &[Vec<u8>],
-    ) -> Result<(), StoreError> {
+    /// Applies `deletes` (record and index entry) then `puts` as one atomic write batch (no
+    /// RocksDB WAL: durability is the binlog's job).
+    pub fn write(&self, puts: &[Put], deletes: &[Vec<u8>]) -> Result<(), StoreError> {
         injected(&self.faults.writes, "write")?;
-        let cf = self.data_cf();
+        let (data, index) = (self.data_cf(), self.index_cf());
         let mut batch = WriteBatch::default();
         for key in deletes {
-            batch.delete_cf(cf, key);
+            batch.delete_cf(data, key);
+            batch.delete_cf(index, key);
         }
-        for (key, value) in puts {
-            batch.put_cf(cf, key, value);
+        for put in puts {
+            if let Some(record) = &put.record {
+                batch.put_cf(data, &put.key, record);
+            }
+            batch.put_cf(index, &put.key, &put.index);
         }
         self.db
             .write_opt(batch, &no_wal())
             .map_err(|e| rocks("write", e))
     }
 
-    /// Deletes every record in `[from, to)`.
+    /// Deletes every record and index entry in `[from, to)`.
     pub fn delete_range(&self, from: &[u8], to: &[u8]) -> Result<(), StoreError> {
         injected(&self.faults.writes, "delete-range")?;
         let mut batch = WriteBatch::default();
         batch.delete_range_cf(self.data_cf(), from, to);
+        batch.delete_range_cf(self.index_cf(), from, to);
         self.db
             .write_opt(batch, &no_wal())
             .map_err(|e| rocks("delete-range", e))
+    }
+
+    /// Visits every index entry in key order (`f` gets the [`data_key`] and the entry's bytes)
+    /// until `f` fails.
+    pub fn scan_index(
+        &self,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut it = self.db.raw_iterator_cf(self.index_cf());
+        it.seek_to_first();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            f(k, v)?;
+            it.next();
+        }
+        it.status()
+            .map_err(|e| rocks("scan of the index", e).to_string())
+    }
+
+    /// Metadata entries whose name starts with `prefix`, in name order.
+    pub fn meta_with_prefix(&self, prefix: &[u8]) -> Result<Vec<MetaEntry>, StoreError> {
+        let mut it = self.db.raw_iterator_cf(self.meta_cf());
+        it.seek(prefix);
+        let mut found = Vec::new();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            found.push((k.to_vec(), v.to_vec()));
+            it.next();
+        }
+        it.status().map_err(|e| rocks("metadata scan", e))?;
+        Ok(found)
+    }
+
+    pub fn delete_meta(&self, name: &[u8]) -> Result<(), StoreError> {
+        let mut sync = WriteOptions::default();
+        sync.set_sync(true);
+        self.db
+            .delete_cf_opt(self.meta_cf(), name, &sync)
+            .map_err(|e| rocks("metadata delete", e))
+    }
+
+    /// Writes a consistent copy of the whole database into `path` (which must not exist):
+    /// memtables are flushed first, and SST files are hard-linked where the file system allows.
+    pub fn copy_to(&self, path: &Path) -> Result<(), StoreError> {
+        rocksdb::checkpoint::Checkpoint::new(&self.db)
+            .and_then(|c| c.create_checkpoint(path))
+            .map_err(|e| rocks(&format!("checkpoint into {}", path.display()), e))
     }
 
     /// Metadata (zstd dictionaries, the format version), kept apart from the data records.
@@ -625,11 +732,15 @@ impl Store {
         }
     }
 
-    /// Writes the memtables out to SST files (benchmarks and tests use it to read from disk
-    /// rather than from memtables).
+    /// Writes the memtables out to SST files, the data and index families together: what was
+    /// written before is then on disk (a checkpoint flushes before it records itself;
+    /// benchmarks and tests use it to read from disk rather than from memtables).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db
-            .flush_cfs_opt(&[self.data_cf(), self.meta_cf()], &Default::default())
+            .flush_cfs_opt(
+                &[self.data_cf(), self.index_cf(), self.meta_cf()],
+                &Default::default(),
+            )
             .map_err(|e| rocks("flush", e))
     }
 
@@ -651,10 +762,14 @@ impl Store {
         StoreStats {
             block_cache_capacity: self.profile.block_cache_size,
             block_cache_usage: self.cache.get_usage() as u64,
-            memtable_bytes: property(self.data_cf(), "rocksdb.cur-size-all-mem-tables")
-                + property(self.meta_cf(), "rocksdb.cur-size-all-mem-tables"),
-            table_readers_bytes: property(self.data_cf(), "rocksdb.estimate-table-readers-mem")
-                + property(self.meta_cf(), "rocksdb.estimate-table-readers-mem"),
+            memtable_bytes: [self.data_cf(), self.index_cf(), self.meta_cf()]
+                .into_iter()
+                .map(|cf| property(cf, "rocksdb.cur-size-all-mem-tables"))
+                .sum(),
+            table_readers_bytes: [self.data_cf(), self.index_cf(), self.meta_cf()]
+                .into_iter()
+                .map(|cf| property(cf, "rocksdb.estimate-table-readers-mem"))
+                .sum(),
             memory_budget: self.profile.memory_budget(),
             block_cache_hits: self.options.get_ticker_count(Ticker::BlockCacheHit),
             block_cache_misses: self.options.get_ticker_count(Ticker::BlockCacheMiss),
@@ -685,6 +800,18 @@ mod tests {
         }
     }
 
+    /// Puts of records with an index entry that names their value.
+    fn puts(records: &[(Vec<u8>, Vec<u8>)]) -> Vec<Put> {
+        records
+            .iter()
+            .map(|(k, v)| Put {
+                key: k.clone(),
+                record: Some(v.clone()),
+                index: [b"i:", &v[..]].concat(),
+            })
+            .collect()
+    }
+
     fn kv(db: u16, slot: u16, key: &str, value: &str) -> (Vec<u8>, Vec<u8>) {
         (
             data_key(db, slot, key.as_bytes()),
@@ -704,7 +831,7 @@ mod tests {
         let s = open(dir.path());
         let a = kv(0, 1, "a", "alpha");
         let b = kv(0, 2, "b", "beta");
-        s.write(&[a.clone(), b.clone()], &[]).unwrap();
+        s.write(&puts(&[a.clone(), b.clone()]), &[]).unwrap();
         assert_eq!(s.get(&a.0).unwrap(), Some(a.1.clone()));
         let missing = data_key(0, 3, b"c");
         let got: Vec<_> = s
@@ -716,7 +843,7 @@ mod tests {
 
         // Deletes apply before puts: deleting and putting one key leaves the new value.
         s.write(
-            &[(a.0.clone(), b"again".to_vec())],
+            &puts(&[(a.0.clone(), b"again".to_vec())]),
             &[a.0.clone(), b.0.clone()],
         )
         .unwrap();
@@ -737,7 +864,7 @@ mod tests {
             kv(0, 13, "above", "5"),
             kv(1, 11, "other db", "6"),
         ];
-        s.write(&records, &[]).unwrap();
+        s.write(&puts(&records), &[]).unwrap();
         let (from, to) = slot_range(0, 10, 12);
         s.delete_range(&from, &to).unwrap();
         let keys: Vec<Vec<u8>> = records.iter().map(|(k, _)| k.clone()).collect();
@@ -749,8 +876,11 @@ mod tests {
         assert_eq!(present, [true, false, false, false, true, true]);
 
         // The last slot's range ends at the next database.
-        s.write(&[kv(2, u16::MAX, "end", "7"), kv(3, 0, "next", "8")], &[])
-            .unwrap();
+        s.write(
+            &puts(&[kv(2, u16::MAX, "end", "7"), kv(3, 0, "next", "8")]),
+            &[],
+        )
+        .unwrap();
         let (from, to) = slot_range(2, 0, u16::MAX);
         s.delete_range(&from, &to).unwrap();
         assert_eq!(s.get(&data_key(2, u16::MAX, b"end")).unwrap(), None);
@@ -770,25 +900,84 @@ mod tests {
         );
     }
 
+    /// Every record with its index entry, by scanning the index.
+    fn index_of(s: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut found = Vec::new();
+        s.scan_index(|k, v| {
+            found.push((k.to_vec(), v.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        found
+    }
+
     #[test]
-    fn leftover_data_is_dropped_and_meta_kept_on_reopen() {
+    fn index_follows_records_and_survives_reopen_until_reset() {
         let dir = tempfile::tempdir().unwrap();
         let a = kv(0, 1, "a", "alpha");
+        let b = kv(0, 2, "b", "beta");
         let z = kv(u16::MAX, u16::MAX, "\u{ff}\u{ff}", "last possible");
         {
             let s = open(dir.path());
-            s.write(&[a.clone(), z.clone()], &[]).unwrap();
+            s.write(&puts(&[a.clone(), b.clone(), z.clone()]), &[])
+                .unwrap();
+            // An index-only put leaves the record; a delete takes both.
+            let only_index = Put {
+                key: a.0.clone(),
+                record: None,
+                index: b"i:new ttl".to_vec(),
+            };
+            s.write(&[only_index], std::slice::from_ref(&b.0)).unwrap();
             s.put_meta(b"dict:1", b"d").unwrap();
+            s.put_meta(CHECKPOINT_KEY, b"c").unwrap();
             s.flush().unwrap();
             assert!(s.stats().live_data_bytes > 0);
         }
         let s = open(dir.path());
+        assert_eq!(s.get(&a.0).unwrap(), Some(a.1.clone()));
+        assert_eq!(s.get(&b.0).unwrap(), None);
+        assert_eq!(
+            index_of(&s),
+            vec![
+                (a.0.clone(), b"i:new ttl".to_vec()),
+                (z.0.clone(), b"i:last possible".to_vec())
+            ]
+        );
+        let (from, to) = slot_range(0, 0, 1);
+        s.delete_range(&from, &to).unwrap();
         assert_eq!(s.get(&a.0).unwrap(), None);
+        assert_eq!(
+            index_of(&s).len(),
+            1,
+            "a range delete takes index entries too"
+        );
+
+        s.reset().unwrap();
         assert_eq!(s.get(&z.0).unwrap(), None);
+        assert!(index_of(&s).is_empty());
+        assert_eq!(s.get_meta(CHECKPOINT_KEY).unwrap(), None);
         assert_eq!(s.get_meta(b"dict:1").unwrap(), Some(b"d".to_vec()));
-        // The store still works after the drop.
-        s.write(std::slice::from_ref(&a), &[]).unwrap();
+        assert_eq!(
+            s.meta_with_prefix(b"dict:").unwrap(),
+            vec![(b"dict:1".to_vec(), b"d".to_vec())]
+        );
+        // The store still works after the reset.
+        s.write(&puts(std::slice::from_ref(&a)), &[]).unwrap();
         assert_eq!(s.get(&a.0).unwrap(), Some(a.1));
+    }
+
+    #[test]
+    fn copy_to_makes_an_openable_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(&dir.path().join("db"));
+        let a = kv(0, 1, "a", "alpha");
+        s.write(&puts(std::slice::from_ref(&a)), &[]).unwrap();
+        s.copy_to(&dir.path().join("copy")).unwrap();
+        s.write(&[], std::slice::from_ref(&a.0)).unwrap();
+        drop(s);
+        let copy = open(&dir.path().join("copy"));
+        assert_eq!(copy.get(&a.0).unwrap(), Some(a.1));
+        assert_eq!(index_of(&copy).len(), 1);
     }
 
     #[test]
@@ -803,7 +992,7 @@ mod tests {
             err.0,
             format!(
                 "data directory {} holds tiering format version 7, this server writes version \
-                 1: move it away or point tiering-dir elsewhere",
+                 2: move it away or point tiering-dir elsewhere",
                 dir.path().display()
             )
         );
@@ -827,7 +1016,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let s = Store::open(dir.path(), name).unwrap_or_else(|e| panic!("{name}: {e}"));
             let big = vec![b'v'; 8192];
-            s.write(&[(data_key(0, 0, b"k"), big.clone())], &[])
+            s.write(&puts(&[(data_key(0, 0, b"k"), big.clone())]), &[])
                 .unwrap();
             s.flush().unwrap();
             assert_eq!(s.get(&data_key(0, 0, b"k")).unwrap(), Some(big), "{name}");
@@ -845,9 +1034,9 @@ mod tests {
     #[test]
     fn shipped_budgets() {
         let budget = |name| Profile::load(name).unwrap().memory_budget() >> 20;
-        assert_eq!(budget("default"), 256 + 128 + 2);
-        assert_eq!(budget("low-memory"), 32 + 32 + 2);
-        assert_eq!(budget("large-values"), 256 + 128 + 2);
+        assert_eq!(budget("default"), 256 + 128 + 2 + 16);
+        assert_eq!(budget("low-memory"), 32 + 32 + 2 + 16);
+        assert_eq!(budget("large-values"), 256 + 128 + 2 + 16);
         assert!(Profile::load("large-values").unwrap().enable_blob_files);
     }
 
@@ -865,7 +1054,10 @@ mod tests {
         assert_eq!(p.write_buffer_size, 1 << 20);
         assert_eq!(p.max_write_buffer_number, 2);
         let s = Store::open(&dir.path().join("db"), path.to_str().unwrap()).unwrap();
-        assert_eq!(s.stats().memory_budget, (1 << 20) + (2 << 20) + (2 << 20));
+        assert_eq!(
+            s.stats().memory_budget,
+            (1 << 20) + (2 << 20) + (2 << 20) + (16 << 20)
+        );
 
         let err = Profile::load("/nonexistent/x.profile").unwrap_err();
         assert!(err

@@ -28,6 +28,11 @@ pub mod tag {
     pub const SET: u8 = 2;
     pub const ZSET: u8 = 3;
     pub const HASH: u8 = 4;
+
+    /// Whether `t` is one of the tags above.
+    pub fn is_known(t: u8) -> bool {
+        t <= HASH
+    }
 }
 
 /// Reported-encoding codes stored after a collection's type tag.
