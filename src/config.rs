@@ -555,7 +555,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "tiering",
         "yes",
         false,
-        "Hybrid mode: above maxmemory, values (never keys) move to RocksDB and are loaded back when used. 'no' is pure-memory mode: RocksDB is never opened and maxmemory-policy applies as in Redis.",
+        "Hybrid mode: above maxmemory, values (never keys) move to RocksDB and are loaded back when used. 'no' is pure-memory mode: nothing is demoted (RocksDB is opened only for the checkpoints of appendonly yes) and maxmemory-policy applies as in Redis.",
         |c| yes_no(c.tiering),
         |c, v| c.tiering = parse_yes_no(v)?
     ),

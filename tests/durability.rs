@@ -1046,7 +1046,7 @@ fn cache_mode_keeps_the_dataset_across_a_clean_shutdown_only() {
 #[test]
 fn pure_memory_mode_restarts_from_a_checkpoint_with_every_value_hot() {
     let data = tempfile::tempdir().unwrap();
-    let opts = ["--tiering", "no"];
+    let opts = ["--tiering", "no", "--appendfsync", "always"];
     let (mut server, mut c) = open(data.path(), &opts);
     for i in 0..300 {
         let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(200)]);
