@@ -30,15 +30,9 @@ import subprocess
 import tempfile
 import time
 
+from benchlib import binary
+
 PORT = 7994
-
-
-def binary():
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/thermocline/target"))
-    path = os.path.join(target, "release", "thermocline-server")
-    if not os.path.exists(path):
-        raise SystemExit(f"{path} not found: run cargo build --release first")
-    return path
 
 
 def cli(*args):
@@ -176,16 +170,26 @@ def main():
             started = time.monotonic()
             load(0, args.keys, args.value_bytes)
             print(f"loaded in {time.monotonic() - started:.1f} s", flush=True)
-            # Lower maxmemory until the wanted share of values is cold.
-            used = int(info("memory")["used_memory"])
-            values = args.keys * (args.value_bytes + 16)
-            limit = int(used - values * args.cold)
-            cli("CONFIG", "SET", "maxmemory", str(limit))
+            # Lower maxmemory until the wanted share of values is cold: a first guess from the
+            # values' size, then corrected by what each demotion actually freed.
+            full = int(info("memory")["used_memory"])
+            want = int(args.keys * args.cold)
+            limit = int(full - args.keys * (args.value_bytes + 16) * args.cold)
             started = time.monotonic()
-            while int(info("tiering")["cold_keys"]) < args.keys * args.cold * 0.98:
-                if time.monotonic() - started > 900:
-                    raise SystemExit(f"demotion stalled: {info('tiering')['cold_keys']} cold")
-                time.sleep(1)
+            while True:
+                cli("CONFIG", "SET", "maxmemory", str(limit))
+                # Settled: the cold count has not moved for three seconds.
+                counts = []
+                while len(counts) < 4 or len(set(counts[-4:])) > 1 or counts[-1] == 0:
+                    time.sleep(1)
+                    counts.append(int(info("tiering")["cold_keys"]))
+                    if time.monotonic() - started > 900:
+                        raise SystemExit(f"demotion stalled: {counts[-1]} cold")
+                cold = counts[-1]
+                if cold >= want * 0.98:
+                    break
+                freed_each = max((full - int(info("memory")["used_memory"])) / cold, 16)
+                limit -= int((want - cold) * freed_each)
             t = info("tiering")
             print(f"maxmemory {limit >> 20} MiB: {t['cold_keys']} cold keys after "
                   f"{time.monotonic() - started:.0f} s", flush=True)

@@ -32,15 +32,9 @@ import tempfile
 import threading
 import time
 
+from benchlib import binary
+
 PORT = 7991
-
-
-def binary():
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/thermocline/target"))
-    path = os.path.join(target, "release", "thermocline-server")
-    if not os.path.exists(path):
-        raise SystemExit(f"{path} not found: run cargo build --release first")
-    return path
 
 
 class Server:

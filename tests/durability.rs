@@ -822,6 +822,16 @@ fn tiering_field(c: &mut redis::Connection, name: &str) -> u64 {
     info_field(c, "tiering", name)
 }
 
+/// Checkpoints only when asked (BGREWRITEAOF), and no binlog kept behind them.
+const CHECKPOINTS_WHEN_ASKED: [&str; 6] = [
+    "--binlog-retention-bytes",
+    "0",
+    "--binlog-retention-seconds",
+    "0",
+    "--checkpoint-interval",
+    "0",
+];
+
 /// Takes a checkpoint (BGREWRITEAOF) and waits until it is recorded. One the server started
 /// by itself may be under way: then BGREWRITEAOF is refused, and is asked again.
 fn checkpoint(c: &mut redis::Connection) {
@@ -859,17 +869,10 @@ fn checkpoint(c: &mut redis::Connection) {
 fn a_crash_after_a_checkpoint_keeps_every_change_since() {
     let data = tempfile::tempdir().unwrap();
     let opts = [
-        "--appendfsync",
-        "always",
-        "--binlog-segment-bytes",
-        "4096",
-        "--binlog-retention-bytes",
-        "0",
-        "--binlog-retention-seconds",
-        "0",
-        "--checkpoint-interval",
-        "0",
-    ];
+        &["--appendfsync", "always", "--binlog-segment-bytes", "4096"][..],
+        &CHECKPOINTS_WHEN_ASKED,
+    ]
+    .concat();
     let (mut server, mut c) = open(data.path(), &opts);
     let big = "b".repeat(300);
     for db in ["0", "2", "3"] {
@@ -999,6 +1002,32 @@ fn swapdb_racing_checkpoints_comes_back_uncrossed() {
     assert_eq!(digest(&mut c), before);
 }
 
+/// `tiering-preload yes`: after a restart (every value cold, rebuilt from the index) values are
+/// loaded back in the background, with no client touching them.
+#[test]
+fn tiering_preload_loads_values_back_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, mut c) = open(data.path(), &["--tiering-preload", "yes"]);
+    for i in 0..300 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(200)]);
+    }
+    let before = digest(&mut c);
+    assert_eq!(server.terminate(), Some(0));
+    let (_server, mut c) = open(data.path(), &["--tiering-preload", "yes"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tiering_field(&mut c, "cold_keys") > 0 {
+        assert!(Instant::now() < deadline, "values still cold");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(tiering_field(&mut c, "hot_keys"), 300);
+    assert_eq!(
+        tiering_field(&mut c, "loads"),
+        0,
+        "no client load was needed"
+    );
+    assert_eq!(digest(&mut c), before);
+}
+
 /// Cache mode (`appendonly no`): a clean shutdown saves the dataset in RocksDB and the next
 /// start has all of it, rebuilt from the index; after a crash the tiering directory is reset
 /// and the server starts empty, saying so.
@@ -1075,12 +1104,21 @@ fn backups_restore_the_dataset_of_their_moment() {
     let data = tempfile::tempdir().unwrap();
     let backups = data.path().join("backups");
     std::fs::create_dir_all(backups.join("1000")).unwrap(); // a backup from 1970: pruned
-    let (mut server, mut c) = open(data.path(), &["--binlog-segment-bytes", "4096"]);
+    let opts = [
+        &["--binlog-segment-bytes", "4096"][..],
+        &CHECKPOINTS_WHEN_ASKED,
+    ]
+    .concat();
+    let (mut server, mut c) = open(data.path(), &opts);
     let started: i64 = q(&mut c, &["LASTSAVE"]);
     for i in 0..400 {
         let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(50)]);
     }
+    // A checkpoint deletes the older segments: the backup needs RocksDB's copy for them.
+    checkpoint(&mut c);
+    assert!(info_field(&mut c, "persistence", "binlog_first_offset") > 0);
     let _: i64 = q(&mut c, &["HSET", "h", "a", "1"]);
+    let _: () = q(&mut c, &["SET", "k0", "after the checkpoint"]);
     let first = digest(&mut c);
     assert_eq!(
         q::<String>(&mut c, &["BGSAVE"]),
@@ -1098,6 +1136,7 @@ fn backups_restore_the_dataset_of_their_moment() {
     for i in 0..100 {
         let _: () = q(&mut c, &["SET", &format!("later{i}"), "x"]);
     }
+    checkpoint(&mut c);
     let _: i64 = q(&mut c, &["DEL", "k1"]);
     let second = digest(&mut c);
     assert_ne!(first, second);
@@ -1112,6 +1151,15 @@ fn backups_restore_the_dataset_of_their_moment() {
     taken.sort();
     assert_eq!(taken.len(), 2, "the 1970 backup was pruned: {taken:?}");
     for (backup, want) in taken.iter().zip([&first, &second]) {
+        assert!(
+            backup.join("tiering").is_dir(),
+            "a RocksDB copy in {backup:?}"
+        );
+        let info = std::fs::read_to_string(backup.join("backup.info")).unwrap();
+        assert!(
+            !info.contains("from:0\n"),
+            "a tail, not the whole log: {info}"
+        );
         let fresh = tempfile::tempdir().unwrap();
         let server = TestServer::start(&[
             "--dir",

@@ -138,6 +138,15 @@ fn take_victim(d: &mut DbShard, disk_db: u16, key: Key, picked: &mut Picked) {
     }
 }
 
+impl Shard {
+    /// The database whose records are written under on-disk number `disk_db` (found by the
+    /// number: a SWAPDB may have moved it since the records were decided).
+    fn db_by_disk_number(&mut self, disk_db: u16) -> Option<&mut DbShard> {
+        let db = self.disk_dbs.iter().position(|&n| n == disk_db)?;
+        Some(self.db_mut(db))
+    }
+}
+
 fn take_garbage(shard: &mut Shard) -> Garbage {
     let mut garbage = Garbage {
         flushed: std::mem::take(&mut shard.flushed),
@@ -171,6 +180,19 @@ pub enum Policy {
     Lfu,
     /// Least recently used first.
     Lru,
+}
+
+/// Puts `value`, read from the record written from key version `version`, into the cold entry
+/// `e` (its `DbShard`'s cold count is `cold`): the record is current if the key has not been
+/// written since, else older (a TTL change, say).
+fn make_hot(cold: &mut usize, e: &mut Entry, version: u64, value: Value) {
+    e.value = value;
+    e.disk = if e.version == version {
+        Disk::Clean
+    } else {
+        Disk::Stale
+    };
+    *cold -= 1;
 }
 
 fn stub_for(entry: &Entry, disk_bytes: u32) -> Value {
@@ -268,10 +290,9 @@ impl Keyspace {
         let mut guard = self.shards[shard].lock();
         let mut freed = 0u64;
         for (v, disk_bytes) in written {
-            let Some(db) = guard.disk_dbs.iter().position(|&n| n == v.disk_db) else {
+            let Some(d) = guard.db_by_disk_number(v.disk_db) else {
                 continue;
             };
-            let d = guard.db_mut(db);
             let slot = key_slot(&v.key);
             match d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&v.key) {
                 Some(e) if e.version == v.version && !e.value.is_cold() => {
@@ -390,10 +411,9 @@ impl Keyspace {
     pub fn checkpoint_written(&self, shard: usize, written: Vec<(Dirty, u32)>) {
         let mut guard = self.shards[shard].lock();
         for (w, disk_bytes) in written {
-            let Some(db) = guard.disk_dbs.iter().position(|&n| n == w.disk_db) else {
+            let Some(d) = guard.db_by_disk_number(w.disk_db) else {
                 continue;
             };
-            let d = guard.db_mut(db);
             let slot = key_slot(&w.key);
             match d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&w.key) {
                 Some(e) if e.version == w.version => {
@@ -495,13 +515,7 @@ impl Keyspace {
                 Value::Cold(stub) if stub.disk_version == version => {}
                 _ => continue,
             }
-            e.value = value;
-            e.disk = if e.version == version {
-                Disk::Clean
-            } else {
-                Disk::Stale
-            };
-            d.cold -= 1;
+            make_hot(&mut d.cold, e, version, value);
             installed += 1;
         }
         installed
@@ -614,13 +628,7 @@ impl<'a> Locked<'a> {
             return Installed::Outdated;
         }
         let disk_bytes = stub.disk_bytes;
-        e.value = value;
-        e.disk = if e.version == version {
-            Disk::Clean
-        } else {
-            Disk::Stale
-        };
-        d.cold -= 1;
+        make_hot(&mut d.cold, e, version, value);
         if !promote && e.disk == Disk::Clean {
             self.transient.push((db, Key::from_slice(key), disk_bytes));
         }

@@ -374,7 +374,8 @@ impl Tier {
 }
 
 /// Loads cold values back into RAM after a restart (see `server::persist`): every one in
-/// pure-memory mode, else until used memory reaches 90% of `maxmemory`. Returns how many.
+/// pure-memory mode or without `maxmemory`, else until used memory reaches 90% of it. Returns
+/// how many.
 pub fn preload(server: &Server, tier: &Tier) -> u64 {
     let mut loaded = 0;
     for shard in 0..crate::keyspace::SHARDS {
@@ -384,7 +385,7 @@ pub fn preload(server: &Server, tier: &Tier) -> u64 {
                 return loaded;
             }
             let limit = server.memory.limit();
-            if tier.demoting && (limit == 0 || server.memory.used() as f64 > limit as f64 * 0.9) {
+            if tier.demoting && limit != 0 && server.memory.used() as f64 > limit as f64 * 0.9 {
                 return loaded;
             }
             let data_keys: Vec<Vec<u8>> = chunk
