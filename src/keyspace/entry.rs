@@ -31,7 +31,10 @@ pub struct Entry {
 /// `Disk::Clean`, and its record stays in RocksDB until the entry stops being cold; a record
 /// whose entry is removed or replaced is queued for deletion (the shard's garbage) in the same
 /// locked step, and the garbage of a shard reaches RocksDB before any later write of that
-/// shard's values (one demotion thread owns each shard's writes).
+/// shard's values (one demotion thread owns each shard's writes, checkpoints included). A
+/// record's index entry is written and deleted in the same batch as the record, so the same
+/// holds of it; a cold value whose TTL changed keeps its record (`Clean`) while its index
+/// entry is older until the next checkpoint (`Entry::indexed`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Disk {
     /// No record.
