@@ -949,6 +949,47 @@ fn a_crash_after_a_checkpoint_keeps_every_change_since() {
     assert_eq!(digest(&mut c), before, "after the second crash");
 }
 
+/// RocksDB never gets ahead of the binlog: while the binlog cannot be written (injected
+/// failures), a transaction's keys are not written to RocksDB either, so a crash then loses the
+/// transaction whole instead of bringing back the half of it a demotion had flushed.
+#[test]
+fn rocksdb_never_holds_a_step_the_binlog_lost() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, mut c) = open(data.path(), &["--appendfsync", "always"]);
+    let _: () = q(&mut c, &["SET", "before", "1"]);
+    let _: () = q(&mut c, &["DEBUG", "BINLOG-FAULT", "1000000"]);
+    // The transaction is applied in RAM, then its record cannot be written: no reply comes
+    // (appendfsync always), so it is sent from another connection.
+    let url = server.url();
+    std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let _ = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg("a")
+            .arg("x".repeat(100))
+            .cmd("SET")
+            .arg("b")
+            .arg("y".repeat(100))
+            .query::<()>(&mut c);
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_field(&mut c, "persistence", "binlog_write_errors") == 0 {
+        assert!(Instant::now() < deadline, "the binlog write never failed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let e = redis::cmd("TIERING")
+        .arg("DEMOTE")
+        .arg("a")
+        .query::<i64>(&mut c)
+        .unwrap_err();
+    assert!(e.to_string().contains("stays in RAM"), "{e}");
+    let _: () = q(&mut c, &["TIERING", "FLUSH-MEMTABLES"]);
+    server.kill();
+    let (_server, mut c) = open(data.path(), &[]);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "before", "a", "b"]), 1);
+}
+
 /// SWAPDB running while checkpoints are taken: a checkpoint's shards are taken one after the
 /// other, so some shards' states are from before a swap and others from after it. Replay must
 /// swap only the shards taken before it (each shard's mark), or databases come back crossed.

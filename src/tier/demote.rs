@@ -39,6 +39,18 @@ const VICTIMS_PER_SAMPLE: usize = 4;
 const BATCH_BYTES: usize = 1 << 20;
 const BATCH_VICTIMS: usize = 256;
 
+/// How long a write to RocksDB waits for the binlog to be synced before giving up (the values
+/// stay in RAM; the write is tried again later).
+const BINLOG_SYNC_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Deletes a demotion thread has yet to apply, oldest first: whole slot ranges of flushed
+/// databases, then single records. A failed write keeps them for the next one.
+#[derive(Default)]
+struct Deletes {
+    ranges: Vec<(Vec<u8>, Vec<u8>)>,
+    keys: Vec<Vec<u8>>,
+}
+
 /// What a demotion thread is asked to do.
 enum Request {
     /// Memory is over the limit: look.
@@ -171,7 +183,7 @@ struct Worker {
     tier: Arc<Tier>,
     server: Arc<Server>,
     /// Deletes not yet applied (a failed write keeps them for the next one).
-    deletes: Vec<Vec<u8>>,
+    deletes: Deletes,
     skip: CompressionSkip,
     /// This thread's number (its bit in `Tier::exhausted`).
     index: usize,
@@ -230,7 +242,7 @@ fn demote_loop(
     threads: usize,
 ) {
     let shards: Vec<usize> = (0..SHARDS).filter(|s| s % threads == index).collect();
-    let mut deletes = Vec::new();
+    let mut deletes = Deletes::default();
     let mut skip = CompressionSkip::default();
     let mut dry_passes = 0u32;
     let mut next = 0usize;
@@ -320,7 +332,7 @@ impl Worker {
 
     /// Applies the pending deletes on their own (nothing to write with them).
     fn flush_deletes(&mut self) {
-        if !self.deletes.is_empty() {
+        if !self.deletes.keys.is_empty() || !self.deletes.ranges.is_empty() {
             self.write(Vec::new());
         }
     }
@@ -328,17 +340,17 @@ impl Worker {
     fn queue_deletes(&mut self, shard: usize, garbage: Garbage) {
         let per_shard = (SLOTS / SHARDS) as u16;
         let first = shard as u16 * per_shard;
-        for db in garbage.flushed {
-            let (from, to) = slot_range(db, first, first + per_shard - 1);
-            if let Err(e) = self.tier.store.delete_range(&from, &to) {
-                tracing::error!("deleting flushed cold values failed: {e}");
-            }
-        }
+        self.deletes.ranges.extend(
+            garbage
+                .flushed
+                .into_iter()
+                .map(|db| slot_range(db, first, first + per_shard - 1)),
+        );
         self.tier
             .stats
             .deletes
             .fetch_add(garbage.keys.len() as u64, Ordering::Relaxed);
-        self.deletes.extend(
+        self.deletes.keys.extend(
             garbage
                 .keys
                 .into_iter()
@@ -353,10 +365,27 @@ impl Worker {
     }
 
     /// [`Worker::write`], saying why it failed.
+    ///
+    /// First the binlog is synced up to its end: every state written here was decided by a
+    /// step already in the binlog, and RocksDB must never hold (after a flush and a crash) the
+    /// effect of a step the binlog lost, or a lost transaction could come back in part.
     fn try_write(&mut self, puts: &[Put]) -> Result<(), String> {
-        match self.tier.store.write(puts, &self.deletes) {
+        if let Some(log) = self.server.binlog.get() {
+            log.sync_to(log.end(), BINLOG_SYNC_TIMEOUT)
+                .inspect_err(|e| {
+                    tracing::error!("not writing to RocksDB until the binlog is synced: {e}");
+                })?;
+        }
+        let result = self
+            .deletes
+            .ranges
+            .iter()
+            .try_for_each(|(from, to)| self.tier.store.delete_range(from, to));
+        let result = result.and_then(|()| self.tier.store.write(puts, &self.deletes.keys));
+        match result {
             Ok(()) => {
-                self.deletes.clear();
+                self.deletes.keys.clear();
+                self.deletes.ranges.clear();
                 Ok(())
             }
             Err(e) => {
@@ -584,7 +613,7 @@ impl Worker {
                         .checkpoint_written(shard, std::mem::take(&mut written));
                 }
             }
-            if !self.deletes.is_empty() {
+            if !self.deletes.keys.is_empty() || !self.deletes.ranges.is_empty() {
                 self.try_write(&[])?;
             }
             marks.push((
