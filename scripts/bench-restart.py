@@ -193,7 +193,12 @@ def main():
             t = info("tiering")
             print(f"maxmemory {limit >> 20} MiB: {t['cold_keys']} cold keys after "
                   f"{time.monotonic() - started:.0f} s", flush=True)
+            started = time.monotonic()
             server.shutdown()
+            m = re.findall(r"checkpoint at binlog offset \d+: (\d+) entries written in ([0-9.]+) seconds",
+                           server.log_text())
+            print(f"SHUTDOWN took {time.monotonic() - started:.1f} s; its checkpoint wrote "
+                  f"{m[-1][0]} entries in {m[-1][1]} s" if m else "no checkpoint logged", flush=True)
         except BaseException:
             server.kill()
             raise
