@@ -11,6 +11,10 @@ Experiments:
             the fsync rate, i.e. how many writes one fsync carries (group commit).
   hset      HSET of one field into a 100,000-field hash against HSET into a 10-field hash,
             Thermocline with appendonly yes (everysec), interleaved rounds.
+  checkpoint  What checkpoints cost a sustained write load: Thermocline with appendonly yes
+            (everysec), SETs over 1,000,000 keys, with no checkpoint during the run
+            (checkpoint-interval 0, auto-aof-rewrite-percentage 0), with the default triggers,
+            and with one a second (checkpoint-interval 1), interleaved rounds.
 
 Usage: scripts/bench-durability.py EXPERIMENT [--rounds 3] [--requests N] [--data-dir DIR]
 The thermocline binary is $CARGO_TARGET_DIR/release/thermocline-server (cargo build --release).
@@ -31,13 +35,14 @@ from benchlib import binary
 PORT = 7993
 
 
-def start(kind, workdir, appendonly, fsync="everysec"):
+def start(kind, workdir, appendonly, fsync="everysec", extra=()):
     if kind == "redis":
         cmd = ["redis-server", "--port", str(PORT), "--bind", "127.0.0.1", "--save", "",
                "--dir", workdir, "--appendonly", appendonly, "--appendfsync", fsync]
     else:
         cmd = [binary(), "--port", str(PORT), "--bind", "127.0.0.1", "--dir", workdir,
-               "--loglevel", "warning", "--appendonly", appendonly, "--appendfsync", fsync]
+               "--loglevel", "warning", "--appendonly", appendonly, "--appendfsync", fsync,
+               *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -54,9 +59,9 @@ def stop(proc):
     proc.wait()
 
 
-def bench(requests, pipeline, clients=50):
+def bench(requests, pipeline, clients=50, keys=100_000):
     cmd = ["redis-benchmark", "-p", str(PORT), "-t", "set", "-c", str(clients), "-n",
-           str(requests), "-r", "100000", "-d", "100", "-P", str(pipeline), "--csv", "-q"]
+           str(requests), "-r", str(keys), "-d", "100", "-P", str(pipeline), "--csv", "-q"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     row = list(csv.DictReader(io.StringIO(out)))[-1]
     return float(row["rps"]), float(row["p99_latency_ms"])
@@ -171,14 +176,51 @@ def hset(args):
     print(f"\nratio big / small: {big / small:.2f}")
 
 
+CHECKPOINT_SETTINGS = {
+    "none": ("--checkpoint-interval", "0", "--auto-aof-rewrite-percentage", "0"),
+    "default": (),
+    "every second": ("--checkpoint-interval", "1", "--auto-aof-rewrite-percentage", "0"),
+}
+
+
+def checkpoint(args):
+    results = {name: [] for name in CHECKPOINT_SETTINGS}
+    for r in range(args.rounds):
+        for name, extra in CHECKPOINT_SETTINGS.items():
+            with tempfile.TemporaryDirectory(dir=args.data_dir) as d:
+                proc = start("thermocline", d, "yes", extra=extra)
+                try:
+                    rps, p99 = bench(args.requests, 16, keys=1_000_000)
+                    info = subprocess.run(["redis-cli", "-p", str(PORT), "INFO", "persistence"],
+                                          capture_output=True, text=True).stdout
+                    field = {k: v for k, _, v in (line.partition(":") for line in info.splitlines())}
+                    n, written = int(field["checkpoints"]), int(field["checkpoint_entries_written"])
+                finally:
+                    stop(proc)
+            results[name].append((rps, n, written))
+            print(f"round {r + 1} checkpoints {name}: {rps:.0f} SET/s (p99 {p99} ms), "
+                  f"{n} checkpoints writing {written} entries", flush=True)
+    print(f"\nMachine: {platform.node()}, {os.cpu_count()} cores; appendonly yes, everysec; "
+          f"redis-benchmark -t set -c 50 -n {args.requests} -r 1000000 -d 100 -P 16, medians of "
+          f"{args.rounds} rounds\n")
+    none = statistics.median(x[0] for x in results["none"])
+    print("| checkpoints | SET/s | ratio | checkpoints taken (median) | entries written (median) |")
+    print("|---|---|---|---|---|")
+    for name, rows in results.items():
+        rps = statistics.median(x[0] for x in rows)
+        print(f"| {name} | {rps:,.0f} | {rps / none:.2f} | {statistics.median(x[1] for x in rows):.0f} "
+              f"| {statistics.median(x[2] for x in rows):,.0f} |")
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("experiment", choices=["everysec", "always", "hset"])
+    p.add_argument("experiment", choices=["everysec", "always", "hset", "checkpoint"])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--requests", type=int, default=1_000_000)
     p.add_argument("--data-dir", default=None)
     args = p.parse_args()
-    {"everysec": everysec, "always": always, "hset": hset}[args.experiment](args)
+    {"everysec": everysec, "always": always, "hset": hset,
+     "checkpoint": checkpoint}[args.experiment](args)
 
 
 if __name__ == "__main__":

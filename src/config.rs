@@ -95,6 +95,8 @@ pub struct Config {
     pub binlog_retention_seconds: u64,
     /// Seconds between checkpoints (0: only at shutdown and on BGREWRITEAOF).
     pub checkpoint_interval: u64,
+    pub auto_aof_rewrite_percentage: u64,
+    pub auto_aof_rewrite_min_size: u64,
     pub tiering_preload: bool,
     /// Microseconds to pause after each replayed binlog record (tests watch the LOADING state).
     pub key_load_delay: u64,
@@ -158,6 +160,8 @@ impl Default for Config {
             binlog_retention_bytes: 0,
             binlog_retention_seconds: 0,
             checkpoint_interval: 0,
+            auto_aof_rewrite_percentage: 0,
+            auto_aof_rewrite_min_size: 0,
             tiering_preload: false,
             key_load_delay: 0,
             backup_retention_days: 0,
@@ -723,9 +727,25 @@ pub static OPTIONS: &[OptionSpec] = &[
         "checkpoint-interval",
         "60",
         true,
-        "Seconds between checkpoints of changed values into RocksDB (0: only at shutdown and on BGREWRITEAOF). A checkpoint is also taken when the binlog has grown by four segments since the last.",
+        "Seconds between checkpoints of changed values into RocksDB (0: none on a timer; see also auto-aof-rewrite-percentage, BGREWRITEAOF and shutdown).",
         |c| c.checkpoint_interval.to_string(),
         |c, v| c.checkpoint_interval = parse_u64(v, 0, 86_400)?
+    ),
+    opt!(
+        "auto-aof-rewrite-percentage",
+        "100",
+        true,
+        "A checkpoint is also taken when the binlog written since the last one reaches this percentage of the data RocksDB holds (and auto-aof-rewrite-min-size): replay stays proportional to the dataset, checkpoints to the writes. 0: never on size.",
+        |c| c.auto_aof_rewrite_percentage.to_string(),
+        |c, v| c.auto_aof_rewrite_percentage = parse_u64(v, 0, 1_000_000)?
+    ),
+    opt!(
+        "auto-aof-rewrite-min-size",
+        "64mb",
+        true,
+        "The least binlog written since the last checkpoint that auto-aof-rewrite-percentage takes a checkpoint for.",
+        |c| c.auto_aof_rewrite_min_size.to_string(),
+        |c, v| c.auto_aof_rewrite_min_size = parse_memory(v)?
     ),
     opt!(
         "backup-retention-days",

@@ -10,7 +10,8 @@
 //!   starts empty, saying so in the log.
 //!
 //! Checkpoints (`appendonly yes`): every `checkpoint-interval` seconds (and when the binlog has
-//! grown by four segments, and on BGREWRITEAOF) the demotion threads write every changed entry
+//! grown by `auto-aof-rewrite-percentage` of RocksDB's data, and on BGREWRITEAOF) the
+//! demotion threads write every changed entry
 //! into RocksDB; once RocksDB is flushed and the binlog synced past the checkpoint's offsets,
 //! the checkpoint is recorded and the segments before it (outside the retention windows) are
 //! deleted. See `tier/checkpoint.rs` for why a crash at any point is harmless.
@@ -218,8 +219,9 @@ fn checkpoint_locked(
 }
 
 /// Starts the thread that takes the checkpoints BGREWRITEAOF asks for and, with the binlog,
-/// one every `checkpoint-interval` seconds, or sooner when the binlog has grown by four
-/// segments, while there is anything new.
+/// one every `checkpoint-interval` seconds, or sooner when the binlog written since the last
+/// one reaches `auto-aof-rewrite-percentage` of the data RocksDB holds (and at least
+/// `auto-aof-rewrite-min-size`), while there is anything new.
 fn spawn_checkpointer(server: &Arc<Server>) -> Result<(), String> {
     let weak = Arc::downgrade(server);
     std::thread::Builder::new()
@@ -246,9 +248,13 @@ fn spawn_checkpointer(server: &Arc<Server>) -> Result<(), String> {
                 let Some(log) = server.binlog.get() else {
                     continue;
                 };
-                let (interval, segment) = {
+                let (interval, percentage, min_size) = {
                     let c = server.config.read();
-                    (c.checkpoint_interval, c.binlog_segment_bytes)
+                    (
+                        c.checkpoint_interval,
+                        c.auto_aof_rewrite_percentage,
+                        c.auto_aof_rewrite_min_size,
+                    )
                 };
                 let done_to = server
                     .tier
@@ -257,8 +263,15 @@ fn spawn_checkpointer(server: &Arc<Server>) -> Result<(), String> {
                     .filter(|c| c.binlog)
                     .map_or(0, |c| c.to_offset());
                 let grown = log.end().saturating_sub(done_to);
-                let due = (interval > 0 && last.elapsed() >= Duration::from_secs(interval))
-                    || grown >= segment.saturating_mul(4);
+                let by_size = percentage > 0 && grown >= min_size && {
+                    let on_disk = server
+                        .tier
+                        .get()
+                        .map_or(0, |t| t.store.stats().live_data_bytes);
+                    grown as u128 * 100 >= on_disk as u128 * percentage as u128
+                };
+                let due =
+                    (interval > 0 && last.elapsed() >= Duration::from_secs(interval)) || by_size;
                 if due && grown > 0 && log.error().is_none() {
                     last = Instant::now();
                     if let Err(e) = checkpoint(&server, false) {
