@@ -1088,6 +1088,15 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
             log.inject_faults(count);
             Ok(Reply::Ok)
         }
+        ("checkpoint-crash", 3) => {
+            let batches = u32::try_from(super::args::int(&ctx.args[2])?)
+                .map_err(|_| CmdError::new("ERR count must be between 0 and 4294967295"))?;
+            let Some(tier) = ctx.server.tier.get() else {
+                return Err(CmdError::new("ERR checkpoints need RocksDB"));
+            };
+            tier.crash_checkpoint_after(batches);
+            Ok(Reply::Ok)
+        }
         ("tiering-fault", 4) => {
             use crate::tier::store::FaultKind;
             let kind = match String::from_utf8_lossy(&ctx.args[2])
@@ -1142,6 +1151,9 @@ fn cmd_debug(ctx: &mut Ctx) -> CmdResult<Reply> {
                 "BINLOG-FAULT <count>",
                 "    Make the next <count> binlog writes fail as on a full disk (0 clears). For",
                 "    testing: writes get -MISCONF until a retry succeeds.",
+                "CHECKPOINT-CRASH <batches>",
+                "    Abort the process in the middle of the next checkpoint, once <batches> of",
+                "    its batches are written and flushed to RocksDB (0 clears). For testing.",
                 "CONFIG-REWRITE-FORCE-ALL",
                 "    Like CONFIG REWRITE but writes all configuration options, including",
                 "    keywords not listed in original configuration file or default values.",

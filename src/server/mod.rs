@@ -522,7 +522,17 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     // With something to load (the binlog, or a clean cache-mode shutdown's dataset), clients
     // get -LOADING meanwhile; otherwise the start has nothing to rebuild and is done here.
     let loads = match server.tier.get() {
-        Some(tier) => appendonly || tier.shut_down_cleanly().map_err(std::io::Error::other)?,
+        Some(tier) => {
+            let binlog_dir = {
+                let c = server.config.read();
+                c.dir.join(&c.appenddirname)
+            };
+            appendonly
+                || tier.shut_down_cleanly().map_err(std::io::Error::other)?
+                || !crate::binlog::segment::list(&binlog_dir)
+                    .map_err(std::io::Error::other)?
+                    .is_empty()
+        }
         None => false,
     };
     if !loads && server.tier.get().is_some() {

@@ -38,10 +38,25 @@ pub(super) fn load(server: &Arc<Server>) -> Result<(), String> {
         )
     };
     let started = Instant::now();
-    let mut checkpoint = None;
+    let mut recorded_checkpoint = None;
+    // Cache mode after a crash of a run that had the binlog: the binlog still completes what
+    // RocksDB holds, so it is replayed once rather than the dataset dropped.
+    let mut recover_from_binlog = false;
     if let Some(tier) = server.tier.get() {
-        let usable = appendonly || tier.shut_down_cleanly()?;
-        if !usable && tier.recorded_checkpoint()?.is_some() {
+        let clean = tier.shut_down_cleanly()?;
+        let recorded = tier.recorded_checkpoint()?;
+        recover_from_binlog = !appendonly
+            && !clean
+            && recorded.as_ref().is_none_or(|c| c.binlog)
+            && !crate::binlog::segment::list(&binlog_dir)?.is_empty();
+        let usable = appendonly || clean || recover_from_binlog;
+        if recover_from_binlog {
+            tracing::warn!(
+                "appendonly is off, but the last run had the binlog and did not shut down \
+                 cleanly: replaying it once, then saving the dataset in RocksDB and setting \
+                 the binlog aside"
+            );
+        } else if !usable && recorded.is_some() {
             tracing::warn!(
                 "the last run did not shut down cleanly and appendonly is off (cache mode): \
                  the tiering directory is reset and the server starts empty"
@@ -60,15 +75,26 @@ pub(super) fn load(server: &Arc<Server>) -> Result<(), String> {
                     started.elapsed().as_secs_f64()
                 );
             }
-            checkpoint = rebuilt.checkpoint;
+            recorded_checkpoint = rebuilt.checkpoint;
         } else {
             tier.reset()?;
         }
         // A crash from now on must not pass for a clean shutdown.
         tier.forget_clean_shutdown()?;
     }
-    if appendonly {
-        replay_binlog(server, &binlog_dir, checkpoint.as_ref())?;
+    if appendonly || recover_from_binlog {
+        replay_binlog(
+            server,
+            &binlog_dir,
+            recorded_checkpoint.as_ref(),
+            appendonly,
+        )?;
+    }
+    if recover_from_binlog {
+        // The dataset is in RAM; RocksDB takes all of it (a checkpoint without the binlog),
+        // and the binlog, which this run will not extend, goes aside.
+        checkpoint(server, false)?;
+        set_aside_old_binlog(&binlog_dir)?;
     }
     if server.tier.get().is_some() {
         spawn_checkpointer(server)?;
@@ -80,12 +106,13 @@ pub(super) fn load(server: &Arc<Server>) -> Result<(), String> {
     Ok(())
 }
 
-/// Replays the binlog from `checkpoint`'s offsets (all of it without one), then opens it for
-/// writing and makes it the keyspace's journal.
+/// Replays the binlog from `checkpoint`'s offsets (all of it without one); then, with `open`,
+/// opens it for writing and makes it the keyspace's journal.
 fn replay_binlog(
     server: &Arc<Server>,
     dir: &std::path::Path,
     checkpoint: Option<&Checkpoint>,
+    open: bool,
 ) -> Result<(), String> {
     let (repair, delay, policy, segment_bytes) = {
         let c = server.config.read();
@@ -129,9 +156,11 @@ fn replay_binlog(
         }
         Ok(())
     })?;
-    let log = crate::binlog::Binlog::open(dir, &report, policy, segment_bytes)?;
-    server.keyspace.set_journal(log.clone());
-    let _ = server.binlog.set(log);
+    if open {
+        let log = crate::binlog::Binlog::open(dir, &report, policy, segment_bytes)?;
+        server.keyspace.set_journal(log.clone());
+        let _ = server.binlog.set(log);
+    }
     tracing::info!(
         "DB loaded from the binlog: {} records, {} bytes from offset {from} in {:.3} seconds{}",
         report.records,
@@ -160,8 +189,8 @@ fn set_aside_old_binlog(dir: &std::path::Path) -> Result<(), String> {
             .map_err(|e| format!("cannot move {} aside: {e}", s.path.display()))?;
     }
     tracing::warn!(
-        "the data in RocksDB was saved by a shutdown without the binlog (appendonly no); the \
-         older binlog beside it was moved to {}",
+        "the binlog no longer describes the data in RocksDB (saved without it, appendonly no): \
+         it was moved to {}",
         aside.display()
     );
     Ok(())

@@ -277,6 +277,25 @@ impl Tier {
         self.last_checkpoint.lock().clone()
     }
 
+    /// Makes the process abort in the middle of the next checkpoint, once `batches` of its
+    /// batches are written and flushed (DEBUG CHECKPOINT-CRASH; 0 clears).
+    pub fn crash_checkpoint_after(&self, batches: u32) {
+        self.crash_after.store(batches, Ordering::Relaxed);
+    }
+
+    /// Called after each checkpoint batch: aborts when DEBUG CHECKPOINT-CRASH says so, with
+    /// what was written flushed to disk (a crash that leaves a partial checkpoint behind).
+    pub(super) fn maybe_crash_in_checkpoint(&self) {
+        let left = self
+            .crash_after
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        if left == Ok(1) {
+            let _ = self.store.flush();
+            tracing::warn!("DEBUG CHECKPOINT-CRASH: aborting in the middle of a checkpoint");
+            std::process::abort();
+        }
+    }
+
     /// Stops the demotion threads: nothing is written to RocksDB after this.
     pub fn stop(&self) {
         self.demoters.stop();

@@ -611,6 +611,7 @@ impl Worker {
                     self.server
                         .keyspace
                         .checkpoint_written(shard, std::mem::take(&mut written));
+                    self.tier.maybe_crash_in_checkpoint();
                 }
             }
             if !self.deletes.keys.is_empty() || !self.deletes.ranges.is_empty() {

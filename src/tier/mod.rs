@@ -129,6 +129,9 @@ pub struct Tier {
     exhausted: AtomicU32,
     /// The value of `exhausted` when every thread has run dry.
     all_exhausted: AtomicU32,
+    /// DEBUG CHECKPOINT-CRASH: checkpoint batches still to write before the process aborts
+    /// (0: off).
+    crash_after: AtomicU32,
     /// For per-second rates in INFO: (when, demotions, promotions) at the last INFO.
     rates: Mutex<(Instant, u64, u64)>,
 }
@@ -179,6 +182,7 @@ impl Tier {
             demoters: demote::Demoters::default(),
             exhausted: AtomicU32::new(0),
             all_exhausted: AtomicU32::new(u32::MAX),
+            crash_after: AtomicU32::new(0),
             rates: Mutex::new((Instant::now(), 0, 0)),
         });
         tier.loader.start(&tier, load_threads)?;

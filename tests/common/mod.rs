@@ -136,6 +136,18 @@ impl TestServer {
     }
 
     /// Waits for the process to exit on its own (after SHUTDOWN); returns its exit code.
+    /// Waits for the process to end (at most `timeout`) and returns how it ended.
+    pub fn wait_status(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
