@@ -1049,6 +1049,47 @@ fn a_crash_in_the_middle_of_a_checkpoint_is_harmless() {
     assert_eq!(digest(&mut c), before);
 }
 
+/// After a checkpoint, segments go only once they are outside the retention window: with
+/// `binlog-retention-bytes` 20,000, about that much log stays behind the checkpoint (the
+/// backlog a replica will resume from); with the age window (an hour, the default) none goes.
+#[test]
+fn checkpoints_keep_the_binlog_retention_window() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = [
+        "--binlog-segment-bytes",
+        "4096",
+        "--binlog-retention-bytes",
+        "20000",
+        "--binlog-retention-seconds",
+        "0",
+        "--checkpoint-interval",
+        "0",
+    ];
+    let (_server, mut c) = open(data.path(), &opts);
+    for i in 0..1000 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(100)]);
+    }
+    let written = binlog_size(&mut c);
+    checkpoint(&mut c);
+    let kept = binlog_size(&mut c);
+    assert!(
+        (20_000..20_000 + 4096 + 200).contains(&kept),
+        "kept {kept} of {written} bytes"
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let (_server, mut c) = open(
+        data.path(),
+        &["--binlog-segment-bytes", "4096", "--binlog-retention-bytes", "0"],
+    );
+    for i in 0..1000 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(100)]);
+    }
+    let written = binlog_size(&mut c);
+    checkpoint(&mut c);
+    assert_eq!(binlog_size(&mut c), written, "younger than an hour: all kept");
+}
+
 /// SWAPDB running while checkpoints are taken: a checkpoint's shards are taken one after the
 /// other, so some shards' states are from before a swap and others from after it. Replay must
 /// swap only the shards taken before it (each shard's mark), or databases come back crossed.
