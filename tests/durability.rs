@@ -1080,14 +1080,23 @@ fn checkpoints_keep_the_binlog_retention_window() {
     let data = tempfile::tempdir().unwrap();
     let (_server, mut c) = open(
         data.path(),
-        &["--binlog-segment-bytes", "4096", "--binlog-retention-bytes", "0"],
+        &[
+            "--binlog-segment-bytes",
+            "4096",
+            "--binlog-retention-bytes",
+            "0",
+        ],
     );
     for i in 0..1000 {
         let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(100)]);
     }
     let written = binlog_size(&mut c);
     checkpoint(&mut c);
-    assert_eq!(binlog_size(&mut c), written, "younger than an hour: all kept");
+    assert_eq!(
+        binlog_size(&mut c),
+        written,
+        "younger than an hour: all kept"
+    );
 }
 
 /// SWAPDB running while checkpoints are taken: a checkpoint's shards are taken one after the

@@ -361,20 +361,22 @@ impl Worker {
     /// Writes `puts` after the pending deletes, in one batch. On failure the deletes are kept
     /// for the next batch and false is returned (the values stay hot).
     fn write(&mut self, puts: Vec<Put>) -> bool {
-        self.try_write(&puts).is_ok()
+        self.try_write(&puts, None).is_ok()
     }
 
     /// [`Worker::write`], saying why it failed.
     ///
-    /// First the binlog is synced up to its end: every state written here was decided by a
-    /// step already in the binlog, and RocksDB must never hold (after a flush and a crash) the
-    /// effect of a step the binlog lost, or a lost transaction could come back in part.
-    fn try_write(&mut self, puts: &[Put]) -> Result<(), String> {
+    /// First the binlog is synced up to `decided` (None: its end): every state written here
+    /// (and every pending delete) was decided by a step before that offset, and RocksDB must
+    /// never hold (after a flush and a crash) the effect of a step the binlog lost, or a lost
+    /// transaction could come back in part. A checkpoint passes its shard's mark, so that one
+    /// fsync covers all of the shard's batches.
+    fn try_write(&mut self, puts: &[Put], decided: Option<u64>) -> Result<(), String> {
         if let Some(log) = self.server.binlog.get() {
-            log.sync_to(log.end(), BINLOG_SYNC_TIMEOUT)
-                .inspect_err(|e| {
-                    tracing::error!("not writing to RocksDB until the binlog is synced: {e}");
-                })?;
+            let decided = decided.unwrap_or_else(|| log.end());
+            log.sync_to(decided, BINLOG_SYNC_TIMEOUT).inspect_err(|e| {
+                tracing::error!("not writing to RocksDB until the binlog is synced: {e}");
+            })?;
         }
         let result = self
             .deletes
@@ -601,7 +603,7 @@ impl Worker {
                 puts.push(Put { key, record, index });
                 written.push((d, stub.disk_bytes));
                 if bytes >= BATCH_BYTES || puts.len() >= BATCH_VICTIMS * 4 || i + 1 == count {
-                    self.try_write(&puts)?;
+                    self.try_write(&puts, Some(snap.offset))?;
                     self.tier
                         .stats
                         .checkpointed
@@ -615,7 +617,7 @@ impl Worker {
                 }
             }
             if !self.deletes.keys.is_empty() || !self.deletes.ranges.is_empty() {
-                self.try_write(&[])?;
+                self.try_write(&[], Some(snap.offset))?;
             }
             marks.push((
                 shard,
