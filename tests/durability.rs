@@ -802,6 +802,10 @@ fn a_restart_with_ten_times_maxmemory_brings_every_key_back() {
     let (_server, mut c) = open(data.path(), &opts);
     // Rebuilt from RocksDB's index: every key is there as a stub, no value was read.
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 6_020);
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_last_load_keys_loaded"),
+        6_020
+    );
     assert_eq!(cold(&mut c), 6_020, "every key comes back cold");
     assert_eq!(tiering_field(&mut c, "loads"), 0, "no value read at start");
     let ttl: i64 = q(&mut c, &["TTL", "s500"]);
@@ -894,6 +898,16 @@ fn a_crash_after_a_checkpoint_keeps_every_change_since() {
     let _: () = q(&mut c, &["SELECT", "0"]);
     let size_before = binlog_size(&mut c);
     checkpoint(&mut c);
+    let info: String = q(&mut c, &["INFO", "persistence"]);
+    for field in [
+        "aof_rewrites:1\r\n",
+        "aof_last_bgrewrite_status:ok",
+        "aof_rewrites_consecutive_failures:0",
+        "aof_current_rewrite_time_sec:-1",
+        "aof_last_rewrite_time_sec:0",
+    ] {
+        assert!(info.contains(field), "{field} in:\n{info}");
+    }
     assert!(
         binlog_size(&mut c) < size_before / 4,
         "segments before the checkpoint are deleted: {} of {size_before} bytes kept",
@@ -1097,6 +1111,48 @@ fn checkpoints_keep_the_binlog_retention_window() {
         written,
         "younger than an hour: all kept"
     );
+}
+
+/// A checkpoint whose RocksDB write fails is reported as Redis reports a failed AOF rewrite
+/// (`aof_last_bgrewrite_status:err`), records nothing and deletes no segment; the next one
+/// succeeds, and a crash after it loses nothing.
+#[test]
+fn a_failed_checkpoint_is_reported_and_the_next_one_succeeds() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = [&["--appendfsync", "always"][..], &CHECKPOINTS_WHEN_ASKED].concat();
+    let (mut server, mut c) = open(data.path(), &opts);
+    for i in 0..500 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(100)]);
+    }
+    let _: () = q(&mut c, &["DEBUG", "TIERING-FAULT", "WRITES", "1"]);
+    let _: String = q(&mut c, &["BGREWRITEAOF"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while info_field(&mut c, "persistence", "aof_rewrite_scheduled") == 1
+        || info_field(&mut c, "persistence", "aof_rewrite_in_progress") == 1
+    {
+        assert!(Instant::now() < deadline, "the checkpoint never ended");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let info: String = q(&mut c, &["INFO", "persistence"]);
+    assert!(info.contains("aof_last_bgrewrite_status:err"), "{info}");
+    assert!(
+        info.contains("aof_rewrites_consecutive_failures:1"),
+        "{info}"
+    );
+    assert!(info.contains("checkpoints:0\r\n"), "{info}");
+    assert!(info.contains("binlog_first_offset:0\r\n"), "{info}");
+    checkpoint(&mut c);
+    let info: String = q(&mut c, &["INFO", "persistence"]);
+    assert!(info.contains("aof_last_bgrewrite_status:ok"), "{info}");
+    assert!(
+        info.contains("aof_rewrites_consecutive_failures:0"),
+        "{info}"
+    );
+    let _: () = q(&mut c, &["SET", "after", "1"]);
+    let before = digest(&mut c);
+    server.kill();
+    let (_server, mut c) = open(data.path(), &opts);
+    assert_eq!(digest(&mut c), before);
 }
 
 /// SWAPDB running while checkpoints are taken: a checkpoint's shards are taken one after the

@@ -228,6 +228,20 @@ fn section_persistence(s: &Server, out: &mut String) {
     }
     if let Some(tier) = s.tier.get() {
         let last = tier.last_checkpoint();
+        let status = s.checkpoint_status.lock().clone();
+        // Redis's AOF-rewrite fields describe checkpoints, Thermocline's counterpart.
+        let _ = write!(
+            out,
+            "aof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
+            status.last_seconds,
+            status
+                .started
+                .map_or(-1, |t| t.elapsed().as_secs() as i64),
+            if status.last_ok { "ok" } else { "err" },
+            tier.stats.checkpoints.load(Relaxed),
+            status.failures_in_a_row,
+            s.keys_rebuilt.load(Relaxed),
+        );
         let _ = write!(
             out,
             "checkpoints:{}\r\ncheckpoint_entries_written:{}\r\ncheckpoint_last_unix_ms:{}\r\ncheckpoint_offset:{}\r\n",

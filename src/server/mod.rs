@@ -70,6 +70,10 @@ pub struct Server {
     /// not started yet (BGREWRITEAOF; INFO's aof_rewrite_scheduled).
     pub checkpoint_in_progress: AtomicBool,
     pub checkpoint_requested: AtomicBool,
+    /// How checkpoints went, for INFO's aof_rewrite fields.
+    pub checkpoint_status: Mutex<persist::CheckpointStatus>,
+    /// Keys rebuilt from RocksDB at start (INFO's rdb_last_load_keys_loaded).
+    pub keys_rebuilt: AtomicU64,
     /// SHUTDOWN NOSAVE: no last checkpoint.
     pub nosave: AtomicBool,
     /// Why the server stopped on its own (a binlog it cannot replay): the binary exits with 1.
@@ -142,6 +146,8 @@ impl Server {
             nosave: AtomicBool::new(false),
             checkpoint_in_progress: AtomicBool::new(false),
             checkpoint_requested: AtomicBool::new(false),
+            checkpoint_status: Mutex::new(persist::CheckpointStatus::default()),
+            keys_rebuilt: AtomicU64::new(0),
             fatal: Mutex::new(None),
             last_save: AtomicU64::new(unix_ms() / 1000),
             bgsave_in_progress: AtomicBool::new(false),

@@ -23,6 +23,30 @@ use std::time::{Duration, Instant};
 use super::Server;
 use crate::tier::Checkpoint;
 
+/// How checkpoints went, for INFO persistence's `aof_*rewrite*` fields (a checkpoint is what
+/// Thermocline does where Redis rewrites its AOF).
+#[derive(Debug, Clone)]
+pub struct CheckpointStatus {
+    /// When the one under way started.
+    pub started: Option<Instant>,
+    /// How long the last one took, seconds; -1 before the first.
+    pub last_seconds: i64,
+    pub last_ok: bool,
+    /// Failures since the last success.
+    pub failures_in_a_row: u64,
+}
+
+impl Default for CheckpointStatus {
+    fn default() -> CheckpointStatus {
+        CheckpointStatus {
+            started: None,
+            last_seconds: -1,
+            last_ok: true,
+            failures_in_a_row: 0,
+        }
+    }
+}
+
 /// How long a checkpoint waits for the binlog to be synced past it.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -67,6 +91,7 @@ pub(super) fn load(server: &Arc<Server>) -> Result<(), String> {
                 server.loading_progress.0.store(keys, Ordering::Relaxed);
                 tracing::info!("rebuilding the keyspace from RocksDB: {keys} keys so far");
             })?;
+            server.keys_rebuilt.store(rebuilt.keys, Ordering::Relaxed);
             if let Some(c) = &rebuilt.checkpoint {
                 tracing::info!(
                     "keyspace rebuilt from the checkpoint of Unix ms {}: {} keys in {:.3} seconds",
@@ -204,7 +229,20 @@ pub fn checkpoint(server: &Server, clean: bool) -> Result<Checkpoint, String> {
     };
     let _one = server.checkpointing.lock();
     server.checkpoint_in_progress.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    server.checkpoint_status.lock().started = Some(started);
     let result = checkpoint_locked(server, tier, clean);
+    {
+        let mut status = server.checkpoint_status.lock();
+        status.started = None;
+        status.last_seconds = started.elapsed().as_secs() as i64;
+        status.last_ok = result.is_ok();
+        status.failures_in_a_row = if result.is_ok() {
+            0
+        } else {
+            status.failures_in_a_row + 1
+        };
+    }
     server
         .checkpoint_in_progress
         .store(false, Ordering::Relaxed);
