@@ -533,19 +533,24 @@ impl Writer {
             Fsync::EverySec => self.last_fsync.elapsed() >= Duration::from_secs(1),
             Fsync::No => false,
         } || self.log.sync_wanted.load(Ordering::Relaxed) > self.log.synced();
-        if self.dirty && (due || stop) {
+        let syncing = self.dirty && (due || stop);
+        if syncing {
             if let Err(e) = self.file.sync_data() {
                 return self.failed(&format!("fsync: {e}"));
             }
+        }
+        // Writes are accepted again before any reply waiting for this sync goes out: a client
+        // whose write was just acknowledged must not see the next one refused.
+        if self.log.broken.swap(false, Ordering::Relaxed) {
+            tracing::warn!("binlog writes succeed again: writes are accepted");
+            *self.log.error.lock() = None;
+        }
+        if syncing {
             self.log.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
             self.last_fsync = Instant::now();
             self.dirty = false;
             let written = self.log.written.load(Ordering::Relaxed);
             self.log.synced.send_replace(written);
-        }
-        if self.log.broken.swap(false, Ordering::Relaxed) {
-            tracing::warn!("binlog writes succeed again: writes are accepted");
-            *self.log.error.lock() = None;
         }
         true
     }

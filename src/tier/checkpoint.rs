@@ -296,9 +296,12 @@ impl Tier {
         }
     }
 
-    /// Stops the demotion threads: nothing is written to RocksDB after this.
+    /// Stops the demotion threads and RocksDB's background work (flushes, compactions), and
+    /// waits for both: nothing is written to RocksDB after this, and the process can exit
+    /// without a RocksDB thread running into its static destructors.
     pub fn stop(&self) {
         self.demoters.stop();
+        self.store.close();
     }
 }
 

@@ -73,6 +73,7 @@ pub(super) struct Demoters {
     wake: Mutex<Vec<crossbeam_channel::Sender<Request>>>,
     /// Victims picked and not yet installed.
     queued: AtomicU64,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     trainer: Mutex<Option<Trainer>>,
 }
 
@@ -93,10 +94,11 @@ impl Demoters {
             wake.push(tx);
             let tier = Arc::downgrade(tier);
             let server = server.clone();
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("tier-demote-{i}"))
                 .spawn(move || demote_loop(tier, server, rx, i, threads))
                 .map_err(|e| format!("cannot start a tiering demotion thread: {e}"))?;
+            self.threads.lock().push(handle);
         }
         Ok(())
     }
@@ -157,9 +159,13 @@ impl Demoters {
             .collect()
     }
 
-    /// Stops the demotion threads (after the last checkpoint of a shutdown).
+    /// Stops the demotion threads (after the last checkpoint of a shutdown) and waits for
+    /// them: no write of theirs is under way after.
     pub(super) fn stop(&self) {
         self.wake.lock().clear();
+        for handle in std::mem::take(&mut *self.threads.lock()) {
+            let _ = handle.join();
+        }
     }
 
     pub(super) fn queue_depth(&self) -> u64 {

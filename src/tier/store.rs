@@ -744,6 +744,13 @@ impl Store {
             .map_err(|e| rocks("flush", e))
     }
 
+    /// Stops RocksDB's background work (flushes, compactions) and waits for what is running:
+    /// the last step before the process exits. What was written stays (WAL-less writes only if
+    /// flushed before: the last checkpoint flushes).
+    pub fn close(&self) {
+        self.db.cancel_all_background_work(true);
+    }
+
     /// The figures INFO reports. `write_stalls` counts the writes RocksDB delayed or stopped
     /// (the number of samples in its `rocksdb.db.write.stall` histogram). `live_data_bytes` is
     /// the size of the data family's live SST and blob files (`rocksdb.live-sst-files-size` +
