@@ -7,6 +7,9 @@
 #
 # Needs REDIS_TESTS (a Redis 7.2 source tree), tclsh, redis-cli and a `cargo build --tests`
 # binary. Usage: REDIS_TESTS=~/src/redis-7.2.4 scripts/replay-check.sh unit/type/hash ...
+# SERVER_ARGS adds options to both starts, e.g. SERVER_ARGS="--checkpoint-interval 1" to take
+# a checkpoint every second during the unit, so that the restart rebuilds from a checkpoint
+# and replays only the binlog after it.
 set -uo pipefail
 
 : "${REDIS_TESTS:?set REDIS_TESTS to a Redis 7.2 source tree}"
@@ -26,8 +29,9 @@ wait_ready() {
 
 for unit in "$@"; do
     dir=$(mktemp -d "${TMPDIR:-/tmp}/thermocline-replay.XXXXXX")
+    # shellcheck disable=SC2086 # SERVER_ARGS is a list of options
     "$SERVER" --port "$PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
-        --appendfsync always >"$dir/first.log" 2>&1 &
+        --appendfsync always ${SERVER_ARGS:-} >"$dir/first.log" 2>&1 &
     pid=$!
     wait_ready || { echo "$unit: server did not start" >&2; kill -9 "$pid"; exit 1; }
     (cd "$REDIS_TESTS" && timeout 900 tclsh tests/test_helper.tcl --host 127.0.0.1 \
@@ -38,16 +42,18 @@ for unit in "$@"; do
     cli debug set-active-expire 0 >/dev/null
     before=$(cli debug digest)
     records=$(cli info persistence | tr -d '\r' | sed -n 's/^binlog_records://p')
+    checkpoints=$(cli info persistence | tr -d '\r' | sed -n 's/^checkpoints://p')
     kill -9 "$pid"
     wait "$pid" 2>/dev/null
-    "$SERVER" --port "$PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
+    # shellcheck disable=SC2086
+    "$SERVER" --port "$PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes ${SERVER_ARGS:-} \
         >"$dir/second.log" 2>&1 &
     pid=$!
     wait_ready || { echo "$unit: restart failed (see $dir/second.log)" >&2; kill -9 "$pid"; exit 1; }
     cli debug set-active-expire 0 >/dev/null
     after=$(cli debug digest)
     if [[ "$before" == "$after" ]]; then
-        echo "$unit: $ok tests ran, $records binlog records, digest the same after SIGKILL and replay"
+        echo "$unit: $ok tests ran, $records binlog records, $checkpoints checkpoints, digest the same after SIGKILL and replay"
         rm -rf "$dir"
     else
         echo "$unit: DIGEST DIFFERS after replay ($before vs $after); logs in $dir"
