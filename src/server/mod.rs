@@ -465,10 +465,11 @@ impl ServerHandle {
         if let Some(io) = self.server.io.get() {
             io.stop();
         }
-        // The last checkpoint (it needs the binlog open, to sync it past the checkpoint).
-        if !self.server.is_loading() {
-            persist::shutdown(&self.server, self.server.nosave.load(Ordering::Relaxed));
-        }
+        // The last checkpoint (it needs the binlog open, to sync it past the checkpoint); none
+        // while still loading (the dataset is not whole yet), but RocksDB is stopped either way.
+        let skip_checkpoint =
+            self.server.is_loading() || self.server.nosave.load(Ordering::Relaxed);
+        persist::shutdown(&self.server, skip_checkpoint);
         // Everything acknowledged so far reaches the disk, whatever appendfsync says.
         if let Some(log) = self.server.binlog.get() {
             log.close(Duration::from_secs(10));

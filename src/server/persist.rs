@@ -375,15 +375,16 @@ fn spawn_preloader(server: &Arc<Server>) -> Result<(), String> {
     Ok(())
 }
 
-/// The last step of a shutdown: unless `nosave`, a checkpoint that records a clean shutdown
-/// (a restart then replays nothing, or in cache mode keeps the dataset); then the demotion
-/// threads stop. The binlog must still be open.
+/// The last step of a shutdown: unless `nosave` (SHUTDOWN NOSAVE, or a shutdown while still
+/// loading), a checkpoint that records a clean shutdown (a restart then replays nothing, or in
+/// cache mode keeps the dataset); then the demotion threads and RocksDB's background work
+/// stop. The binlog must still be open.
 pub fn shutdown(server: &Server, nosave: bool) {
     let Some(tier) = server.tier.get() else {
         return;
     };
     if nosave {
-        tracing::warn!("SHUTDOWN NOSAVE: no last checkpoint");
+        tracing::warn!("no last checkpoint (SHUTDOWN NOSAVE, or still loading)");
     } else {
         match checkpoint(server, true) {
             Ok(_) => tracing::info!("last checkpoint done: the dataset is saved in RocksDB"),
