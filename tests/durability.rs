@@ -1004,6 +1004,46 @@ fn rocksdb_never_holds_a_step_the_binlog_lost() {
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "before", "a", "b"]), 1);
 }
 
+/// A binlog whose early segments were deleted behind a checkpoint is useless without that
+/// checkpoint: a start whose tiering directory was lost says so instead of loading a partial
+/// dataset.
+#[test]
+fn a_lost_tiering_directory_is_reported_not_half_loaded() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = [
+        &["--binlog-segment-bytes", "4096"][..],
+        &CHECKPOINTS_WHEN_ASKED,
+    ]
+    .concat();
+    let (mut server, mut c) = open(data.path(), &opts);
+    for i in 0..300 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(100)]);
+    }
+    checkpoint(&mut c);
+    stop_nosave(&mut server, &mut c);
+    std::fs::remove_dir_all(data.path().join("tiering")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_thermocline-server"))
+        .args([
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--appendonly",
+            "yes",
+            "--dir",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("the tiering directory holds no checkpoint"),
+        "{log}"
+    );
+}
+
 /// A crash in the middle of a checkpoint, with part of it written and flushed to RocksDB and
 /// no new checkpoint recorded: the restart rebuilds from the last checkpoint recorded, meets
 /// newer states for some keys, and replays the binlog over them without applying any step

@@ -69,10 +69,13 @@ pub(super) fn load(server: &Arc<Server>) -> Result<(), String> {
     if let Some(tier) = server.tier.get() {
         let clean = tier.shut_down_cleanly()?;
         let recorded = tier.recorded_checkpoint()?;
-        recover_from_binlog = !appendonly
-            && !clean
-            && recorded.as_ref().is_none_or(|c| c.binlog)
-            && !crate::binlog::segment::list(&binlog_dir)?.is_empty();
+        // Usable: behind a checkpoint taken with it, or whole (from offset 0) without one.
+        let segments = crate::binlog::segment::list(&binlog_dir)?;
+        let binlog_usable = match &recorded {
+            Some(c) => c.binlog && !segments.is_empty(),
+            None => segments.first().is_some_and(|s| s.first == 0),
+        };
+        recover_from_binlog = !appendonly && !clean && binlog_usable;
         let usable = appendonly || clean || recover_from_binlog;
         if recover_from_binlog {
             tracing::warn!(
@@ -157,6 +160,21 @@ fn replay_binlog(
         }
         None => (0, Vec::new()),
     };
+    // Without a checkpoint the binlog must start at offset 0: segments are deleted only
+    // behind a checkpoint, so a later start means RocksDB's directory was lost or reset.
+    if checkpoint.is_none() {
+        if let Some(first) = crate::binlog::segment::list(dir)?.first() {
+            if first.first > 0 {
+                return Err(format!(
+                    "the binlog in {} starts at offset {} (older segments were deleted behind \
+                     a checkpoint), but the tiering directory holds no checkpoint: it was lost \
+                     or reset. Restore a backup (--restore) or move the binlog away",
+                    dir.display(),
+                    first.first
+                ));
+            }
+        }
+    }
     let total: u64 = crate::binlog::segment::list(dir)?
         .iter()
         .filter_map(|s| std::fs::metadata(&s.path).ok())
