@@ -17,6 +17,7 @@ Experiments:
             and with one a second (checkpoint-interval 1), interleaved rounds.
 
 Usage: scripts/bench-durability.py EXPERIMENT [--rounds 3] [--requests N] [--data-dir DIR]
+                                   [--server-args '--opt value' (hset)]
 The thermocline binary is $CARGO_TARGET_DIR/release/thermocline-server (cargo build --release).
 """
 
@@ -151,7 +152,7 @@ def hset(args):
     results = {"small": [], "big": []}
     for r in range(args.rounds):
         with tempfile.TemporaryDirectory(dir=args.data_dir) as d:
-            proc = start("thermocline", d, "yes")
+            proc = start("thermocline", d, "yes", extra=args.server_args.split())
             try:
                 preload_hashes()
                 for key in ("small", "big"):
@@ -218,6 +219,8 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--requests", type=int, default=1_000_000)
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--server-args", default="",
+                   help="more thermocline-server options for the hset experiment")
     args = p.parse_args()
     {"everysec": everysec, "always": always, "hset": hset,
      "checkpoint": checkpoint}[args.experiment](args)
