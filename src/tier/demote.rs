@@ -1,5 +1,9 @@
 //! The demotion threads: they keep used memory under `maxmemory` by moving cold values to
-//! RocksDB, and delete the records of keys that went away.
+//! RocksDB, delete the records of keys that went away, and write their shards' share of each
+//! checkpoint (`Worker::checkpoint`; see `tier/checkpoint.rs`).
+//!
+//! Every write they make to RocksDB first has the binlog synced past the steps that decided it
+//! (`Worker::try_write`): RocksDB never holds a state the binlog could lose in a crash.
 //!
 //! Thread `i` of `n` owns the shards `s` with `s % n == i` and is the only thing that writes
 //! their records. In one pass over a shard it takes, under the shard lock, both the shard's

@@ -1,11 +1,15 @@
 //! Tiering: every key stays in RAM; values go cold (to RocksDB) in the background when memory
-//! runs over `maxmemory`, and come back when a command needs them.
+//! runs over `maxmemory`, and come back when a command needs them. RocksDB also holds the
+//! checkpoints the binlog is pruned behind, and the index a restart rebuilds the keyspace from.
 //!
 //! The pieces, each in its own file:
 //!
-//! - `store.rs`: RocksDB (the tuning profile, the key layout `db | slot | key`, batched writes).
+//! - `store.rs`: RocksDB (the tuning profile, the key layout `db | slot | key`, the data, index
+//!   and meta column families, batched writes).
 //! - `record.rs`: a cold value's bytes on disk: header plus the docs/FORMAT.md encoding,
-//!   zstd-compressed, small values with a trained dictionary.
+//!   zstd-compressed, small values with a trained dictionary; and the index entry beside it.
+//! - `checkpoint.rs`: the checkpoint record, and the rebuild of the keyspace from the index at
+//!   start.
 //! - `demote.rs`: the demotion threads. Each owns a fixed set of shards and is the only
 //!   writer of their records, so a shard's deletes and writes reach RocksDB in the order they
 //!   were decided (the ordering argument is in `keyspace::entry::Disk`).
