@@ -196,11 +196,13 @@ def checkpoint(args):
                                           capture_output=True, text=True).stdout
                     field = {k: v for k, _, v in (line.partition(":") for line in info.splitlines())}
                     n, written = int(field["checkpoints"]), int(field["checkpoint_entries_written"])
+                    lock_us = int(field["checkpoint_shard_lock_max_us"])
                 finally:
                     stop(proc)
             results[name].append((rps, n, written))
             print(f"round {r + 1} checkpoints {name}: {rps:.0f} SET/s (p99 {p99} ms), "
-                  f"{n} checkpoints writing {written} entries", flush=True)
+                  f"{n} checkpoints writing {written} entries, longest shard lock in the last "
+                  f"one {lock_us} us", flush=True)
     print(f"\nMachine: {platform.node()}, {os.cpu_count()} cores; appendonly yes, everysec; "
           f"redis-benchmark -t set -c 50 -n {args.requests} -r 1000000 -d 100 -P 16, medians of "
           f"{args.rounds} rounds\n")

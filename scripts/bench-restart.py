@@ -213,6 +213,10 @@ def main():
             while info("persistence")["aof_rewrite_in_progress"] == "1" or \
                     info("persistence")["aof_rewrite_scheduled"] == "1":
                 time.sleep(0.1)
+            p = info("persistence")
+            print(f"checkpoint after the restart (nothing changed, every key scanned): "
+                  f"{p['aof_last_rewrite_time_sec']} s, longest shard lock "
+                  f"{p['checkpoint_shard_lock_max_us']} us", flush=True)
             load(args.keys, args.tail, args.value_bytes)
             time.sleep(1.5)  # appendfsync everysec: the tail is on disk
         finally:

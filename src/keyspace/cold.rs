@@ -334,6 +334,8 @@ pub struct ShardSnapshot {
     pub next_version: u64,
     /// The on-disk number of each database then (see `Shard::disk_dbs`).
     pub disk_dbs: Vec<u16>,
+    /// How long the shard's lock was held to take this.
+    pub locked_for: std::time::Duration,
 }
 
 /// One entry a checkpoint writes.
@@ -356,6 +358,7 @@ impl Keyspace {
     /// cheap), and where the journal stood. Marks the shard as holding records.
     pub fn checkpoint_take(&self, shard: usize) -> ShardSnapshot {
         let mut guard = self.shards[shard].lock();
+        let locked = std::time::Instant::now();
         let shard = &mut *guard;
         let mut snap = ShardSnapshot {
             garbage: take_garbage(shard),
@@ -363,6 +366,7 @@ impl Keyspace {
             next_version: shard.next_version,
             disk_dbs: shard.disk_dbs.clone(),
             dirty: Vec::new(),
+            locked_for: std::time::Duration::ZERO,
         };
         for (d, &disk_db) in shard.dbs.iter().zip(&shard.disk_dbs) {
             let Some(d) = d.as_deref() else { continue };
@@ -401,6 +405,7 @@ impl Keyspace {
         if !snap.dirty.is_empty() {
             shard.tiered = true;
         }
+        snap.locked_for = locked.elapsed();
         snap
     }
 

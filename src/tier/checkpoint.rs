@@ -136,6 +136,9 @@ impl Tier {
     /// Writes every shard's changes to RocksDB (through the demotion threads) and returns the
     /// marks, not yet recorded: see [`Tier::record_checkpoint`].
     pub fn write_changes(&self) -> Result<Vec<ShardMark>, String> {
+        self.stats
+            .checkpoint_lock_max_us
+            .store(0, Ordering::Relaxed);
         self.demoters.checkpoint()
     }
 

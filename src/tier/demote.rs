@@ -586,6 +586,10 @@ impl Worker {
         let mut marks = Vec::with_capacity(shards.len());
         for &shard in shards {
             let snap = self.server.keyspace.checkpoint_take(shard);
+            self.tier
+                .stats
+                .checkpoint_lock_max_us
+                .fetch_max(snap.locked_for.as_micros() as u64, Ordering::Relaxed);
             self.queue_deletes(shard, snap.garbage);
             let mut puts = Vec::new();
             let mut written = Vec::new();

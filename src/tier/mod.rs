@@ -91,6 +91,8 @@ pub struct TierStats {
     /// Checkpoints recorded, and entries they wrote.
     pub checkpoints: AtomicU64,
     pub checkpointed: AtomicU64,
+    /// The longest a shard's lock was held to take its share of the last checkpoint, µs.
+    pub checkpoint_lock_max_us: AtomicU64,
     /// Load latency in microseconds.
     pub load_latency: Mutex<Option<hdrhistogram::Histogram<u64>>>,
 }
