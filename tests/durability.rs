@@ -925,6 +925,8 @@ fn a_crash_after_a_checkpoint_keeps_every_change_since() {
         let _: i64 = q(c, &["SETRANGE", "k2", "3", "edited"]);
         let _: i64 = q(c, &["EXPIRE", "k1", "50000"]);
         let _: i64 = q(c, &["PERSIST", "k7"]);
+        // A TTL where there was none: DEBUG DIGEST sees whether a key has one.
+        let _: i64 = q(c, &["EXPIRE", &format!("k1{round}"), "40000"]);
         let _: i64 = q(c, &["DEL", "k4", "k5"]);
         let _: () = q(c, &["SET", "k4", &format!("again{r}")]);
         let _: i64 = q(c, &["INCR", "counter"]);
@@ -951,7 +953,9 @@ fn a_crash_after_a_checkpoint_keeps_every_change_since() {
     let ttl: i64 = q(&mut c, &["TTL", "k1"]);
     assert!(ttl > 49_000 && ttl <= 50_000, "TTL {ttl}");
 
-    // A second checkpoint records the swapped numbers; more changes; another crash.
+    // Changes, then a second checkpoint that must hold them (the binlog before it is
+    // deleted), which also records the swapped numbers; more changes; another crash.
+    after_checkpoint(&mut c, 5);
     checkpoint(&mut c);
     after_checkpoint(&mut c, 3);
     let _: () = q(&mut c, &["SWAPDB", "3", "0"]);
@@ -1042,6 +1046,46 @@ fn a_lost_tiering_directory_is_reported_not_half_loaded() {
         log.contains("the tiering directory holds no checkpoint"),
         "{log}"
     );
+}
+
+/// A checkpoint scans only the slot tables written since the last one: in-place writes of
+/// every kind (and TTL changes) on a quiet dataset, with nothing else to mark their tables,
+/// must be in the next checkpoint, since the binlog before it is deleted.
+#[test]
+fn in_place_writes_are_in_the_next_checkpoint() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = [
+        &["--appendfsync", "always", "--binlog-segment-bytes", "4096"][..],
+        &CHECKPOINTS_WHEN_ASKED,
+    ]
+    .concat();
+    let (mut server, mut c) = open(data.path(), &opts);
+    let _: () = q(&mut c, &["SET", "counter", "1"]);
+    let _: () = q(&mut c, &["SET", "text", "abc"]);
+    let _: i64 = q(&mut c, &["RPUSH", "list", "a", "b"]);
+    let _: i64 = q(&mut c, &["RPUSH", "list2", "a", "b"]);
+    let _: i64 = q(&mut c, &["HSET", "hash", "f", "1"]);
+    let _: i64 = q(&mut c, &["SADD", "set", "a"]);
+    let _: i64 = q(&mut c, &["ZADD", "zset", "1", "a"]);
+    let _: () = q(&mut c, &["SET", "ttl", "x"]);
+    checkpoint(&mut c);
+    let _: i64 = q(&mut c, &["INCR", "counter"]);
+    let _: i64 = q(&mut c, &["APPEND", "text", "def"]);
+    let _: i64 = q(&mut c, &["SETRANGE", "text", "0", "X"]);
+    let _: i64 = q(&mut c, &["RPUSH", "list", "c"]);
+    // Each key written once: nothing else marks its slot table.
+    let _: () = q(&mut c, &["LSET", "list2", "0", "A"]);
+    let _: i64 = q(&mut c, &["HSET", "hash", "f", "2", "g", "3"]);
+    let _: i64 = q(&mut c, &["SADD", "set", "b"]);
+    let _: String = q(&mut c, &["ZINCRBY", "zset", "2", "a"]);
+    let _: i64 = q(&mut c, &["EXPIRE", "ttl", "50000"]);
+    let before = digest(&mut c);
+    checkpoint(&mut c);
+    server.kill();
+    let (_server, mut c) = open(data.path(), &opts);
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(q::<String>(&mut c, &["GET", "text"]), "Xbcdef");
+    assert!(q::<i64>(&mut c, &["TTL", "ttl"]) > 49_000);
 }
 
 /// A crash in the middle of a checkpoint, with part of it written and flushed to RocksDB and

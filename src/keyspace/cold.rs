@@ -368,9 +368,16 @@ impl Keyspace {
             dirty: Vec::new(),
             locked_for: std::time::Duration::ZERO,
         };
-        for (d, &disk_db) in shard.dbs.iter().zip(&shard.disk_dbs) {
-            let Some(d) = d.as_deref() else { continue };
-            for table in &d.slots {
+        for (d, &disk_db) in shard.dbs.iter_mut().zip(&shard.disk_dbs) {
+            let Some(d) = d.as_deref_mut() else { continue };
+            // Only the tables written since the last checkpoint can hold entries not indexed.
+            let marked = std::mem::take(&mut d.unindexed_slots);
+            let tables = d
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(t, _)| marked & (1u64 << t) != 0);
+            for (_, table) in tables {
                 for (k, e) in table.iter().filter(|(_, e)| !e.indexed) {
                     let (value, stub) = match &e.value {
                         Value::Cold(stub) => (None, *stub),
@@ -407,6 +414,15 @@ impl Keyspace {
         }
         snap.locked_for = locked.elapsed();
         snap
+    }
+
+    /// A checkpoint of shard `shard` failed: what it took but did not write must be found by
+    /// the next one, so every table of the shard is marked (the next scan is a full one).
+    pub fn checkpoint_failed(&self, shard: usize) {
+        let mut guard = self.shards[shard].lock();
+        for d in guard.dbs.iter_mut().flatten() {
+            d.unindexed_slots = u64::MAX;
+        }
     }
 
     /// Records that a checkpoint wrote `written` (entries of shard `shard`, with their record

@@ -693,10 +693,10 @@ impl<'a> Locked<'a> {
         let slot = key_slot(key);
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         shard.next_version = shard.next_version.max(version);
-        if let Some(e) = shard.dbs[db]
-            .as_deref_mut()
-            .and_then(|d| d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key))
-        {
+        if let Some(e) = shard.dbs[db].as_deref_mut().and_then(|d| {
+            d.mark_unindexed(slot);
+            d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key)
+        }) {
             e.version = version;
             e.indexed = false;
         }
@@ -734,6 +734,7 @@ impl<'a> Locked<'a> {
         let Some(d) = shard.dbs[db].as_deref_mut() else {
             return;
         };
+        d.mark_unindexed(slot);
         let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
             return;
         };

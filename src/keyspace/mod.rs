@@ -143,6 +143,10 @@ pub struct DbShard {
     /// Keys whose RocksDB record must be deleted (their entry was removed or replaced), in the
     /// order that happened; the shard's demotion thread takes them (see [`entry::Disk`]).
     garbage: Vec<Key>,
+    /// One bit per slot table: set when an entry of the table stops being indexed (a write),
+    /// so that a checkpoint scans only these tables. Every entry not indexed is in a marked
+    /// table, except those a checkpoint under way has taken (it marks them again if it fails).
+    unindexed_slots: u64,
 }
 
 impl DbShard {
@@ -151,6 +155,11 @@ impl DbShard {
             slots: (0..SLOTS_PER_SHARD).map(|_| Table::default()).collect(),
             ..Default::default()
         })
+    }
+
+    /// An entry of `slot`'s table stops (or may stop) being indexed.
+    fn mark_unindexed(&mut self, slot: u16) {
+        self.unindexed_slots |= 1u64 << (slot as usize % SLOTS_PER_SHARD);
     }
 
     fn table(&self, slot: u16) -> &Table {
@@ -177,6 +186,7 @@ impl DbShard {
             expires,
             cold,
             garbage,
+            unindexed_slots: _,
         } = self;
         match slots[slot as usize % SLOTS_PER_SHARD].entry_ref(key) {
             EntryRef::Vacant(_) => None,
@@ -739,9 +749,10 @@ impl<'a> Locked<'a> {
         let version = shard.next_version + 1;
         let expired =
             journal::Expired::new(&mut self.stats.expired, &mut self.touched, self.journal, db);
-        let found = shard.dbs[db]
-            .as_deref_mut()
-            .and_then(|d| d.live_mut(slot, key, clock.now_ms, expired, keep));
+        let found = shard.dbs[db].as_deref_mut().and_then(|d| {
+            d.mark_unindexed(slot);
+            d.live_mut(slot, key, clock.now_ms, expired, keep)
+        });
         if found.is_some() {
             journal::note(
                 &mut self.touched,
@@ -777,6 +788,7 @@ impl<'a> Locked<'a> {
         let Some(dbs) = shard.dbs[db].as_deref_mut() else {
             return Ok(None);
         };
+        dbs.mark_unindexed(slot);
         let expired =
             journal::Expired::new(&mut self.stats.expired, &mut self.touched, self.journal, db);
         let Some(entry) = dbs.live_mut(slot, key, clock.now_ms, expired, keep) else {
@@ -831,6 +843,7 @@ impl<'a> Locked<'a> {
         entry.indexed = false;
         let expires_at = entry.expires_at;
         let dbs = shard.db_mut(db);
+        dbs.mark_unindexed(slot);
         let table = dbs.table_mut(slot);
         let (stored_key, old) = match table.get_key_value_mut(key) {
             Some((k, e)) => (k.clone(), Some(std::mem::replace(e, entry))),
@@ -930,6 +943,7 @@ impl<'a> Locked<'a> {
         let Some(dbs) = shard.dbs[db].as_deref_mut() else {
             return false;
         };
+        dbs.mark_unindexed(slot);
         let Some((k, entry)) = dbs.slots[slot as usize % SLOTS_PER_SHARD].get_key_value_mut(key)
         else {
             return false;
@@ -975,10 +989,10 @@ impl<'a> Locked<'a> {
         }
         let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
         let version = shard.next_version + 1;
-        let Some(entry) = shard.dbs[db]
-            .as_deref_mut()
-            .and_then(|d| d.set_expires_at(slot, key, expires_at))
-        else {
+        let Some(entry) = shard.dbs[db].as_deref_mut().and_then(|d| {
+            d.mark_unindexed(slot);
+            d.set_expires_at(slot, key, expires_at)
+        }) else {
             return false;
         };
         shard.next_version = version;

@@ -585,64 +585,72 @@ impl Worker {
     fn checkpoint(&mut self, shards: &[usize]) -> Result<Vec<(usize, ShardMark)>, String> {
         let mut marks = Vec::with_capacity(shards.len());
         for &shard in shards {
-            let snap = self.server.keyspace.checkpoint_take(shard);
-            self.tier
-                .stats
-                .checkpoint_lock_max_us
-                .fetch_max(snap.locked_for.as_micros() as u64, Ordering::Relaxed);
-            self.queue_deletes(shard, snap.garbage);
-            let mut puts = Vec::new();
-            let mut written = Vec::new();
-            let mut bytes = 0usize;
-            let count = snap.dirty.len();
-            for (i, d) in snap.dirty.into_iter().enumerate() {
-                let key = data_key(d.disk_db, key_slot(&d.key), &d.key);
-                let (record, stub) = match &d.value {
-                    Some(value) => {
-                        let (_, rec) = self.encode(value, d.version);
-                        let stub = ColdStub {
-                            disk_bytes: rec.len() as u32,
-                            ..d.stub
-                        };
-                        (Some(rec), stub)
-                    }
-                    None => (None, d.stub),
-                };
-                bytes += key.len() + record.as_ref().map_or(0, Vec::len);
-                let index = record::encode_index(&IndexEntry {
-                    version: d.version,
-                    expires_at: d.expires_at,
-                    stub,
-                });
-                puts.push(Put { key, record, index });
-                written.push((d, stub.disk_bytes));
-                if bytes >= BATCH_BYTES || puts.len() >= BATCH_VICTIMS * 4 || i + 1 == count {
-                    self.try_write(&puts, Some(snap.offset))?;
-                    self.tier
-                        .stats
-                        .checkpointed
-                        .fetch_add(puts.len() as u64, Ordering::Relaxed);
-                    puts.clear();
-                    bytes = 0;
-                    self.server
-                        .keyspace
-                        .checkpoint_written(shard, std::mem::take(&mut written));
-                    self.tier.maybe_crash_in_checkpoint();
+            match self.checkpoint_shard(shard) {
+                Ok(mark) => marks.push((shard, mark)),
+                Err(e) => {
+                    self.server.keyspace.checkpoint_failed(shard);
+                    return Err(e);
                 }
             }
-            if !self.deletes.keys.is_empty() || !self.deletes.ranges.is_empty() {
-                self.try_write(&[], Some(snap.offset))?;
-            }
-            marks.push((
-                shard,
-                ShardMark {
-                    offset: snap.offset,
-                    next_version: snap.next_version,
-                    disk_dbs: snap.disk_dbs,
-                },
-            ));
         }
         Ok(marks)
+    }
+
+    /// One shard's share of [`Worker::checkpoint`].
+    fn checkpoint_shard(&mut self, shard: usize) -> Result<ShardMark, String> {
+        let snap = self.server.keyspace.checkpoint_take(shard);
+        self.tier
+            .stats
+            .checkpoint_lock_max_us
+            .fetch_max(snap.locked_for.as_micros() as u64, Ordering::Relaxed);
+        self.queue_deletes(shard, snap.garbage);
+        let mut puts = Vec::new();
+        let mut written = Vec::new();
+        let mut bytes = 0usize;
+        let count = snap.dirty.len();
+        for (i, d) in snap.dirty.into_iter().enumerate() {
+            let key = data_key(d.disk_db, key_slot(&d.key), &d.key);
+            let (record, stub) = match &d.value {
+                Some(value) => {
+                    let (_, rec) = self.encode(value, d.version);
+                    let stub = ColdStub {
+                        disk_bytes: rec.len() as u32,
+                        ..d.stub
+                    };
+                    (Some(rec), stub)
+                }
+                None => (None, d.stub),
+            };
+            bytes += key.len() + record.as_ref().map_or(0, Vec::len);
+            let index = record::encode_index(&IndexEntry {
+                version: d.version,
+                expires_at: d.expires_at,
+                stub,
+            });
+            puts.push(Put { key, record, index });
+            written.push((d, stub.disk_bytes));
+            if bytes >= BATCH_BYTES || puts.len() >= BATCH_VICTIMS * 4 || i + 1 == count {
+                self.try_write(&puts, Some(snap.offset))?;
+                self.tier
+                    .stats
+                    .checkpointed
+                    .fetch_add(puts.len() as u64, Ordering::Relaxed);
+                puts.clear();
+                bytes = 0;
+                self.server
+                    .keyspace
+                    .checkpoint_written(shard, std::mem::take(&mut written));
+                self.tier.maybe_crash_in_checkpoint();
+            }
+        }
+        if !self.deletes.keys.is_empty() || !self.deletes.ranges.is_empty() {
+            self.try_write(&[], Some(snap.offset))?;
+        }
+        Ok(ShardMark {
+            offset: snap.offset,
+            next_version: snap.next_version,
+            disk_dbs: snap.disk_dbs,
+        })
     }
 
     /// Gives the dictionary trainer a small value; trains and installs a dictionary once it
