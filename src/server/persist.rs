@@ -7,14 +7,15 @@
 //!   key, no value read), then the binlog is replayed from the checkpoint's offsets.
 //! - With `appendonly no` (cache mode) and tiering: the keyspace is rebuilt only if the last
 //!   run recorded a clean shutdown; after a crash the tiering directory is reset and the server
-//!   starts empty, saying so in the log.
+//!   starts empty, saying so in the log, unless the run that crashed had the binlog: then it
+//!   is replayed once, checkpointed, and set aside.
 //!
 //! Checkpoints (`appendonly yes`): every `checkpoint-interval` seconds (and when the binlog has
 //! grown by `auto-aof-rewrite-percentage` of RocksDB's data, and on BGREWRITEAOF) the
-//! demotion threads write every changed entry
-//! into RocksDB; once RocksDB is flushed and the binlog synced past the checkpoint's offsets,
-//! the checkpoint is recorded and the segments before it (outside the retention windows) are
-//! deleted. See `tier/checkpoint.rs` for why a crash at any point is harmless.
+//! demotion threads write every changed entry into RocksDB; once RocksDB is flushed and the
+//! binlog synced past the checkpoint's offsets, the checkpoint is recorded and the segments
+//! before it (outside the retention windows) are deleted. See `tier/checkpoint.rs` for why a
+//! crash at any point is harmless.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
