@@ -355,7 +355,9 @@ pub struct Dirty {
 impl Keyspace {
     /// Takes, under shard `shard`'s lock, what a checkpoint must write for it: its garbage, a
     /// copy of every entry not indexed as it is (hot values are reference-counted: a copy is
-    /// cheap), and where the journal stood. Marks the shard as holding records.
+    /// cheap; only the slot tables marked by a write since the last checkpoint are looked at,
+    /// and their marks are cleared), and where the journal stood. Marks the shard as holding
+    /// records.
     pub fn checkpoint_take(&self, shard: usize) -> ShardSnapshot {
         let mut guard = self.shards[shard].lock();
         let locked = std::time::Instant::now();

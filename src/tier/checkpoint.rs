@@ -5,7 +5,8 @@
 //! A checkpoint asks each demotion thread to write its shards (the thread is the only writer of
 //! its shards' records, so garbage deletes and writes stay in the order they were decided):
 //! under a shard's lock it takes the shard's garbage, a copy of every entry the index does not
-//! hold as it is now, and the journal's end; off the lock it writes them. Then RocksDB is
+//! hold as it is now (looking only in the slot tables written since the last checkpoint), and
+//! the journal's end; off the lock it writes them. Then RocksDB is
 //! flushed (data and index together) and the marks are recorded in `meta`, synced. A shard's
 //! mark is exact: every step before its offset is in the state written, none after. What the
 //! store holds beyond a mark (demotions, a later checkpoint cut short by a crash) is a newer
