@@ -530,6 +530,31 @@ fn element_states<'e>(value: &'e Value, named: &'e [Bytes]) -> Option<Elements<'
     })
 }
 
+impl OwnedEffect {
+    /// The database, key and version of an effect on one key; None for FLUSHDB and SWAPDB.
+    pub fn keyed(&self) -> Option<(&usize, &Bytes, &u64)> {
+        match self {
+            OwnedEffect::Put {
+                db, key, version, ..
+            }
+            | OwnedEffect::Elements {
+                db, key, version, ..
+            }
+            | OwnedEffect::ListOps {
+                db, key, version, ..
+            }
+            | OwnedEffect::Ranges {
+                db, key, version, ..
+            }
+            | OwnedEffect::Expire {
+                db, key, version, ..
+            }
+            | OwnedEffect::Del { db, key, version } => Some((db, key, version)),
+            OwnedEffect::FlushDb { .. } | OwnedEffect::SwapDb { .. } => None,
+        }
+    }
+}
+
 impl super::Keyspace {
     /// Applies one step read back from the binlog, with the versions it carries. Replay runs
     /// before any client can write and without a journal; expired keys are kept (a later
@@ -551,15 +576,10 @@ impl super::Keyspace {
         let databases = self.databases();
         let applies = |shard: usize| marks.get(shard).is_none_or(|&m| start >= m);
         for e in &step {
-            let highest = match *e {
-                OwnedEffect::Put { db, .. }
-                | OwnedEffect::Elements { db, .. }
-                | OwnedEffect::ListOps { db, .. }
-                | OwnedEffect::Ranges { db, .. }
-                | OwnedEffect::Expire { db, .. }
-                | OwnedEffect::Del { db, .. }
-                | OwnedEffect::FlushDb { db } => db,
-                OwnedEffect::SwapDb { a, b } => a.max(b),
+            let highest = match e {
+                OwnedEffect::FlushDb { db } => *db,
+                OwnedEffect::SwapDb { a, b } => *a.max(b),
+                keyed => keyed.keyed().map_or(0, |(db, _, _)| *db),
             };
             if highest >= databases {
                 return Err(format!(
@@ -576,40 +596,13 @@ impl super::Keyspace {
         } else {
             let shards = step
                 .iter()
-                .filter_map(|e| match e {
-                    OwnedEffect::Put { key, .. }
-                    | OwnedEffect::Elements { key, .. }
-                    | OwnedEffect::ListOps { key, .. }
-                    | OwnedEffect::Ranges { key, .. }
-                    | OwnedEffect::Expire { key, .. }
-                    | OwnedEffect::Del { key, .. } => Some(super::shard_of(key)),
-                    _ => None,
-                })
+                .filter_map(|e| e.keyed().map(|(_, key, _)| super::shard_of(key)))
                 .collect();
             self.lock(clock, shards)
         };
         ks.keep_expired = true;
         for effect in step {
-            let keyed = match &effect {
-                OwnedEffect::Put {
-                    db, key, version, ..
-                }
-                | OwnedEffect::Elements {
-                    db, key, version, ..
-                }
-                | OwnedEffect::ListOps {
-                    db, key, version, ..
-                }
-                | OwnedEffect::Ranges {
-                    db, key, version, ..
-                }
-                | OwnedEffect::Expire {
-                    db, key, version, ..
-                }
-                | OwnedEffect::Del { db, key, version } => Some((*db, key, *version)),
-                OwnedEffect::FlushDb { .. } | OwnedEffect::SwapDb { .. } => None,
-            };
-            if let Some((db, key, version)) = keyed {
+            if let Some((&db, key, &version)) = effect.keyed() {
                 if !applies(super::shard_of(key)) || ks.held_version(db, key) >= Some(version) {
                     continue;
                 }
