@@ -196,12 +196,7 @@ fn finish(
     record: Result<Option<Vec<u8>>, super::store::StoreError>,
     micros: u64,
 ) {
-    let result = match record {
-        Ok(Some(bytes)) => tier.decode(&bytes).map(Some),
-        Ok(None) => Ok(None),
-        Err(e) => Err(e.to_string()),
-    };
-    let result = result.map_err(|e| {
+    let result = tier.decode_read(record).map_err(|e| {
         tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
             "loading cold key '{}' failed: {e}",
@@ -230,10 +225,7 @@ impl ColdReader for SyncReader {
             .store
             .get(&data_key(db, slot, key))
             .map_err(|e| e.to_string())?;
-        let result = match record {
-            Some(bytes) => tier.decode(&bytes).map(Some),
-            None => Ok(None),
-        };
+        let result = tier.decode_read(Ok(record));
         tier.stats
             .record_load_latency(started.elapsed().as_micros() as u64);
         if result.is_err() {

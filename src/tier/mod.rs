@@ -273,19 +273,23 @@ impl Tier {
         key: &[u8],
     ) -> Result<Option<crate::types::Value>, String> {
         let slot = crate::keyspace::key_slot(key);
-        match self
-            .store
-            .get(&store::data_key(disk_db, slot, key))
-            .map_err(|e| e.to_string())?
-        {
-            Some(bytes) => self.decode(&bytes).map(|(_, v)| Some(v)),
-            None => Ok(None),
-        }
+        let read = self.store.get(&store::data_key(disk_db, slot, key));
+        self.decode_read(read).map(|r| r.map(|(_, v)| v))
     }
 
     /// Decodes a record read from RocksDB.
     fn decode(&self, record: &[u8]) -> Result<(u64, crate::types::Value), String> {
         record::decode(record, &self.dicts.read()).map_err(|e| e.to_string())
+    }
+
+    /// A read from RocksDB as a load's result: the record decoded, or None when RocksDB has
+    /// none, or why it could not be read or decoded.
+    fn decode_read(&self, read: Result<Option<Vec<u8>>, store::StoreError>) -> LoadResult {
+        match read {
+            Ok(Some(bytes)) => self.decode(&bytes).map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// INFO's `# Tiering` section.
@@ -404,10 +408,7 @@ pub fn preload(server: &Server, tier: &Tier) -> u64 {
                 .collect();
             let mut values = Vec::with_capacity(chunk.len());
             for ((db, _, key), read) in chunk.iter().zip(tier.store.multi_get(&data_keys)) {
-                match read.map_err(|e| e.to_string()).and_then(|r| match r {
-                    Some(bytes) => tier.decode(&bytes).map(Some),
-                    None => Ok(None),
-                }) {
+                match tier.decode_read(read) {
                     Ok(Some((version, value))) => values.push((*db, key.clone(), version, value)),
                     // Deleted meanwhile: nothing to load.
                     Ok(None) => {}
