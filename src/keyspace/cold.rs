@@ -543,15 +543,6 @@ impl Keyspace {
         }
         installed
     }
-
-    /// The database whose on-disk number in shard `shard` is `disk_db`.
-    pub fn db_of_disk_number(&self, shard: usize, disk_db: u16) -> Option<usize> {
-        self.shards[shard]
-            .lock()
-            .disk_dbs
-            .iter()
-            .position(|&n| n == disk_db)
-    }
 }
 
 impl<'a> Locked<'a> {
