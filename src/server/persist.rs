@@ -350,10 +350,7 @@ fn spawn_checkpointer(server: &Arc<Server>) -> Result<(), String> {
                     .map_or(0, |c| c.to_offset());
                 let grown = log.end().saturating_sub(done_to);
                 let by_size = percentage > 0 && grown >= min_size && {
-                    let on_disk = server
-                        .tier
-                        .get()
-                        .map_or(0, |t| t.store.stats().live_data_bytes);
+                    let on_disk = server.tier.get().map_or(0, |t| t.store.live_data_bytes());
                     grown as u128 * 100 >= on_disk as u128 * percentage as u128
                 };
                 let due =

@@ -744,6 +744,20 @@ impl Store {
             .map_err(|e| rocks("flush", e))
     }
 
+    /// The size of the data family's live SST and blob files (see [`Store::stats`]).
+    pub fn live_data_bytes(&self) -> u64 {
+        ["rocksdb.live-sst-files-size", "rocksdb.live-blob-file-size"]
+            .into_iter()
+            .map(|name| {
+                self.db
+                    .property_int_value_cf(self.data_cf(), name)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+
     /// Stops RocksDB's background work (flushes, compactions) and waits for what is running:
     /// the last step before the process exits. What was written stays (WAL-less writes only if
     /// flushed before: the last checkpoint flushes).
@@ -780,8 +794,7 @@ impl Store {
             memory_budget: self.profile.memory_budget(),
             block_cache_hits: self.options.get_ticker_count(Ticker::BlockCacheHit),
             block_cache_misses: self.options.get_ticker_count(Ticker::BlockCacheMiss),
-            live_data_bytes: property(self.data_cf(), "rocksdb.live-sst-files-size")
-                + property(self.data_cf(), "rocksdb.live-blob-file-size"),
+            live_data_bytes: self.live_data_bytes(),
             write_stalls: self
                 .options
                 .get_histogram_data(Histogram::WriteStall)
