@@ -65,6 +65,7 @@ fn bench(c: &mut Criterion) {
                 record: Some(value(&mut seed, value_len)),
                 // A typical index entry's size.
                 index: vec![0; 16],
+                elements: Default::default(),
             })
             .collect();
         store.write(&puts, &[]).expect("load");

@@ -81,6 +81,7 @@ pub struct Config {
     pub tiering_policy: String,
     pub tiering_compression_level: i32,
     pub tiering_compress_min_bytes: u64,
+    pub tiering_split_elements: u64,
     pub tiering_promote_on: String,
     pub tiering_load_threads: u64,
     pub tiering_demote_threads: u64,
@@ -147,6 +148,7 @@ impl Default for Config {
             tiering_policy: String::new(),
             tiering_compression_level: 0,
             tiering_compress_min_bytes: 0,
+            tiering_split_elements: 0,
             tiering_promote_on: String::new(),
             tiering_load_threads: 0,
             tiering_demote_threads: 0,
@@ -602,6 +604,14 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Cold values at least this long are compressed on their own; smaller ones with a zstd dictionary trained on a sample of them.",
         |c| c.tiering_compress_min_bytes.to_string(),
         |c, v| c.tiering_compress_min_bytes = parse_u64(v, 0, u32::MAX as u64)?
+    ),
+    opt!(
+        "tiering-split-elements",
+        "1024",
+        true,
+        "Hashes, sets and sorted sets with at least this many elements are stored in RocksDB one entry per element: a checkpoint or demotion then writes only the elements changed since the last one, and HGET, HMGET, HEXISTS, HSTRLEN, SISMEMBER, SMISMEMBER, ZSCORE and ZMSCORE of a cold one read only their elements. 0 stores every value whole.",
+        |c| c.tiering_split_elements.to_string(),
+        |c, v| c.tiering_split_elements = parse_u64(v, 0, u32::MAX as u64)?
     ),
     opt!(
         "tiering-promote-on",

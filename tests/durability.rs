@@ -861,7 +861,15 @@ fn checkpoint(c: &mut redis::Connection) {
 fn a_crash_after_a_checkpoint_keeps_every_change_since() {
     let data = tempfile::tempdir().unwrap();
     let opts = [
-        &["--appendfsync", "always", "--binlog-segment-bytes", "4096"][..],
+        // The hashes, sets and sorted set are stored split (one entry per element).
+        &[
+            "--appendfsync",
+            "always",
+            "--binlog-segment-bytes",
+            "4096",
+            "--tiering-split-elements",
+            "8",
+        ][..],
         &CHECKPOINTS_WHEN_ASKED,
     ]
     .concat();
@@ -1068,7 +1076,12 @@ fn in_place_writes_are_in_the_next_checkpoint() {
 #[test]
 fn a_crash_in_the_middle_of_a_checkpoint_is_harmless() {
     let data = tempfile::tempdir().unwrap();
-    let opts = [&["--appendfsync", "always"][..], &CHECKPOINTS_WHEN_ASKED].concat();
+    // The hashes (about 270 fields each) are stored split.
+    let opts = [
+        &["--appendfsync", "always", "--tiering-split-elements", "100"][..],
+        &CHECKPOINTS_WHEN_ASKED,
+    ]
+    .concat();
     let (mut server, mut c) = open(data.path(), &opts);
     let fill = |c: &mut redis::Connection, round: usize| {
         for chunk in 0..8 {
@@ -1535,4 +1548,428 @@ fn appendfsync_always_set_at_run_time_syncs_before_replying() {
         );
     }
     assert!(field(&mut c, "binlog_fsyncs") >= 20);
+}
+
+/// A field of `TIERING STATUS key` (None when the key is missing or the field is absent).
+fn status_field(c: &mut redis::Connection, key: &str, field: &str) -> Option<redis::Value> {
+    let reply: redis::Value = q(c, &["TIERING", "STATUS", key]);
+    let redis::Value::Array(items) = reply else {
+        return None;
+    };
+    items
+        .chunks(2)
+        .find(|kv| matches!(&kv[0], redis::Value::BulkString(k) if k == field.as_bytes()))
+        .map(|kv| kv[1].clone())
+}
+
+fn is_cold(c: &mut redis::Connection, key: &str) -> bool {
+    status_field(c, key, "state") == Some(redis::Value::BulkString(b"cold".to_vec()))
+}
+
+/// Big collections are stored one RocksDB entry per element (`tiering-split-elements`): a
+/// checkpoint after changing a few elements of 2,000-element collections writes just those
+/// elements; single-element reads of them cold (HGET, HMGET, HEXISTS, HSTRLEN, SISMEMBER,
+/// SMISMEMBER, ZSCORE, ZMSCORE) read only their elements and leave them cold; and a crash,
+/// a delete, a re-creation and a shrink below the threshold all come back exactly, with no
+/// element left over from an earlier incarnation (a split value whose elements are not as many
+/// as its header says fails to load).
+#[test]
+fn big_collections_are_checkpointed_and_read_by_element() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = [
+        &["--appendfsync", "always", "--tiering-split-elements", "100"][..],
+        &CHECKPOINTS_WHEN_ASKED,
+    ]
+    .concat();
+    let (mut server, mut c) = open(data.path(), &opts);
+    for chunk in (0..2000).collect::<Vec<u32>>().chunks(500) {
+        let mut hset = redis::cmd("HSET");
+        let mut sadd = redis::cmd("SADD");
+        let mut zadd = redis::cmd("ZADD");
+        hset.arg("h");
+        sadd.arg("s");
+        zadd.arg("z");
+        for i in chunk {
+            hset.arg(format!("f{i}")).arg(format!("value {i}"));
+            sadd.arg(format!("m{i}"));
+            zadd.arg(i).arg(format!("m{i}"));
+        }
+        let _: i64 = hset.query(&mut c).unwrap();
+        let _: i64 = sadd.query(&mut c).unwrap();
+        let _: i64 = zadd.query(&mut c).unwrap();
+    }
+    let _: i64 = q(&mut c, &["HSET", "small", "a", "1"]);
+    checkpoint(&mut c);
+    let elements =
+        |c: &mut redis::Connection| info_field(c, "persistence", "checkpoint_elements_written");
+    assert_eq!(
+        elements(&mut c),
+        6000,
+        "the first checkpoint writes every element"
+    );
+
+    // A few elements change: the next checkpoint writes exactly those.
+    let _: i64 = q(&mut c, &["HSET", "h", "f5", "changed", "new", "field"]);
+    let _: i64 = q(&mut c, &["HDEL", "h", "f6"]);
+    let _: i64 = q(&mut c, &["SREM", "s", "m7"]);
+    let _: i64 = q(&mut c, &["ZADD", "z", "99.5", "m9"]);
+    let _: i64 = q(&mut c, &["HSET", "small", "b", "2"]);
+    checkpoint(&mut c);
+    assert_eq!(
+        elements(&mut c),
+        6000 + 5,
+        "only the changed elements are written"
+    );
+    let on_disk =
+        |c: &mut redis::Connection, key: &str| -> i64 { q(c, &["TIERING", "DISK-ELEMENTS", key]) };
+    assert_eq!(on_disk(&mut c, "h"), 2000);
+    assert_eq!(on_disk(&mut c, "small"), 0);
+
+    // Demoted without a write (the checkpoint's records are current), then read by element.
+    let clean_before = tiering_field(&mut c, "clean_demotions");
+    for k in ["h", "s", "z"] {
+        let _: i64 = q(&mut c, &["TIERING", "DEMOTE", k]);
+        assert_eq!(status_field(&mut c, k, "split"), Some(redis::Value::Int(1)));
+    }
+    assert_eq!(tiering_field(&mut c, "clean_demotions"), clean_before + 3);
+    let loads = tiering_field(&mut c, "loads");
+    let reads: Vec<(Vec<&str>, redis::Value)> = {
+        use redis::Value::{Array, BulkString as B, Int, Nil};
+        let b = |s: &str| B(s.as_bytes().to_vec());
+        vec![
+            (vec!["HGET", "h", "f5"], b("changed")),
+            (vec!["HGET", "h", "f6"], Nil),
+            (
+                vec!["HMGET", "h", "f1", "nope", "new", "f1"],
+                Array(vec![b("value 1"), Nil, b("field"), b("value 1")]),
+            ),
+            (vec!["HEXISTS", "h", "f1999"], Int(1)),
+            (vec!["HEXISTS", "h", "f2000"], Int(0)),
+            (vec!["HSTRLEN", "h", "f10"], Int(8)),
+            (vec!["SISMEMBER", "s", "m7"], Int(0)),
+            (vec!["SISMEMBER", "s", "m8"], Int(1)),
+            (
+                vec!["SMISMEMBER", "s", "m1", "m7", "x"],
+                Array(vec![Int(1), Int(0), Int(0)]),
+            ),
+            (vec!["ZSCORE", "z", "m9"], b("99.5")),
+            (vec!["ZSCORE", "z", "nope"], Nil),
+            (vec!["ZMSCORE", "z", "m3", "x"], Array(vec![b("3"), Nil])),
+            // The type is checked as for a loaded value.
+            (vec!["SISMEMBER", "h", "f1"], b("WRONGTYPE")),
+        ]
+    };
+    for (cmd, want) in &reads {
+        let got: redis::RedisResult<redis::Value> = {
+            let mut r = redis::cmd(cmd[0]);
+            for a in &cmd[1..] {
+                r.arg(*a);
+            }
+            r.query(&mut c)
+        };
+        match (got, want) {
+            (Err(e), redis::Value::BulkString(w)) if w == b"WRONGTYPE" => {
+                assert_eq!(e.code(), Some("WRONGTYPE"), "{cmd:?}")
+            }
+            (got, want) => assert_eq!(&got.unwrap(), want, "{cmd:?}"),
+        }
+    }
+    for k in ["h", "s", "z"] {
+        assert!(
+            is_cold(&mut c, k),
+            "{k} stays cold after reads of single elements"
+        );
+    }
+    assert_eq!(
+        tiering_field(&mut c, "loads"),
+        loads,
+        "no whole value was loaded"
+    );
+    assert_eq!(tiering_field(&mut c, "element_loads"), reads.len() as u64);
+    // A read of the whole value loads it, elements and all.
+    assert_eq!(q::<i64>(&mut c, &["HLEN", "h"]), 2000);
+    assert_eq!(tiering_field(&mut c, "loads"), loads + 1);
+
+    let before = digest(&mut c);
+    server.kill();
+    let (mut server, mut c) = open(data.path(), &opts);
+    assert_eq!(digest(&mut c), before, "after a crash");
+    assert!(is_cold(&mut c, "s"));
+
+    // Gone, then back small under the same name; shrunk below the threshold; grown back.
+    let _: i64 = q(&mut c, &["DEL", "s"]);
+    let _: i64 = q(&mut c, &["SADD", "s", "a", "b", "c"]);
+    let fields: Vec<String> = (95..2000).map(|i| format!("f{i}")).collect();
+    let mut hdel = redis::cmd("HDEL");
+    hdel.arg("h").arg(&fields);
+    let _: i64 = hdel.query(&mut c).unwrap();
+    let _: i64 = q(&mut c, &["DEL", "z"]);
+    let _: i64 = q(&mut c, &["ZADD", "z", "1", "only"]);
+    checkpoint(&mut c);
+    for k in ["h", "s", "z"] {
+        let _: i64 = q(&mut c, &["TIERING", "DEMOTE", k]);
+        assert_eq!(
+            status_field(&mut c, k, "split"),
+            Some(redis::Value::Int(0)),
+            "{k}"
+        );
+        // Written whole: their elements are deleted with their split records.
+        assert_eq!(on_disk(&mut c, k), 0, "{k}");
+    }
+    let before = digest(&mut c);
+    server.kill();
+    let (_server, mut c) = open(data.path(), &opts);
+    assert_eq!(
+        digest(&mut c),
+        before,
+        "after a crash following deletes and shrinks"
+    );
+    assert_eq!(q::<i64>(&mut c, &["SCARD", "s"]), 3);
+    assert_eq!(q::<i64>(&mut c, &["HLEN", "h"]), 95);
+    assert_eq!(q::<i64>(&mut c, &["ZCARD", "z"]), 1);
+}
+
+/// What one collection of the model in
+/// [`split_collections_match_a_model_through_checkpoints_demotions_and_crashes`] holds.
+#[derive(Debug, Clone, PartialEq)]
+enum Collection {
+    Hash(std::collections::BTreeMap<String, String>),
+    Set(std::collections::BTreeSet<String>),
+    ZSet(std::collections::BTreeMap<String, i64>),
+}
+
+/// The collection `key` holds on the server, read whole.
+fn read_collection(c: &mut redis::Connection, key: &str) -> Option<Collection> {
+    let kind: String = q(c, &["TYPE", key]);
+    Some(match kind.as_str() {
+        "none" => return None,
+        "hash" => Collection::Hash(q(c, &["HGETALL", key])),
+        "set" => Collection::Set(q(c, &["SMEMBERS", key])),
+        "zset" => {
+            let pairs: Vec<(String, i64)> = q(c, &["ZRANGE", key, "0", "-1", "WITHSCORES"]);
+            Collection::ZSet(pairs.into_iter().collect())
+        }
+        other => panic!("{key} is a {other}"),
+    })
+}
+
+/// Random element writes to hashes, sets and sorted sets that grow past
+/// `tiering-split-elements` and shrink below it, deletes and re-creations, with another client
+/// taking checkpoints and demoting keys all the while (so that writes land between a
+/// checkpoint's taking of a value and its recording of the write), single-element reads of cold
+/// values, and SIGKILLs: after every restart each collection is exactly what the model of the
+/// acknowledged writes says (`appendfsync always`), whole and element by element.
+#[test]
+fn split_collections_match_a_model_through_checkpoints_demotions_and_crashes() {
+    use std::collections::HashMap;
+    let data = tempfile::tempdir().unwrap();
+    let opts = [
+        &["--appendfsync", "always", "--tiering-split-elements", "40"][..],
+        &CHECKPOINTS_WHEN_ASKED,
+    ]
+    .concat();
+    let keys: Vec<String> = ["h0", "h1", "h2", "s0", "s1", "z0", "z1"]
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    let mut model: HashMap<String, Collection> = HashMap::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for round in 0..4 {
+        let (mut server, mut c) = open(data.path(), &opts);
+        for k in &keys {
+            assert_eq!(
+                read_collection(&mut c, k),
+                model.get(k).cloned(),
+                "{k} after restart {round}"
+            );
+        }
+        // The other client: checkpoints and demotions, as fast as they go.
+        let stop = Arc::new(AtomicBool::new(false));
+        let background = {
+            let stop = stop.clone();
+            let url = server.url();
+            let keys = keys.clone();
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                let mut i = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    i += 1;
+                    let _ = redis::cmd("BGREWRITEAOF").query::<String>(&mut c);
+                    let _ = redis::cmd("TIERING")
+                        .arg("DEMOTE")
+                        .arg(&keys[i % keys.len()])
+                        .query::<i64>(&mut c);
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            })
+        };
+        for _ in 0..1500 {
+            let key = keys[rng.gen_range(0..keys.len())].clone();
+            let name = format!("e{}", rng.gen_range(0..120));
+            // Mostly adds, so that collections cross the threshold both ways.
+            let add = rng.gen_bool(0.6);
+            match (key.as_bytes()[0], add) {
+                _ if rng.gen_bool(0.01) => {
+                    let _: i64 = q(&mut c, &["DEL", &key]);
+                    model.remove(&key);
+                }
+                (b'h', true) => {
+                    let value = format!("v{}", rng.gen_range(0..1000));
+                    let _: i64 = q(&mut c, &["HSET", &key, &name, &value]);
+                    match model
+                        .entry(key.clone())
+                        .or_insert_with(|| Collection::Hash(Default::default()))
+                    {
+                        Collection::Hash(h) => h.insert(name, value),
+                        _ => unreachable!(),
+                    };
+                }
+                (b'h', false) => {
+                    let _: i64 = q(&mut c, &["HDEL", &key, &name]);
+                    if let Some(Collection::Hash(h)) = model.get_mut(&key) {
+                        h.remove(&name);
+                    }
+                }
+                (b's', true) => {
+                    let _: i64 = q(&mut c, &["SADD", &key, &name]);
+                    match model
+                        .entry(key.clone())
+                        .or_insert_with(|| Collection::Set(Default::default()))
+                    {
+                        Collection::Set(s) => s.insert(name),
+                        _ => unreachable!(),
+                    };
+                }
+                (b's', false) => {
+                    let _: i64 = q(&mut c, &["SREM", &key, &name]);
+                    if let Some(Collection::Set(s)) = model.get_mut(&key) {
+                        s.remove(&name);
+                    }
+                }
+                (_, true) => {
+                    let score = rng.gen_range(-50..50i64);
+                    let _: i64 = q(&mut c, &["ZADD", &key, &score.to_string(), &name]);
+                    match model
+                        .entry(key.clone())
+                        .or_insert_with(|| Collection::ZSet(Default::default()))
+                    {
+                        Collection::ZSet(z) => z.insert(name, score),
+                        _ => unreachable!(),
+                    };
+                }
+                (_, false) => {
+                    let _: i64 = q(&mut c, &["ZREM", &key, &name]);
+                    if let Some(Collection::ZSet(z)) = model.get_mut(&key) {
+                        z.remove(&name);
+                    }
+                }
+            }
+            let empty = match model.get(&key) {
+                Some(Collection::Hash(h)) => h.is_empty(),
+                Some(Collection::Set(s)) => s.is_empty(),
+                Some(Collection::ZSet(z)) => z.is_empty(),
+                None => false,
+            };
+            if empty {
+                model.remove(&key);
+            }
+            // A single-element read, of a value that is often cold.
+            let probe = format!("e{}", rng.gen_range(0..120));
+            match model.get(&key) {
+                Some(Collection::Hash(h)) => assert_eq!(
+                    q::<Option<String>>(&mut c, &["HGET", &key, &probe]),
+                    h.get(&probe).cloned(),
+                    "HGET {key} {probe}"
+                ),
+                Some(Collection::Set(s)) => assert_eq!(
+                    q::<i64>(&mut c, &["SISMEMBER", &key, &probe]),
+                    s.contains(&probe) as i64,
+                    "SISMEMBER {key} {probe}"
+                ),
+                Some(Collection::ZSet(z)) => assert_eq!(
+                    q::<Option<i64>>(&mut c, &["ZSCORE", &key, &probe]),
+                    z.get(&probe).copied(),
+                    "ZSCORE {key} {probe}"
+                ),
+                None => {}
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        background.join().unwrap();
+        // After a checkpoint (which also applies the deletes queued), RocksDB holds exactly
+        // each collection's elements when it is stored split, and none otherwise: nothing
+        // leaked from an earlier incarnation.
+        checkpoint(&mut c);
+        for k in &keys {
+            let _: i64 = q(&mut c, &["TIERING", "DEMOTE", k]);
+            let expected = match (model.get(k), status_field(&mut c, k, "split")) {
+                (Some(Collection::Hash(h)), Some(redis::Value::Int(1))) => h.len(),
+                (Some(Collection::Set(s)), Some(redis::Value::Int(1))) => s.len(),
+                (Some(Collection::ZSet(z)), Some(redis::Value::Int(1))) => z.len(),
+                _ => 0,
+            };
+            let stored: i64 = q(&mut c, &["TIERING", "DISK-ELEMENTS", k]);
+            assert_eq!(stored, expected as i64, "elements stored under {k}");
+        }
+        assert_eq!(
+            info_field(&mut c, "persistence", "aof_rewrites_consecutive_failures"),
+            0
+        );
+        assert!(
+            tiering_field(&mut c, "element_loads") > 0,
+            "cold values were read by element"
+        );
+        assert!(
+            info_field(&mut c, "persistence", "checkpoint_elements_written") > 0,
+            "collections were written split"
+        );
+        server.kill();
+    }
+    let (_server, mut c) = open(data.path(), &opts);
+    for k in &keys {
+        assert_eq!(
+            read_collection(&mut c, k),
+            model.get(k).cloned(),
+            "{k} at the end"
+        );
+    }
+}
+
+/// A checkpoint that fails while writing a split collection's changed elements leaves RocksDB
+/// where it was: the changes it carried must not be forgotten by the next checkpoint, which
+/// writes the collection whole. A crash after that one brings back every change.
+#[test]
+fn a_failed_checkpoint_of_a_split_collection_loses_none_of_its_changes() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = [
+        &["--appendfsync", "always", "--tiering-split-elements", "10"][..],
+        &CHECKPOINTS_WHEN_ASKED,
+    ]
+    .concat();
+    let (mut server, mut c) = open(data.path(), &opts);
+    for i in 0..50 {
+        let _: i64 = q(&mut c, &["HSET", "h", &format!("f{i}"), "first"]);
+    }
+    checkpoint(&mut c);
+    let _: i64 = q(
+        &mut c,
+        &["HSET", "h", "f1", "carried by the failed checkpoint"],
+    );
+    let _: () = q(&mut c, &["DEBUG", "TIERING-FAULT", "WRITES", "1"]);
+    let _: String = q(&mut c, &["BGREWRITEAOF"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while info_field(&mut c, "persistence", "aof_rewrites_consecutive_failures") == 0 {
+        assert!(Instant::now() < deadline, "the checkpoint never failed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _: i64 = q(&mut c, &["HSET", "h", "f2", "after the failure"]);
+    checkpoint(&mut c);
+    let before = digest(&mut c);
+    server.kill();
+    let (_server, mut c) = open(data.path(), &opts);
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(
+        q::<String>(&mut c, &["HGET", "h", "f1"]),
+        "carried by the failed checkpoint"
+    );
 }

@@ -973,7 +973,7 @@ fn a_data_directory_of_another_format_version_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("format version 7") && text.contains("writes version 2"),
+        text.contains("format version 7") && text.contains("writes version 3"),
         "the refusal says which versions: {text}"
     );
 }

@@ -78,6 +78,10 @@ pub mod flags {
     /// TTL) or replaces values whole, never reads them: with tiering, its cold keys are not
     /// loaded first (DEL, EXISTS, TTL, EXPIRE, SET ...).
     pub const NO_VALUE: u64 = 1 << 42;
+    /// Not a Redis flag: a read-only command that reads only the elements its arguments after
+    /// the key name (HGET, SMISMEMBER, ZMSCORE ...): with tiering, a cold split collection is
+    /// read in part for it (`tier::prepare`) instead of being loaded whole.
+    pub const ELEMENT_READ: u64 = 1 << 43;
 
     pub const NAMES: &[(u64, &str)] = &[
         (WRITE, "write"),
@@ -749,8 +753,21 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     if let Some(tier) = server.tier.get() {
         if needs_values(spec) {
             let keys = spec.keys.positions(args).map(|i| &args[i]);
-            match crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys, false)
-            {
+            let elements = if spec.has(flags::ELEMENT_READ) {
+                args.get(2..).unwrap_or(&[])
+            } else {
+                &[]
+            };
+            let db = client.db;
+            match crate::tier::prepare(
+                tier,
+                &mut client.preloaded,
+                &mut ks,
+                db,
+                keys,
+                elements,
+                false,
+            ) {
                 Prepared::Ready => {}
                 Prepared::Load(request) => {
                     server.close_view(ks);
@@ -887,6 +904,18 @@ mod tests {
             assert_eq!(t.lookup(spec.name.to_ascii_uppercase().as_bytes()), Some(i));
             let rw = spec.has(flags::WRITE) as u8 + spec.has(flags::READONLY) as u8;
             assert!(rw <= 1, "{} is both write and readonly", spec.name);
+            // A command that runs on a collection read in part (the stub is put back after
+            // it, whatever it did) must never write, and must name one key, its first
+            // argument, followed by the elements it reads.
+            if spec.has(flags::ELEMENT_READ) {
+                assert!(spec.has(flags::READONLY), "{} reads elements", spec.name);
+                let k = &spec.keys;
+                assert!(
+                    (k.first, k.last, k.step, k.keynum) == (1, 1, 1, 0) && k.extra.is_none(),
+                    "{} reads elements of its one key",
+                    spec.name
+                );
+            }
         }
     }
 }

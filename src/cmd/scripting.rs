@@ -121,8 +121,15 @@ async fn load_declared_keys(
         let keys = spec.keys.positions(args).map(|i| &args[i]);
         // Promoted whatever `tiering-promote-on` says: a value loaded for this view only would
         // go cold again when it closes, before the script runs.
-        let prepared =
-            crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys, true);
+        let prepared = crate::tier::prepare(
+            tier,
+            &mut client.preloaded,
+            &mut ks,
+            client.db,
+            keys,
+            &[],
+            true,
+        );
         server.close_view(ks);
         match prepared {
             crate::tier::Prepared::Ready => return Ok(()),

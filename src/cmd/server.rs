@@ -244,9 +244,10 @@ fn section_persistence(s: &Server, out: &mut String) {
         );
         let _ = write!(
             out,
-            "checkpoints:{}\r\ncheckpoint_entries_written:{}\r\ncheckpoint_shard_lock_max_us:{}\r\ncheckpoint_last_unix_ms:{}\r\ncheckpoint_offset:{}\r\n",
+            "checkpoints:{}\r\ncheckpoint_entries_written:{}\r\ncheckpoint_elements_written:{}\r\ncheckpoint_shard_lock_max_us:{}\r\ncheckpoint_last_unix_ms:{}\r\ncheckpoint_offset:{}\r\n",
             tier.stats.checkpoints.load(Relaxed),
             tier.stats.checkpointed.load(Relaxed),
+            tier.stats.checkpointed_elements.load(Relaxed),
             tier.stats.checkpoint_lock_max_us.load(Relaxed),
             last.as_ref().map_or(0, |c| c.unix_ms),
             last.as_ref().map_or(0, |c| c.from_offset()),

@@ -3,7 +3,9 @@
 //! `TIERING STATUS key` reports where the key's value is; `TIERING DEMOTE key` moves it to
 //! RocksDB now (through the demotion thread that owns its shard, so that writes stay in
 //! order); `TIERING LOAD key` brings it back into RAM; `TIERING FLUSH-MEMTABLES` writes what
-//! RocksDB holds in memory out to SST files.
+//! RocksDB holds in memory out to SST files; `TIERING DISK-ELEMENTS key` counts the element
+//! entries RocksDB holds under a key (a split collection's), whether or not the key exists: a
+//! debugging command that reads RocksDB under the key's lock, as DEBUG DIGEST does.
 
 use bytes::Bytes;
 
@@ -48,6 +50,7 @@ fn cmd_status(ctx: &mut Ctx) -> CmdResult<Reply> {
     if let Value::Cold(stub) = &e.value {
         fields.push(("disk_version", Reply::Int(stub.disk_version as i64)));
         fields.push(("disk_bytes", Reply::Int(stub.disk_bytes as i64)));
+        fields.push(("split", Reply::Int(stub.split as i64)));
     }
     Ok(Reply::Map(
         fields
@@ -78,6 +81,20 @@ fn cmd_load(ctx: &mut Ctx) -> CmdResult<Reply> {
     Ok(Reply::Int(ctx.ks.peek(db, &ctx.args[2]).is_some() as i64))
 }
 
+fn cmd_disk_elements(ctx: &mut Ctx) -> CmdResult<Reply> {
+    let Some(tier) = ctx.server.tier.get() else {
+        return Err(CmdError::new("ERR tiering is off (tiering no)"));
+    };
+    let key = &ctx.args[2];
+    let disk_db = ctx.ks.disk_db(ctx.db());
+    let data_key = crate::tier::store::data_key(disk_db, crate::keyspace::key_slot(key), key);
+    let n = tier
+        .store
+        .count_elements(&data_key)
+        .map_err(|e| CmdError(format!("ERR {e}")))?;
+    Ok(Reply::Int(n as i64))
+}
+
 fn cmd_flush_memtables(ctx: &mut Ctx) -> CmdResult<Reply> {
     tiering_on(ctx)?;
     let tier = ctx.server.tier.get().expect("checked by tiering_on");
@@ -93,7 +110,8 @@ fn cmd_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
         &[
             "STATUS <key>",
             "    Where the key's value is: state (hot|cold), type, disk (none|stale|clean),",
-            "    version, ram_bytes, and for a cold value disk_version and disk_bytes.",
+            "    version, ram_bytes, and for a cold value disk_version, disk_bytes and split",
+            "    (1: stored one RocksDB entry per element).",
             "DEMOTE <key>",
             "    Move the key's value to RocksDB now. Returns 1 when it is cold, 0 when the key",
             "    does not exist.",
@@ -101,6 +119,9 @@ fn cmd_help(_ctx: &mut Ctx) -> CmdResult<Reply> {
             "    Bring the key's value back into RAM. Returns 1, or 0 when the key does not exist.",
             "FLUSH-MEMTABLES",
             "    Write RocksDB's memtables (recently demoted values) out to SST files.",
+            "DISK-ELEMENTS <key>",
+            "    How many element entries RocksDB holds under the key (a collection stored",
+            "    one entry per element), whether or not the key exists.",
         ],
     ))
 }
@@ -141,6 +162,16 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(N) where N is the size of the value.",
         "Brings a key's value back into RAM.",
         cmd_load
+    ),
+    cmd!(
+        "disk-elements",
+        3,
+        READONLY | NO_VALUE,
+        KeySpec::range(2, 2, 1),
+        "0.1.0",
+        "O(N) where N is the number of elements stored under the key.",
+        "Counts the element entries RocksDB holds under a key.",
+        cmd_disk_elements
     ),
     cmd!(
         "flush-memtables",

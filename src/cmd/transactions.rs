@@ -126,7 +126,15 @@ pub fn exec(server: &Server, client: &mut Client, exec_idx: usize) -> (Reply, Af
             .iter()
             .filter(|(idx, _)| super::needs_values(table.spec(*idx)))
             .flat_map(|(idx, args)| table.spec(*idx).keys.positions(args).map(|i| &args[i]));
-        match crate::tier::prepare(tier, &mut client.preloaded, &mut ks, client.db, keys, false) {
+        match crate::tier::prepare(
+            tier,
+            &mut client.preloaded,
+            &mut ks,
+            client.db,
+            keys,
+            &[],
+            false,
+        ) {
             crate::tier::Prepared::Ready => {}
             crate::tier::Prepared::Load(request) => {
                 server.close_view(ks);

@@ -37,6 +37,93 @@ pub struct IndexEntry {
     pub stub: ColdStub,
 }
 
+/// How a value's record is written, decided under the shard lock when the value is taken.
+///
+/// A hash, set or sorted set with at least `tiering-split-elements` elements is written split
+/// (`codec::split`): a header record, and one entry per element in RocksDB's `elements`
+/// family. Written whole again and again, a 100,000-field hash would cost a full rewrite per
+/// checkpoint for one changed field; split, a write carries only the elements the binlog's
+/// effects named since the last split write was taken (`DbShard::element_changes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// One record holding the whole value. `clear`: RocksDB's record under the key is split,
+    /// so its elements must be deleted.
+    Whole { clear: bool },
+    /// A split header and every element, after deleting whatever elements the key has.
+    SplitFull,
+    /// A split header and these elements, each written or deleted as the value holds it:
+    /// RocksDB's elements are the value's but for these.
+    SplitDelta(Vec<Bytes>),
+}
+
+impl Layout {
+    pub fn is_split(&self) -> bool {
+        !matches!(self, Layout::Whole { .. })
+    }
+}
+
+/// The number of elements of a collection that may be stored split; None for other values.
+fn split_len(value: &Value) -> Option<usize> {
+    match value {
+        Value::Hash(h) => Some(h.len()),
+        Value::Set(s) => Some(s.len()),
+        Value::ZSet(z) => Some(z.len()),
+        _ => None,
+    }
+}
+
+/// Decides how `e`'s value (under `key`) is written now, and starts tracking the element
+/// changes made after this point when `track` (the binlog is on). `split_min` is
+/// `tiering-split-elements`.
+fn layout_for(
+    changes: &mut HashMap<Key, HashSet<Bytes>>,
+    track: bool,
+    split_min: usize,
+    key: &Key,
+    e: &Entry,
+) -> Layout {
+    let split = split_min > 0 && split_len(&e.value).is_some_and(|n| n >= split_min);
+    let prior = changes.remove(key);
+    if !split {
+        return Layout::Whole { clear: e.split };
+    }
+    if track {
+        changes.insert(key.clone(), HashSet::new());
+    }
+    match prior {
+        Some(names) if e.split && e.disk != Disk::None => {
+            Layout::SplitDelta(names.into_iter().collect())
+        }
+        _ => Layout::SplitFull,
+    }
+}
+
+/// Notes, after a step, what it did to `key` for the tracking of element changes: `named`
+/// holds the elements a narrowed write changed (None: the value may have changed whole, or the
+/// key went away). A key is tracked only between a split write and the next write that is not
+/// narrowed; a change set that grows past half the collection is dropped (a whole write costs
+/// no more).
+pub(super) fn note_element_changes(d: &mut DbShard, key: &[u8], named: Option<&[Bytes]>) {
+    if d.element_changes.is_empty() {
+        return;
+    }
+    let len = d
+        .table(key_slot(key))
+        .get(key)
+        .and_then(|e| split_len(&e.value));
+    let (Some(named), Some(len)) = (named, len) else {
+        d.element_changes.remove(key);
+        return;
+    };
+    let Some(set) = d.element_changes.get_mut(key) else {
+        return;
+    };
+    set.extend(named.iter().cloned());
+    if set.len() > len / 2 + 1 {
+        d.element_changes.remove(key);
+    }
+}
+
 /// A hot value chosen for demotion.
 #[derive(Debug, Clone)]
 pub struct Victim {
@@ -47,6 +134,7 @@ pub struct Victim {
     /// The key's expiry, for its index entry.
     pub expires_at: u64,
     pub value: Value,
+    pub layout: Layout,
 }
 
 /// Records of one shard to delete from RocksDB, oldest first.
@@ -54,8 +142,9 @@ pub struct Victim {
 pub struct Garbage {
     /// Databases flushed: delete the shard's whole slot range of each (on-disk numbers).
     pub flushed: Vec<u16>,
-    /// Single keys, with the on-disk number of their database.
-    pub keys: Vec<(u16, Key)>,
+    /// Single keys, with the on-disk number of their database and whether their record is
+    /// split (its elements go too).
+    pub keys: Vec<(u16, Key, bool)>,
 }
 
 impl Garbage {
@@ -112,11 +201,36 @@ impl DbShard {
     }
 }
 
+/// How the keyspace decides a value's [`Layout`]: `tiering-split-elements`, and whether
+/// element changes are tracked (the binlog is on).
+#[derive(Debug, Clone, Copy)]
+struct SplitRule {
+    min: usize,
+    track: bool,
+}
+
+impl Keyspace {
+    fn split_rule(&self) -> SplitRule {
+        SplitRule {
+            min: self
+                .split_elements
+                .load(std::sync::atomic::Ordering::Relaxed),
+            track: self.journal.get().is_some(),
+        }
+    }
+}
+
 /// Takes `key`'s value as a victim if it is hot: made cold at once when its record is current
 /// (no write needed), else queued for the caller to write.
-fn take_victim(d: &mut DbShard, disk_db: u16, key: Key, picked: &mut Picked) {
+fn take_victim(d: &mut DbShard, disk_db: u16, key: Key, rule: SplitRule, picked: &mut Picked) {
     let slot = key_slot(&key);
-    let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&key) else {
+    let DbShard {
+        slots,
+        element_changes,
+        cold,
+        ..
+    } = d;
+    let Some(e) = slots[slot as usize % SLOTS_PER_SHARD].get_mut(&key) else {
         return;
     };
     if e.value.is_cold() {
@@ -125,15 +239,17 @@ fn take_victim(d: &mut DbShard, disk_db: u16, key: Key, picked: &mut Picked) {
     if e.disk == Disk::Clean {
         picked.freed += e.value.heap_bytes() as u64;
         e.value = stub_for(e, 0);
-        d.cold += 1;
+        *cold += 1;
         picked.clean += 1;
     } else {
+        let layout = layout_for(element_changes, rule.track, rule.min, &key, e);
         picked.victims.push(Victim {
             disk_db,
             key,
             version: e.version,
             expires_at: e.expires_at,
             value: e.value.clone(),
+            layout,
         });
     }
 }
@@ -156,7 +272,7 @@ fn take_garbage(shard: &mut Shard) -> Garbage {
         if let Some(d) = d.as_deref_mut() {
             garbage
                 .keys
-                .extend(d.garbage.drain(..).map(|k| (disk_db, k)));
+                .extend(d.garbage.drain(..).map(|(k, split)| (disk_db, k, split)));
         }
     }
     garbage
@@ -200,6 +316,7 @@ fn stub_for(entry: &Entry, disk_bytes: u32) -> Value {
         disk_version: entry.version,
         disk_bytes,
         tag: entry.value.tag(),
+        split: entry.split,
     })
 }
 
@@ -216,6 +333,7 @@ impl Keyspace {
         policy: Policy,
         clock: Clock,
     ) -> Picked {
+        let rule = self.split_rule();
         let mut guard = self.shards[shard].lock();
         let shard = &mut *guard;
         let mut picked = Picked {
@@ -253,7 +371,7 @@ impl Keyspace {
         candidates.sort_unstable_by_key(|c| c.0);
         candidates.truncate(max);
         for (_, key) in candidates {
-            take_victim(d, disk_db, key, &mut picked);
+            take_victim(d, disk_db, key, rule, &mut picked);
         }
         if !picked.victims.is_empty() {
             shard.tiered = true;
@@ -264,6 +382,7 @@ impl Keyspace {
     /// [`Keyspace::pick_victims`] for one named key (TIERING DEMOTE): the shard's garbage, and
     /// the key as a victim if it holds a hot value (made cold at once if its record is current).
     pub fn pick_key(&self, shard: usize, db: usize, key: &[u8]) -> Picked {
+        let rule = self.split_rule();
         let mut guard = self.shards[shard].lock();
         let shard = &mut *guard;
         let mut picked = Picked {
@@ -274,7 +393,7 @@ impl Keyspace {
         let Some(d) = shard.dbs[db].as_deref_mut() else {
             return picked;
         };
-        take_victim(d, disk_db, Key::from_slice(key), &mut picked);
+        take_victim(d, disk_db, Key::from_slice(key), rule, &mut picked);
         if !picked.victims.is_empty() {
             shard.tiered = true;
         }
@@ -294,9 +413,11 @@ impl Keyspace {
                 continue;
             };
             let slot = key_slot(&v.key);
+            let split = v.layout.is_split();
             match d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&v.key) {
                 Some(e) if e.version == v.version && !e.value.is_cold() => {
                     freed += e.value.heap_bytes() as u64;
+                    e.split = split;
                     e.value = stub_for(e, disk_bytes);
                     e.disk = Disk::Clean;
                     // The batch wrote the index entry of this very version.
@@ -304,11 +425,12 @@ impl Keyspace {
                     d.cold += 1;
                 }
                 Some(e) => {
+                    e.split = split;
                     if e.disk == Disk::None {
                         e.disk = Disk::Stale;
                     }
                 }
-                None => d.garbage.push(v.key),
+                None => d.garbage.push((v.key, split)),
             }
         }
         freed
@@ -317,6 +439,16 @@ impl Keyspace {
     /// Takes the records shard `shard` must delete, oldest first.
     pub fn take_garbage(&self, shard: usize) -> Garbage {
         take_garbage(&mut self.shards[shard].lock())
+    }
+
+    /// A write of shard `shard`'s records failed: RocksDB's elements of its split collections
+    /// may not be what the element changes are counted from, so none is tracked any more
+    /// (their next writes are whole ones).
+    pub fn forget_element_changes(&self, shard: usize) {
+        let mut guard = self.shards[shard].lock();
+        for d in guard.dbs.iter_mut().flatten() {
+            d.element_changes.clear();
+        }
     }
 }
 
@@ -350,6 +482,8 @@ pub struct Dirty {
     pub value: Option<Value>,
     /// The record RocksDB holds, when `value` is None.
     pub stub: ColdStub,
+    /// How `value` is written.
+    pub layout: Layout,
 }
 
 impl Keyspace {
@@ -359,6 +493,7 @@ impl Keyspace {
     /// and their marks are cleared), and where the journal stood. Marks the shard as holding
     /// records.
     pub fn checkpoint_take(&self, shard: usize) -> ShardSnapshot {
+        let rule = self.split_rule();
         let mut guard = self.shards[shard].lock();
         let locked = std::time::Instant::now();
         let shard = &mut *guard;
@@ -372,33 +507,35 @@ impl Keyspace {
         };
         for (d, &disk_db) in shard.dbs.iter_mut().zip(&shard.disk_dbs) {
             let Some(d) = d.as_deref_mut() else { continue };
+            let DbShard {
+                slots,
+                element_changes,
+                unindexed_slots,
+                ..
+            } = d;
             // Only the tables written since the last checkpoint can hold entries not indexed.
-            let marked = std::mem::take(&mut d.unindexed_slots);
-            let tables = d
-                .slots
+            let marked = std::mem::take(unindexed_slots);
+            let tables = slots
                 .iter()
                 .enumerate()
                 .filter(|(t, _)| marked & (1u64 << t) != 0);
             for (_, table) in tables {
                 for (k, e) in table.iter().filter(|(_, e)| !e.indexed) {
-                    let (value, stub) = match &e.value {
-                        Value::Cold(stub) => (None, *stub),
-                        _ if e.disk == Disk::Clean => (
-                            None,
-                            ColdStub {
-                                disk_version: e.version,
-                                disk_bytes: 0,
-                                tag: e.value.tag(),
-                            },
-                        ),
-                        v => (
-                            Some(v.clone()),
-                            ColdStub {
-                                disk_version: e.version,
-                                disk_bytes: 0,
-                                tag: v.tag(),
-                            },
-                        ),
+                    let stub = |split| ColdStub {
+                        disk_version: e.version,
+                        disk_bytes: 0,
+                        tag: e.value.tag(),
+                        split,
+                    };
+                    let (value, stub, layout) = match &e.value {
+                        Value::Cold(stub) => (None, *stub, Layout::Whole { clear: false }),
+                        _ if e.disk == Disk::Clean => {
+                            (None, stub(e.split), Layout::Whole { clear: false })
+                        }
+                        v => {
+                            let layout = layout_for(element_changes, rule.track, rule.min, k, e);
+                            (Some(v.clone()), stub(layout.is_split()), layout)
+                        }
                     };
                     snap.dirty.push(Dirty {
                         disk_db,
@@ -407,6 +544,7 @@ impl Keyspace {
                         expires_at: e.expires_at,
                         value,
                         stub,
+                        layout,
                     });
                 }
             }
@@ -424,6 +562,7 @@ impl Keyspace {
         let mut guard = self.shards[shard].lock();
         for d in guard.dbs.iter_mut().flatten() {
             d.unindexed_slots = u64::MAX;
+            d.element_changes.clear();
         }
     }
 
@@ -438,11 +577,19 @@ impl Keyspace {
                 continue;
             };
             let slot = key_slot(&w.key);
+            // A written value's record is now RocksDB's, split or not as its layout says.
+            let wrote_record = w.value.is_some();
+            let split = if wrote_record {
+                w.layout.is_split()
+            } else {
+                w.stub.split
+            };
             match d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&w.key) {
                 Some(e) if e.version == w.version => {
                     e.indexed = true;
-                    if w.value.is_some() {
+                    if wrote_record {
                         e.disk = Disk::Clean;
+                        e.split = split;
                     }
                     if let Value::Cold(stub) = &mut e.value {
                         if stub.disk_bytes == 0 {
@@ -451,11 +598,14 @@ impl Keyspace {
                     }
                 }
                 Some(e) => {
-                    if e.disk == Disk::None && w.value.is_some() {
-                        e.disk = Disk::Stale;
+                    if wrote_record {
+                        e.split = split;
+                        if e.disk == Disk::None {
+                            e.disk = Disk::Stale;
+                        }
                     }
                 }
-                None => d.garbage.push(w.key),
+                None => d.garbage.push((w.key, split)),
             }
         }
     }
@@ -481,6 +631,7 @@ impl Keyspace {
             e.version = ie.version;
             e.disk = Disk::Clean;
             e.indexed = true;
+            e.split = ie.stub.split;
             if ie.expires_at != 0 {
                 d.expires.insert((ie.expires_at, key.clone()));
             }
@@ -649,10 +800,83 @@ impl<'a> Locked<'a> {
         Installed::Yes
     }
 
-    /// Makes the values loaded for this view only cold again, unless the command changed them.
-    /// Returns the bytes freed.
-    pub fn revert_transient(&mut self) -> u64 {
+    /// The stub of `key`'s value when it is cold (and live).
+    pub fn cold_stub(&mut self, db: usize, key: &[u8]) -> Option<ColdStub> {
+        let now = self.clock.now_ms;
+        let slot = self.slot_of(key);
+        let d = self.shard_at(shard_of_slot(slot)).db(db)?;
+        match d.table(slot).get(key) {
+            Some(e) if !e.is_expired(now) => match &e.value {
+                Value::Cold(stub) => Some(*stub),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Puts `value`, some elements of `key`'s split collection read from the record written
+    /// from key version `version` (`codec::split::build` without `whole`), into its cold entry
+    /// for this view only, so that a command reading just those elements (HGET, SISMEMBER,
+    /// ZSCORE ...) runs on it. The stub is put back as it was when the view closes, whatever
+    /// the command did: such a command must never write.
+    pub fn install_elements(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        version: u64,
+        value: Value,
+    ) -> Installed {
+        let slot = self.slot_of(key);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        let Some(d) = shard.dbs[db].as_deref_mut() else {
+            return Installed::NotCold;
+        };
+        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
+            return Installed::NotCold;
+        };
+        let Value::Cold(stub) = e.value else {
+            return Installed::NotCold;
+        };
+        if stub.disk_version != version || !stub.split {
+            return Installed::Outdated;
+        }
+        e.value = value;
+        d.cold -= 1;
+        self.partial
+            .push((db, Key::from_slice(key), stub, e.version));
+        Installed::Yes
+    }
+
+    /// Puts back the stubs of the collections read in part for this view (see
+    /// [`Locked::install_elements`]). Returns the bytes freed. Dropping the view does it too,
+    /// so that not even a command that panicked can leave a partial collection behind.
+    pub(super) fn restore_partial(&mut self) -> u64 {
         let mut freed = 0u64;
+        for (db, key, stub, version) in std::mem::take(&mut self.partial) {
+            let slot = key_slot(&key);
+            let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+            let Some(d) = shard.dbs[db].as_deref_mut() else {
+                continue;
+            };
+            if let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(&key) {
+                debug_assert_eq!(
+                    e.version, version,
+                    "a command wrote a collection it had read in part"
+                );
+                if !e.value.is_cold() {
+                    freed += e.value.heap_bytes() as u64;
+                    e.value = Value::Cold(stub);
+                    d.cold += 1;
+                }
+            }
+        }
+        freed
+    }
+
+    /// Makes the values loaded for this view only cold again, unless the command changed them,
+    /// and puts back the stubs of collections read in part. Returns the bytes freed.
+    pub fn revert_transient(&mut self) -> u64 {
+        let mut freed = self.restore_partial();
         for (db, key, disk_bytes) in std::mem::take(&mut self.transient) {
             let slot = key_slot(&key);
             let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
@@ -684,7 +908,7 @@ impl<'a> Locked<'a> {
 
     /// True when values loaded for this view only are waiting to go cold again.
     pub fn has_transient(&self) -> bool {
-        !self.transient.is_empty()
+        !self.transient.is_empty() || !self.partial.is_empty()
     }
 }
 

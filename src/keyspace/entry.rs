@@ -23,6 +23,9 @@ pub struct Entry {
     /// RocksDB's index holds this entry as it is now (version, TTL, record): a checkpoint has
     /// nothing to write for it. Cleared by every write (every new version).
     pub(super) indexed: bool,
+    /// The record RocksDB holds under this key (when `disk` is not `None`) is split: its
+    /// elements are entries of their own, deleted with it (`tier::store::Delete::elements`).
+    pub(super) split: bool,
 }
 
 /// What RocksDB holds under a key whose entry is in RAM.
@@ -63,6 +66,7 @@ impl Entry {
             str_enc: StrEncoding::Auto,
             disk: Disk::None,
             indexed: false,
+            split: false,
         }
     }
 

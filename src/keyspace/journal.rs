@@ -421,6 +421,16 @@ impl<'a> Locked<'a> {
                 shard.next_version
             };
             del_versions.push((slot, version));
+            // RocksDB's split collections count their changed elements from these effects.
+            if t.value || t.removed {
+                if let Some(d) = shard.dbs[t.db].as_deref_mut() {
+                    let named = match &t.detail {
+                        Some(Detail::Named(named)) if !t.removed => Some(&named[..]),
+                        _ => None,
+                    };
+                    super::cold::note_element_changes(d, &t.key, named);
+                }
+            }
         }
         let mut effects: smallvec::SmallVec<[Effect<'_>; 4]> =
             smallvec::SmallVec::with_capacity(self.structural.len() + touched.len());

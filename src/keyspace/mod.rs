@@ -28,7 +28,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use crossbeam_utils::CachePadded;
 use hashbrown::hash_map::EntryRef;
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
@@ -73,6 +73,9 @@ pub struct Keyspace {
     cold_reader: std::sync::OnceLock<Arc<dyn ColdReader>>,
     /// Receives every step's effects (set when the binlog is on, after replay).
     journal: std::sync::OnceLock<Arc<dyn Journal>>,
+    /// `tiering-split-elements`: hashes, sets and sorted sets with at least this many elements
+    /// are written to RocksDB split, one entry per element (0: never).
+    split_elements: std::sync::atomic::AtomicUsize,
 }
 
 /// Reads a cold value's record from RocksDB (implemented by the tier, src/tier).
@@ -141,8 +144,15 @@ pub struct DbShard {
     /// How many entries hold a cold value.
     cold: usize,
     /// Keys whose RocksDB record must be deleted (their entry was removed or replaced), in the
-    /// order that happened; the shard's demotion thread takes them (see [`entry::Disk`]).
-    garbage: Vec<Key>,
+    /// order that happened, each with whether the record was split (its elements go too); the
+    /// shard's demotion thread takes them (see [`entry::Disk`]).
+    garbage: Vec<(Key, bool)>,
+    /// For big collections written split: the elements changed since their last split write
+    /// was taken (see [`cold::Layout`]). A key is here only while the binlog is on (every
+    /// write's effect then names what it changed) and RocksDB's elements, once that write is
+    /// done, differ from the value only in these; any other write, a removal or a failed write
+    /// takes it out, and the next write of the key is a whole one.
+    element_changes: HashMap<Key, HashSet<Bytes>>,
     /// One bit per slot table: set when an entry of the table stops being indexed (a write),
     /// so that a checkpoint scans only these tables. Every entry not indexed is in a marked
     /// table, except those a checkpoint under way has taken (it marks them again if it fails).
@@ -186,6 +196,7 @@ impl DbShard {
             expires,
             cold,
             garbage,
+            element_changes,
             unindexed_slots: _,
         } = self;
         match slots[slot as usize % SLOTS_PER_SHARD].entry_ref(key) {
@@ -194,7 +205,7 @@ impl DbShard {
             EntryRef::Occupied(o) if o.get().is_expired(now_ms) => {
                 let (k, e) = o.remove_entry();
                 *len -= 1;
-                forget_record(cold, garbage, &k, &e);
+                forget_record(cold, garbage, element_changes, &k, &e);
                 expires.remove(&(e.expires_at, k));
                 expired.record(key);
                 None
@@ -232,17 +243,33 @@ impl DbShard {
 
     /// `entry` left the table under `key`: its record, if any, becomes garbage.
     fn forget_record(&mut self, key: &Key, entry: &Entry) {
-        forget_record(&mut self.cold, &mut self.garbage, key, entry);
+        forget_record(
+            &mut self.cold,
+            &mut self.garbage,
+            &mut self.element_changes,
+            key,
+            entry,
+        );
     }
 }
 
 /// The entry under `key` left the table or had its value replaced whole: the record RocksDB
-/// holds for it, if any, becomes garbage of its shard (`cold` and `garbage` are that
-/// `DbShard`'s fields, passed apart so that callers can hold a table borrow meanwhile).
-fn forget_record(cold: &mut usize, garbage: &mut Vec<Key>, key: &Key, entry: &Entry) {
+/// holds for it, if any, becomes garbage of its shard, and no element changes are tracked for
+/// it any more (`cold`, `garbage` and `changes` are that `DbShard`'s fields, passed apart so
+/// that callers can hold a table borrow meanwhile).
+fn forget_record(
+    cold: &mut usize,
+    garbage: &mut Vec<(Key, bool)>,
+    changes: &mut HashMap<Key, HashSet<Bytes>>,
+    key: &Key,
+    entry: &Entry,
+) {
+    if !changes.is_empty() {
+        changes.remove(key);
+    }
     if entry.disk != Disk::None {
         *cold -= entry.value.is_cold() as usize;
-        garbage.push(key.clone());
+        garbage.push((key.clone(), entry.split));
     }
 }
 
@@ -314,6 +341,7 @@ impl Keyspace {
             databases,
             cold_reader: std::sync::OnceLock::new(),
             journal: std::sync::OnceLock::new(),
+            split_elements: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -321,6 +349,11 @@ impl Keyspace {
     /// Sends every write's effects to `journal` from now on (see [`journal`]).
     pub fn set_journal(&self, journal: Arc<dyn Journal>) {
         let _ = self.journal.set(journal);
+    }
+
+    /// Sets `tiering-split-elements` (see [`cold::Layout`]).
+    pub fn set_split_elements(&self, n: usize) {
+        self.split_elements.store(n, Ordering::Relaxed);
     }
 
     pub fn set_cold_reader(&self, reader: Arc<dyn ColdReader>) {
@@ -350,6 +383,7 @@ impl Keyspace {
             structural: Vec::new(),
             load_error: None,
             transient: Vec::new(),
+            partial: Vec::new(),
             clock,
             stats: LookupStats::default(),
             slot_hint: (0, 0, 0),
@@ -473,6 +507,9 @@ pub struct Locked<'a> {
     /// Values loaded for this command only (not promoted): made cold again when the view
     /// closes, unless the command changed them.
     transient: Vec<(usize, Key, u32)>,
+    /// Collections holding only the elements a command reads (`Locked::install_elements`),
+    /// with the stub each is given back when the view closes and the key's version then.
+    partial: Vec<(usize, Key, crate::types::ColdStub, u64)>,
     pub clock: Clock,
     pub stats: LookupStats,
     /// The slot of one key the caller already hashed: (address, length, slot) of a slice that
@@ -494,6 +531,9 @@ pub struct Locked<'a> {
 
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
+        if !self.partial.is_empty() {
+            self.restore_partial();
+        }
         // Still under the locks: the step's record is ordered with every other step on its keys.
         self.emit_effects();
     }
@@ -840,6 +880,7 @@ impl<'a> Locked<'a> {
             "storing a cold stub under a new key"
         );
         entry.disk = Disk::None;
+        entry.split = false;
         entry.indexed = false;
         let expires_at = entry.expires_at;
         let dbs = shard.db_mut(db);
@@ -956,8 +997,15 @@ impl<'a> Locked<'a> {
             Wrote::Value,
         );
         // The old value is replaced, not read: a cold one is not loaded, its record is garbage.
-        forget_record(&mut dbs.cold, &mut dbs.garbage, k, entry);
+        forget_record(
+            &mut dbs.cold,
+            &mut dbs.garbage,
+            &mut dbs.element_changes,
+            k,
+            entry,
+        );
         entry.disk = Disk::None;
+        entry.split = false;
         entry.value = value;
         entry.str_enc = StrEncoding::Auto;
         entry.version = version;

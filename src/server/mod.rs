@@ -123,9 +123,11 @@ impl Server {
         pubsub.limits.set(config.client_output_buffer_limit[2]);
         let memory = memory::Memory::default();
         memory.set_limit(config.maxmemory);
+        let keyspace = Keyspace::new(databases);
+        keyspace.set_split_elements(config.tiering_split_elements as usize);
         Server {
             config: RwLock::new(config),
-            keyspace: Keyspace::new(databases),
+            keyspace,
             clients: ClientRegistry::default(),
             stats: Stats::new(CommandTable::get().len()),
             pause: Pause::default(),
@@ -180,6 +182,8 @@ impl Server {
             .store(c.notify_keyspace_events, Ordering::Relaxed);
         self.pubsub.limits.set(c.client_output_buffer_limit[2]);
         self.memory.set_limit(c.maxmemory);
+        self.keyspace
+            .set_split_elements(c.tiering_split_elements as usize);
         if let Some(tier) = self.tier.get() {
             tier.configure(&c);
         }

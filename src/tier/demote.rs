@@ -25,9 +25,9 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::record::{self, Dictionary, Trainer};
-use super::store::{data_key, slot_range, Put};
+use super::store::{data_key, slot_range, Delete, ElementWrites, Put};
 use super::{ShardMark, Tier};
-use crate::keyspace::cold::{Garbage, IndexEntry};
+use crate::keyspace::cold::{Garbage, IndexEntry, Layout};
 use crate::keyspace::{key_slot, Picked, Victim, SHARDS, SLOTS};
 use crate::server::Server;
 use crate::types::codec;
@@ -52,7 +52,7 @@ const BINLOG_SYNC_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Default)]
 struct Deletes {
     ranges: Vec<(Vec<u8>, Vec<u8>)>,
-    keys: Vec<Vec<u8>>,
+    keys: Vec<Delete>,
 }
 
 /// What a demotion thread is asked to do.
@@ -186,6 +186,17 @@ enum Pass {
     Demoted,
     /// A whole pass over the owned shards found no hot value to demote.
     NothingLeft,
+}
+
+/// What one value's write puts in RocksDB (see [`Worker::record`]).
+struct Written {
+    /// The value's record (a split collection's: its header).
+    record: Vec<u8>,
+    elements: ElementWrites,
+    /// The value's size in its plain encoding, and on disk (for a split collection, its
+    /// header plus the plain size of its elements), for statistics and its stub.
+    plain_bytes: u64,
+    disk_bytes: u32,
 }
 
 /// One thread's state across passes.
@@ -360,12 +371,12 @@ impl Worker {
             .stats
             .deletes
             .fetch_add(garbage.keys.len() as u64, Ordering::Relaxed);
-        self.deletes.keys.extend(
-            garbage
-                .keys
-                .into_iter()
-                .map(|(db, k)| data_key(db, key_slot(&k), &k)),
-        );
+        self.deletes
+            .keys
+            .extend(garbage.keys.into_iter().map(|(db, k, split)| Delete {
+                key: data_key(db, key_slot(&k), &k),
+                elements: split,
+            }));
     }
 
     /// Writes `puts` after the pending deletes, in one batch. On failure the deletes are kept
@@ -512,28 +523,36 @@ impl Worker {
         let mut sizes = Vec::with_capacity(batch.len());
         let (mut plain_total, mut disk_total) = (0u64, 0u64);
         for (_, v) in &batch {
-            let (plain, rec) = self.encode(&v.value, v.version);
-            plain_total += plain.len() as u64;
-            disk_total += rec.len() as u64;
-            sizes.push(rec.len() as u32);
+            let written = self.record(&v.value, v.version, &v.layout);
+            plain_total += written.plain_bytes;
+            disk_total += written.disk_bytes as u64;
+            sizes.push(written.disk_bytes);
             let index = record::encode_index(&IndexEntry {
                 version: v.version,
                 expires_at: v.expires_at,
                 stub: ColdStub {
                     disk_version: v.version,
-                    disk_bytes: rec.len() as u32,
+                    disk_bytes: written.disk_bytes,
                     tag: v.value.tag(),
+                    split: v.layout.is_split(),
                 },
             });
             puts.push(Put {
                 key: data_key(v.disk_db, key_slot(&v.key), &v.key),
-                record: Some(rec),
+                record: Some(written.record),
                 index,
+                elements: written.elements,
             });
         }
         let ok = self.write(puts);
         self.tier.demoters.queued.store(0, Ordering::Relaxed);
         if !ok {
+            // RocksDB's split collections may not be where their element changes count from.
+            let mut shards: Vec<usize> = batch.iter().map(|(s, _)| *s).collect();
+            shards.dedup();
+            for shard in shards {
+                self.server.keyspace.forget_element_changes(shard);
+            }
             return false;
         }
         let stats = &self.tier.stats;
@@ -559,6 +578,60 @@ impl Worker {
             self.server.memory.note_freed(freed);
         }
         true
+    }
+
+    /// What writing `value` (at key version `version`) in `layout` puts in RocksDB.
+    fn record(&mut self, value: &crate::types::Value, version: u64, layout: &Layout) -> Written {
+        let header = match layout {
+            Layout::Whole { clear } => {
+                let (plain, record) = self.encode(value, version);
+                return Written {
+                    plain_bytes: plain.len() as u64,
+                    disk_bytes: record.len() as u32,
+                    record,
+                    elements: ElementWrites {
+                        clear: *clear,
+                        ..ElementWrites::default()
+                    },
+                };
+            }
+            _ => codec::split::header(value),
+        };
+        let Some(header) = header else {
+            // Only collections are given a split layout.
+            debug_assert!(false, "a split layout for a value that cannot be split");
+            return self.record(value, version, &Layout::Whole { clear: true });
+        };
+        let record = record::encode_split(&header, version);
+        let elements = match layout {
+            Layout::SplitDelta(names) => {
+                let mut e = ElementWrites::default();
+                for name in names {
+                    match codec::split::element(value, name) {
+                        Some(payload) => e.put.push((name.to_vec(), payload)),
+                        None => e.delete.push(name.to_vec()),
+                    }
+                }
+                e
+            }
+            _ => {
+                let mut e = ElementWrites {
+                    clear: true,
+                    ..ElementWrites::default()
+                };
+                codec::split::for_each_element(value, |name, payload| {
+                    e.put.push((name.to_vec(), payload.to_vec()));
+                });
+                e
+            }
+        };
+        let plain_bytes = value.mem_size() as u64;
+        Written {
+            plain_bytes,
+            disk_bytes: u32::try_from(record.len() as u64 + plain_bytes).unwrap_or(u32::MAX),
+            record,
+            elements,
+        }
     }
 
     /// A value's plain encoding and its record, compressed as the settings say.
@@ -610,24 +683,33 @@ impl Worker {
         let count = snap.dirty.len();
         for (i, d) in snap.dirty.into_iter().enumerate() {
             let key = data_key(d.disk_db, key_slot(&d.key), &d.key);
-            let (record, stub) = match &d.value {
+            let (record, stub, elements) = match &d.value {
                 Some(value) => {
-                    let (_, rec) = self.encode(value, d.version);
+                    let written = self.record(value, d.version, &d.layout);
                     let stub = ColdStub {
-                        disk_bytes: rec.len() as u32,
+                        disk_bytes: written.disk_bytes,
                         ..d.stub
                     };
-                    (Some(rec), stub)
+                    (Some(written.record), stub, written.elements)
                 }
-                None => (None, d.stub),
+                None => (None, d.stub, ElementWrites::default()),
             };
-            bytes += key.len() + record.as_ref().map_or(0, Vec::len);
+            bytes += key.len() + record.as_ref().map_or(0, Vec::len) + elements.bytes();
+            self.tier.stats.checkpointed_elements.fetch_add(
+                (elements.put.len() + elements.delete.len()) as u64,
+                Ordering::Relaxed,
+            );
             let index = record::encode_index(&IndexEntry {
                 version: d.version,
                 expires_at: d.expires_at,
                 stub,
             });
-            puts.push(Put { key, record, index });
+            puts.push(Put {
+                key,
+                record,
+                index,
+                elements,
+            });
             written.push((d, stub.disk_bytes));
             if bytes >= BATCH_BYTES || puts.len() >= BATCH_VICTIMS * 4 || i + 1 == count {
                 self.try_write(&puts, Some(snap.offset))?;

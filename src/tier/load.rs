@@ -8,6 +8,10 @@
 //! serving the others. Readers never touch the keyspace: the values go back to the
 //! connection, and dispatch installs them under the command's own locks (`tier::prepare`),
 //! where the version check makes a read that raced with a write harmless.
+//!
+//! A command that reads only some elements of a cold split collection (HGET, SISMEMBER,
+//! ZSCORE ...) asks for just those ([`LoadRequest::elements`]): one RocksDB multi-get of the
+//! elements, never merged with a load of the whole value.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -39,6 +43,8 @@ pub struct LoadRequest {
     pub db: usize,
     pub disk_db: u16,
     pub keys: Vec<Bytes>,
+    /// Not empty: read only these elements (distinct) of the one key, a split collection.
+    pub elements: Vec<Bytes>,
 }
 
 /// How many recently loaded keys the second-hit ghost list remembers.
@@ -48,6 +54,9 @@ struct Job {
     /// (on-disk database number, key)
     keys: Vec<(u16, Bytes)>,
     queued: Instant,
+    /// A read of these elements of the one key, answered on this channel (such a read is
+    /// nobody else's: it is never merged with other loads).
+    elements: Option<(Vec<Bytes>, oneshot::Sender<LoadResult>)>,
 }
 
 type Waiters = Vec<oneshot::Sender<LoadResult>>;
@@ -98,6 +107,9 @@ pub async fn await_loads(server: &Server, request: LoadRequest) -> Result<Preloa
     let Some(tier) = server.tier.get() else {
         return Err("ERR tiering is off".into());
     };
+    if !request.elements.is_empty() {
+        return await_elements(tier, request).await;
+    }
     let mut receivers = Vec::with_capacity(request.keys.len());
     let mut job = Vec::new();
     {
@@ -123,6 +135,7 @@ pub async fn await_loads(server: &Server, request: LoadRequest) -> Result<Preloa
             tx.send(Job {
                 keys: job.clone(),
                 queued: Instant::now(),
+                elements: None,
             })
             .is_ok()
         });
@@ -144,6 +157,53 @@ pub async fn await_loads(server: &Server, request: LoadRequest) -> Result<Preloa
     Ok(out)
 }
 
+/// [`await_loads`] of some elements of one key.
+async fn await_elements(tier: &Tier, request: LoadRequest) -> Result<Preloaded, String> {
+    let Some(key) = request.keys.into_iter().next() else {
+        return Ok(Vec::new());
+    };
+    let (tx, rx) = oneshot::channel();
+    let job = Job {
+        keys: vec![(request.disk_db, key.clone())],
+        queued: Instant::now(),
+        elements: Some((request.elements, tx)),
+    };
+    let sent = tier
+        .loader
+        .jobs
+        .get()
+        .is_some_and(|jobs| jobs.send(job).is_ok());
+    if !sent {
+        return Err("ERR the tiering reader threads are gone".into());
+    }
+    let result = rx
+        .await
+        .unwrap_or_else(|_| Err("ERR a tiering read was abandoned".into()));
+    Ok(vec![(request.db, key, result)])
+}
+
+/// Reads the elements an element job asks for and answers it.
+fn read_elements(tier: &Tier, job: Job) {
+    let (Some((names, done)), Some((db, key))) = (job.elements, job.keys.first()) else {
+        return;
+    };
+    let result = tier.read_elements(*db, key, &names).map_err(|e| {
+        tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            "reading elements of cold key '{}' failed: {e}",
+            crate::error::printable(key, 64)
+        );
+        format!("ERR loading a cold value failed: {e}")
+    });
+    tier.stats.element_loads.fetch_add(1, Ordering::Relaxed);
+    tier.stats
+        .elements_loaded
+        .fetch_add(names.len() as u64, Ordering::Relaxed);
+    tier.stats
+        .record_load_latency(job.queued.elapsed().as_micros() as u64);
+    let _ = done.send(result);
+}
+
 /// Most keys one read takes from the queue at once.
 const BATCH_KEYS: usize = 64;
 
@@ -152,12 +212,17 @@ fn reader_loop(tier: Weak<Tier>, jobs: crossbeam_channel::Receiver<Job>) {
         let Some(tier) = tier.upgrade() else {
             return;
         };
+        if first.elements.is_some() {
+            read_elements(&tier, first);
+            continue;
+        }
         // Whatever else is queued (other connections' loads) joins this read: one multi-get
         // instead of a read and a thread hand-off each.
         let mut batch = vec![first];
         let mut n = batch[0].keys.len();
         while n < BATCH_KEYS {
             match jobs.try_recv() {
+                Ok(job) if job.elements.is_some() => read_elements(&tier, job),
                 Ok(job) => {
                     n += job.keys.len();
                     batch.push(job);
@@ -176,13 +241,15 @@ fn reader_loop(tier: Weak<Tier>, jobs: crossbeam_channel::Receiver<Job>) {
             tier.store.multi_get(&keys)
         }
         .into_iter();
+        let mut data_keys = keys.iter();
         for job in batch {
             let micros = job.queued.elapsed().as_micros() as u64;
             for (db, key) in job.keys {
                 let record = records
                     .next()
                     .unwrap_or_else(|| Err(super::store::StoreError("no result".into())));
-                finish(&tier, db, key, record, micros);
+                let data_key = data_keys.next().map_or(&[][..], |k| &k[..]);
+                finish(&tier, db, key, data_key, record, micros);
             }
         }
     }
@@ -193,10 +260,11 @@ fn finish(
     tier: &Tier,
     db: u16,
     key: Bytes,
+    data_key: &[u8],
     record: Result<Option<Vec<u8>>, super::store::StoreError>,
     micros: u64,
 ) {
-    let result = tier.decode_read(record).map_err(|e| {
+    let result = tier.decode_read(data_key, record).map_err(|e| {
         tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
             "loading cold key '{}' failed: {e}",
@@ -221,11 +289,9 @@ impl ColdReader for SyncReader {
         let tier = &self.0;
         tier.stats.sync_loads.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let record = tier
-            .store
-            .get(&data_key(db, slot, key))
-            .map_err(|e| e.to_string())?;
-        let result = tier.decode_read(Ok(record));
+        let data_key = data_key(db, slot, key);
+        let record = tier.store.get(&data_key);
+        let result = tier.decode_read(&data_key, record);
         tier.stats
             .record_load_latency(started.elapsed().as_micros() as u64);
         if result.is_err() {

@@ -91,6 +91,12 @@ pub struct TierStats {
     /// Checkpoints recorded, and entries they wrote.
     pub checkpoints: AtomicU64,
     pub checkpointed: AtomicU64,
+    /// Elements of split collections checkpoints wrote or deleted.
+    pub checkpointed_elements: AtomicU64,
+    /// Reads of single elements of cold split collections (HGET, SISMEMBER, ZSCORE ...), and
+    /// the elements they read.
+    pub element_loads: AtomicU64,
+    pub elements_loaded: AtomicU64,
     /// The longest a shard's lock was held to take its share of the last checkpoint, µs.
     pub checkpoint_lock_max_us: AtomicU64,
     /// Load latency in microseconds.
@@ -272,23 +278,75 @@ impl Tier {
         disk_db: u16,
         key: &[u8],
     ) -> Result<Option<crate::types::Value>, String> {
-        let slot = crate::keyspace::key_slot(key);
-        let read = self.store.get(&store::data_key(disk_db, slot, key));
-        self.decode_read(read).map(|r| r.map(|(_, v)| v))
+        self.read_whole(disk_db, key).map(|r| r.map(|(_, v)| v))
     }
 
-    /// Decodes a record read from RocksDB.
-    fn decode(&self, record: &[u8]) -> Result<(u64, crate::types::Value), String> {
-        record::decode(record, &self.dicts.read()).map_err(|e| e.to_string())
+    /// Reads the cold value of `key` (under on-disk database `disk_db`): the key version its
+    /// record was written from, and the value, with all its elements when it is split.
+    fn read_whole(&self, disk_db: u16, key: &[u8]) -> LoadResult {
+        let data_key = store::data_key(disk_db, crate::keyspace::key_slot(key), key);
+        let read = self.store.get(&data_key);
+        self.decode_read(&data_key, read)
     }
 
-    /// A read from RocksDB as a load's result: the record decoded, or None when RocksDB has
-    /// none, or why it could not be read or decoded.
-    fn decode_read(&self, read: Result<Option<Vec<u8>>, store::StoreError>) -> LoadResult {
-        match read {
-            Ok(Some(bytes)) => self.decode(&bytes).map(Some),
-            Ok(None) => Ok(None),
-            Err(e) => Err(e.to_string()),
+    /// A read of the record under `data_key` as a load's result: the value, or None when
+    /// RocksDB has none, or why it could not be read or decoded. A split collection's header
+    /// is read again with its elements, from one snapshot.
+    fn decode_read(
+        &self,
+        data_key: &[u8],
+        read: Result<Option<Vec<u8>>, store::StoreError>,
+    ) -> LoadResult {
+        let bytes = match read {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        match record::read(&bytes, &self.dicts.read()).map_err(|e| e.to_string())? {
+            (version, record::Read::Whole(value)) => return Ok(Some((version, value))),
+            (_, record::Read::Split(_)) => {}
+        }
+        let Some((bytes, elements)) = self
+            .store
+            .get_split(data_key, record::is_split)
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        match record::read(&bytes, &self.dicts.read()).map_err(|e| e.to_string())? {
+            // Rewritten whole since the first read.
+            (version, record::Read::Whole(value)) => Ok(Some((version, value))),
+            (version, record::Read::Split(header)) => {
+                crate::types::codec::split::build(&header, elements.into_iter(), true)
+                    .map(|value| Some((version, value)))
+                    .map_err(|e| format!("cold record is corrupt: {e}"))
+            }
+        }
+    }
+
+    /// Reads the elements `names` (distinct) of the split collection under `key`: the key
+    /// version its record was written from, and a collection holding just those of them it
+    /// has. A record that is not split (any more) is read whole.
+    fn read_elements(&self, disk_db: u16, key: &[u8], names: &[Bytes]) -> LoadResult {
+        let data_key = store::data_key(disk_db, crate::keyspace::key_slot(key), key);
+        let Some((bytes, payloads)) = self
+            .store
+            .get_elements(&data_key, names)
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        match record::read(&bytes, &self.dicts.read()).map_err(|e| e.to_string())? {
+            (version, record::Read::Whole(value)) => Ok(Some((version, value))),
+            (version, record::Read::Split(header)) => {
+                let found = names
+                    .iter()
+                    .zip(payloads)
+                    .filter_map(|(name, payload)| Some((name.clone(), Bytes::from(payload?))));
+                crate::types::codec::split::build(&header, found, false)
+                    .map(|value| Some((version, value)))
+                    .map_err(|e| format!("cold record is corrupt: {e}"))
+            }
         }
     }
 
@@ -345,6 +403,8 @@ impl Tier {
              promotions_per_sec:{promotions_ps:.0}\r\n\
              loads:{}\r\n\
              sync_loads:{}\r\n\
+             element_loads:{}\r\n\
+             elements_loaded:{}\r\n\
              load_errors:{}\r\n\
              loads_in_flight:{}\r\n\
              load_latency_p50_us:{}\r\n\
@@ -370,6 +430,8 @@ impl Tier {
             s.demotion_errors.load(Ordering::Relaxed),
             s.loads.load(Ordering::Relaxed),
             s.sync_loads.load(Ordering::Relaxed),
+            s.element_loads.load(Ordering::Relaxed),
+            s.elements_loaded.load(Ordering::Relaxed),
             s.load_errors.load(Ordering::Relaxed),
             s.loads_in_flight.load(Ordering::Relaxed).max(0),
             s.load_latency_us(50.0),
@@ -407,8 +469,9 @@ pub fn preload(server: &Server, tier: &Tier) -> u64 {
                 .map(|(_, disk_db, k)| store::data_key(*disk_db, crate::keyspace::key_slot(k), k))
                 .collect();
             let mut values = Vec::with_capacity(chunk.len());
-            for ((db, _, key), read) in chunk.iter().zip(tier.store.multi_get(&data_keys)) {
-                match tier.decode_read(read) {
+            let reads = tier.store.multi_get(&data_keys);
+            for (((db, _, key), data_key), read) in chunk.iter().zip(&data_keys).zip(reads) {
+                match tier.decode_read(data_key, read) {
                     Ok(Some((version, value))) => values.push((*db, key.clone(), version, value)),
                     // Deleted meanwhile: nothing to load.
                     Ok(None) => {}
@@ -443,12 +506,17 @@ pub enum Prepared {
 /// Readies the keys `keys` of database `db` for a command about to run on `ks`. Values loaded
 /// are promoted (hot for good) as `tiering-promote-on` says, or always with `promote`: a
 /// script loads its keys in a view of its own before it runs, so they must stay hot past it.
+///
+/// `elements`, when not empty, are the only elements of its one key the command reads (HGET,
+/// SMISMEMBER, ZMSCORE ...): a cold split collection is then read in part, for this command
+/// only (see `Locked::install_elements`), and stays cold.
 pub fn prepare<'k>(
     tier: &Tier,
     preloaded: &mut Preloaded,
     ks: &mut crate::keyspace::Locked,
     db: usize,
     keys: impl Iterator<Item = &'k Bytes>,
+    elements: &[Bytes],
     promote: bool,
 ) -> Prepared {
     let cold = ks.cold_keys(db, keys);
@@ -459,12 +527,21 @@ pub fn prepare<'k>(
     let promote_all = promote || !tier.demoting || !tier.settings().promote_on_second_hit;
     let disk_db = ks.disk_db(db);
     let mut missing = Vec::new();
+    let mut by_element = false;
     for key in cold {
         let found = preloaded
             .iter()
             .position(|(d, k, _)| *d == db && *k == key)
             .map(|i| preloaded.swap_remove(i).2);
+        let split = !elements.is_empty() && ks.cold_stub(db, &key).is_some_and(|s| s.split);
         match found {
+            Some(Ok(Some((version, value)))) if split => {
+                let installed = ks.install_elements(db, &key, version, value);
+                if installed == crate::keyspace::cold::Installed::Outdated {
+                    by_element = true;
+                    missing.push(key);
+                }
+            }
             Some(Ok(Some((version, value)))) => {
                 let promote = promote_all || tier.loader.second_hit(db, &key);
                 match ks.install_loaded(db, &key, version, value, promote) {
@@ -478,7 +555,10 @@ pub fn prepare<'k>(
                 }
             }
             // The record was gone when read: the key changed meanwhile; read it again.
-            Some(Ok(None)) | None => missing.push(key),
+            Some(Ok(None)) | None => {
+                by_element |= split;
+                missing.push(key);
+            }
             Some(Err(e)) => {
                 preloaded.clear();
                 return Prepared::Failed(e);
@@ -489,10 +569,19 @@ pub fn prepare<'k>(
     if missing.is_empty() {
         Prepared::Ready
     } else {
+        let elements = if by_element && missing.len() == 1 {
+            let mut names = elements.to_vec();
+            names.sort_unstable();
+            names.dedup();
+            names
+        } else {
+            Vec::new()
+        };
         Prepared::Load(Box::new(LoadRequest {
             db,
             disk_db,
             keys: missing,
+            elements,
         }))
     }
 }

@@ -33,6 +33,9 @@ pub mod method {
     pub const ZSTD: u8 = 1;
     /// The payload is one zstd frame compressed with the dictionary whose id follows the version.
     pub const ZSTD_DICT: u8 = 2;
+    /// The payload is a split collection's header (`codec::split`); its elements are entries
+    /// of their own, in RocksDB's `elements` column family.
+    pub const SPLIT: u8 = 3;
 }
 
 /// The zstd level dictionaries are prepared with, hence the level of every dictionary-compressed
@@ -325,10 +328,47 @@ fn compress(
     Some(frame)
 }
 
-/// Decodes a record: the key version it was written from, and the value.
-pub fn decode(record: &[u8], dicts: &Dictionaries) -> Result<(u64, Value), RecordError> {
+/// The record of a split collection whose header (`codec::split::header`) is `header`,
+/// written from key version `version`. Headers are a few bytes: never compressed.
+pub fn encode_split(header: &[u8], version: u64) -> Vec<u8> {
+    let mut record = Vec::with_capacity(12 + header.len());
+    record.push(RECORD_FORMAT);
+    record.push(method::SPLIT);
+    put_varint(&mut record, version);
+    record.extend_from_slice(header);
+    record
+}
+
+/// What a record holds: a whole value, or the header of a split collection whose elements
+/// are read apart.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Read {
+    Whole(Value),
+    Split(codec::split::Header),
+}
+
+/// Reads a record: the key version it was written from, and what it holds.
+pub fn read(record: &[u8], dicts: &Dictionaries) -> Result<(u64, Read), RecordError> {
     let (method, version, rest) = header(record)?;
-    let value = match method {
+    if method == method::SPLIT {
+        let header = codec::split::read_header(rest)
+            .map_err(|e| RecordError(format!("split record header is corrupt: {e}")))?;
+        return Ok((version, Read::Split(header)));
+    }
+    decode_whole(method, rest, dicts).map(|v| (version, Read::Whole(v)))
+}
+
+/// Decodes a record of a whole value: the key version it was written from, and the value. A
+/// split collection's header is refused (its elements are needed: see [`read`]).
+pub fn decode(record: &[u8], dicts: &Dictionaries) -> Result<(u64, Value), RecordError> {
+    match read(record, dicts)? {
+        (version, Read::Whole(value)) => Ok((version, value)),
+        (_, Read::Split(_)) => err("cold record is a split collection's header"),
+    }
+}
+
+fn decode_whole(method: u8, rest: &[u8], dicts: &Dictionaries) -> Result<Value, RecordError> {
+    Ok(match method {
         method::PLAIN => decode_value(rest)?,
         method::ZSTD => decode_value(&decompress(rest, None)?)?,
         _ => {
@@ -348,8 +388,12 @@ pub fn decode(record: &[u8], dicts: &Dictionaries) -> Result<(u64, Value), Recor
             };
             decode_value(&decompress(frame, Some(ddict))?)?
         }
-    };
-    Ok((version, value))
+    })
+}
+
+/// Whether `record` is a split collection's header (its elements are apart).
+pub fn is_split(record: &[u8]) -> bool {
+    matches!(record, [RECORD_FORMAT, method::SPLIT, ..])
 }
 
 /// The key version a record was written from, read from its header alone (nothing is
@@ -371,7 +415,7 @@ fn header(record: &[u8]) -> Result<(u8, u64, &[u8]), RecordError> {
     let (&method, rest) = rest
         .split_first()
         .ok_or_else(|| RecordError("cold record truncated before its compression method".into()))?;
-    if method > method::ZSTD_DICT {
+    if method > method::SPLIT {
         return err(format!(
             "cold record compression method {method} is unknown"
         ));
@@ -451,9 +495,12 @@ fn take_varint(mut bytes: &[u8]) -> Result<(u64, &[u8]), RecordError> {
 /// [`RECORD_FORMAT`] does for records.
 pub const INDEX_FORMAT: u8 = 0xD1;
 
+/// The bit of an index entry's type byte that marks a split record.
+pub const INDEX_SPLIT: u8 = 0x80;
+
 /// An index entry's bytes (docs/FORMAT.md, "Index entries"): the format byte, then the key's
 /// version, its record's version, its expiry and its record's size as varints, then the type
-/// tag.
+/// tag, with [`INDEX_SPLIT`] set for a split record.
 pub fn encode_index(e: &IndexEntry) -> Vec<u8> {
     let mut out = Vec::with_capacity(24);
     out.push(INDEX_FORMAT);
@@ -461,7 +508,7 @@ pub fn encode_index(e: &IndexEntry) -> Vec<u8> {
     codec::put_varint(&mut out, e.stub.disk_version);
     codec::put_varint(&mut out, e.expires_at);
     codec::put_varint(&mut out, e.stub.disk_bytes as u64);
-    out.push(e.stub.tag);
+    out.push(e.stub.tag | if e.stub.split { INDEX_SPLIT } else { 0 });
     out
 }
 
@@ -481,19 +528,26 @@ pub fn decode_index(bytes: &[u8]) -> Result<IndexEntry, RecordError> {
         rest = after;
     }
     let [version, disk_version, expires_at, disk_bytes] = fields;
-    match rest {
-        [tag] if codec::tag::is_known(*tag) => Ok(IndexEntry {
-            version,
-            expires_at,
-            stub: crate::types::ColdStub {
-                disk_version,
-                disk_bytes: u32::try_from(disk_bytes).map_err(|_| bad("has a size over 4 GiB"))?,
-                tag: *tag,
-            },
-        }),
-        [tag] => Err(bad(&format!("has unknown type tag {tag}"))),
-        _ => Err(bad("has the wrong length")),
+    let &[byte] = rest else {
+        return Err(bad("has the wrong length"));
+    };
+    let (tag, split) = (byte & !INDEX_SPLIT, byte & INDEX_SPLIT != 0);
+    if !codec::tag::is_known(tag) {
+        return Err(bad(&format!("has unknown type tag {tag}")));
     }
+    if split && !matches!(tag, codec::tag::HASH | codec::tag::SET | codec::tag::ZSET) {
+        return Err(bad(&format!("marks a value of type tag {tag} as split")));
+    }
+    Ok(IndexEntry {
+        version,
+        expires_at,
+        stub: crate::types::ColdStub {
+            disk_version,
+            disk_bytes: u32::try_from(disk_bytes).map_err(|_| bad("has a size over 4 GiB"))?,
+            tag,
+            split,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -927,6 +981,58 @@ mod tests {
         );
     }
 
+    #[test]
+    fn split_records_hold_a_header() {
+        let mut hash = HashValue::new();
+        hash.insert(b"f", b"v");
+        let value = Value::Hash(Arc::new(hash));
+        let header = codec::split::header(&value).unwrap();
+        let record = encode_split(&header, 77);
+        let dicts = Dictionaries::default();
+        assert_eq!(version_of(&record), Ok(77));
+        assert_eq!(
+            read(&record, &dicts),
+            Ok((77, Read::Split(codec::split::read_header(&header).unwrap())))
+        );
+        // A reader that wants a whole value is told what it got.
+        assert_eq!(
+            decode(&record, &dicts).unwrap_err().0,
+            "cold record is a split collection's header"
+        );
+        let mut bad = record.clone();
+        bad.push(0);
+        assert!(read(&bad, &dicts)
+            .unwrap_err()
+            .0
+            .starts_with("split record header is corrupt"));
+    }
+
+    #[test]
+    fn index_entries_carry_the_split_bit() {
+        let entry = |tag, split| IndexEntry {
+            version: 9,
+            expires_at: 1_700_000_000_000,
+            stub: crate::types::ColdStub {
+                disk_version: 8,
+                disk_bytes: 1234,
+                tag,
+                split,
+            },
+        };
+        for e in [
+            entry(codec::tag::HASH, true),
+            entry(codec::tag::ZSET, false),
+        ] {
+            assert_eq!(decode_index(&encode_index(&e)), Ok(e));
+        }
+        let mut string_split = encode_index(&entry(codec::tag::STRING, false));
+        *string_split.last_mut().unwrap() |= INDEX_SPLIT;
+        assert_eq!(
+            decode_index(&string_split).unwrap_err().0,
+            "index entry marks a value of type tag 0 as split"
+        );
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
@@ -936,7 +1042,7 @@ mod tests {
 
         #[test]
         fn arbitrary_payloads_behind_a_valid_header_never_panic(
-            method in 0u8..3,
+            method in 0u8..4,
             payload in proptest::collection::vec(any::<u8>(), 0..200),
         ) {
             let mut record = vec![RECORD_FORMAT, method, 5];
@@ -950,6 +1056,7 @@ mod tests {
             record.extend_from_slice(&payload);
             let dicts = dicts_with(Dictionary::from_bytes(0, b"some raw content dictionary"));
             let _ = decode(&record, &dicts);
+            let _ = read(&record, &dicts);
         }
 
         #[test]

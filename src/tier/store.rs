@@ -1,14 +1,17 @@
 //! The RocksDB side of the cold tier: opening the database from a tuning profile, the key
 //! layout, reads, ordered batched writes and the statistics INFO reports.
 //!
-//! This is the only module that imports `rocksdb`. The database has three column families:
+//! This is the only module that imports `rocksdb`. The database has four column families:
 //! `default` holds the data records under [`data_key`]s, `index` holds one small entry per
 //! record under the same key (the key's version, TTL and type: what a restart rebuilds the
-//! keyspace from without reading a value), and `meta` holds metadata (the format version, zstd
-//! dictionaries, the last checkpoint). A record and its index entry are always written and
-//! deleted in one batch. Data writes skip RocksDB's WAL because durability is the binlog's job;
-//! the data and index families are flushed together (`atomic_flush`), so whatever survives a
-//! crash is the same prefix of the batches in both. Metadata writes are rare and go through the
+//! keyspace from without reading a value), `elements` holds the elements of split collections
+//! (one entry per element under [`element_prefix`] + the element's name, so that one element
+//! is read or rewritten alone, and a range tombstone over the prefix deletes them all), and
+//! `meta` holds metadata (the format version, zstd dictionaries, the last checkpoint). A
+//! record, its index entry and its elements are always written and deleted in one batch. Data
+//! writes skip RocksDB's WAL because durability is the binlog's job; the data, index and
+//! elements families are flushed together (`atomic_flush`), so whatever survives a crash is
+//! the same prefix of the batches in all of them. Metadata writes are rare and go through the
 //! WAL with a sync. Tuning lives in profiles (`rocksdb-tuning/*.profile`, format in
 //! [`Profile::parse`] and `rocksdb-tuning/README.md`).
 
@@ -23,7 +26,7 @@ use rocksdb::{
 
 /// The version of the on-disk layout (key layout, record header, metadata keys). A data
 /// directory written with another version is refused at open.
-pub const DISK_FORMAT_VERSION: u32 = 2;
+pub const DISK_FORMAT_VERSION: u32 = 3;
 
 /// The `meta` key holding the directory's [`DISK_FORMAT_VERSION`], a u32 big-endian.
 pub const FORMAT_VERSION_KEY: &[u8] = b"format-version";
@@ -32,6 +35,8 @@ pub const FORMAT_VERSION_KEY: &[u8] = b"format-version";
 const DATA_CF: &str = "default";
 /// The column family of the index entries (one per data record, under the same key).
 const INDEX_CF: &str = "index";
+/// The column family of split collections' elements.
+const ELEMENTS_CF: &str = "elements";
 /// The column family of the metadata.
 const META_CF: &str = "meta";
 /// The `meta` column family holds a few small values: a small memtable, whatever the profile.
@@ -40,6 +45,9 @@ const META_WRITE_BUFFER_SIZE: u64 = 1 << 20;
 const META_MAX_WRITE_BUFFER_NUMBER: u64 = 2;
 /// Index entries are about 40 bytes a record: a memtable of this size holds ~200,000 of them.
 const INDEX_WRITE_BUFFER_SIZE: u64 = 8 << 20;
+/// Split collections' elements: only big collections have them, so a smaller memtable than the
+/// data family's.
+const ELEMENTS_WRITE_BUFFER_SIZE: u64 = 16 << 20;
 
 /// The profiles shipped in `rocksdb-tuning/`, by name, built into the binary so that the server
 /// finds them from any working directory.
@@ -70,12 +78,50 @@ pub const CLEAN_SHUTDOWN_KEY: &[u8] = b"clean-shutdown";
 pub type MetaEntry = (Vec<u8>, Vec<u8>);
 
 /// One record to write: its [`data_key`], the record (None: the index entry alone changes, the
-/// record RocksDB holds stays) and its index entry.
+/// record RocksDB holds stays), its index entry, and what changes among its elements.
 #[derive(Debug, Clone)]
 pub struct Put {
     pub key: Vec<u8>,
     pub record: Option<Vec<u8>>,
     pub index: Vec<u8>,
+    pub elements: ElementWrites,
+}
+
+/// The element writes of one [`Put`], applied before its record: first every element of the
+/// key is deleted (`clear`: a range tombstone over its [`element_prefix`]), then `delete`, then
+/// `put` (element name, payload).
+#[derive(Debug, Clone, Default)]
+pub struct ElementWrites {
+    pub clear: bool,
+    pub delete: Vec<Vec<u8>>,
+    pub put: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl ElementWrites {
+    /// Bytes the writes carry (for batch sizing).
+    pub fn bytes(&self) -> usize {
+        self.delete.iter().map(Vec::len).sum::<usize>()
+            + self
+                .put
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
+    }
+}
+
+/// A record read with its elements (name, payload), in name order (see [`Store::get_split`]).
+pub type WithElements = (Vec<u8>, Vec<(bytes::Bytes, bytes::Bytes)>);
+
+/// A record read with the payloads of some of its elements, in the order asked (None: no such
+/// element; see [`Store::get_elements`]).
+pub type WithSomeElements = (Vec<u8>, Vec<Option<Vec<u8>>>);
+
+/// One record to delete, with its index entry, by [`data_key`]; `elements`: the record is split,
+/// so its elements go too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delete {
+    pub key: Vec<u8>,
+    pub elements: bool,
 }
 
 /// What went wrong talking to RocksDB, with its cause as text (it becomes an `-ERR` reply or a
@@ -107,7 +153,33 @@ pub fn data_key(db: u16, slot: u16, key: &[u8]) -> Vec<u8> {
     k
 }
 
-/// The key range `[from, to)` holding slots `first..=last` of database `db`.
+/// Where the elements of the key whose [`data_key`] is `data_key` start in the `elements`
+/// family: its db and slot, the key's length (u32 big-endian, so that no key's elements fall
+/// among another's), the key. An element's entry is this prefix followed by its name.
+pub fn element_prefix(data_key: &[u8]) -> Vec<u8> {
+    let (head, key) = data_key.split_at(4.min(data_key.len()));
+    let mut p = Vec::with_capacity(8 + key.len());
+    p.extend_from_slice(head);
+    p.extend_from_slice(&(key.len() as u32).to_be_bytes());
+    p.extend_from_slice(key);
+    p
+}
+
+/// The first key after every key that starts with `prefix` (None: there is none, the prefix is
+/// all 0xff bytes).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last != 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// The key range `[from, to)` holding slots `first..=last` of database `db` (in the data and
+/// index families, and in the elements family, whose keys start the same way).
 pub fn slot_range(db: u16, first: u16, last: u16) -> (Vec<u8>, Vec<u8>) {
     let from = data_key(db, first, b"");
     let to = if last == u16::MAX {
@@ -317,7 +389,8 @@ impl Profile {
     }
 
     /// The memory the profile gives RocksDB: the block cache plus every memtable the data column
-    /// family may hold, plus the small fixed memtables of the `index` and `meta` families.
+    /// family may hold, plus the smaller fixed memtables of the `index`, `elements` and `meta`
+    /// families.
     pub fn memory_budget(&self) -> u64 {
         self.block_cache_size
             .saturating_add(
@@ -326,6 +399,7 @@ impl Profile {
             )
             .saturating_add(META_WRITE_BUFFER_SIZE * META_MAX_WRITE_BUFFER_NUMBER)
             .saturating_add(INDEX_WRITE_BUFFER_SIZE * META_MAX_WRITE_BUFFER_NUMBER)
+            .saturating_add(ELEMENTS_WRITE_BUFFER_SIZE * META_MAX_WRITE_BUFFER_NUMBER)
     }
 
     /// The options of the data column family (and the database-wide ones), sharing `cache`.
@@ -493,9 +567,14 @@ impl Store {
         index.set_max_write_buffer_number(META_MAX_WRITE_BUFFER_NUMBER as i32);
         index.set_compression_type(DBCompressionType::Lz4);
 
+        let mut elements = profile.data_options(&cache);
+        elements.set_write_buffer_size(ELEMENTS_WRITE_BUFFER_SIZE as usize);
+        elements.set_max_write_buffer_number(META_MAX_WRITE_BUFFER_NUMBER as i32);
+
         let families = [
             ColumnFamilyDescriptor::new(DATA_CF, options.clone()),
             ColumnFamilyDescriptor::new(INDEX_CF, index),
+            ColumnFamilyDescriptor::new(ELEMENTS_CF, elements),
             ColumnFamilyDescriptor::new(META_CF, meta),
         ];
         let db = DB::open_cf_descriptors(&options, dir, families)
@@ -519,6 +598,15 @@ impl Store {
                 let held = <[u8; 4]>::try_from(v.as_slice()).map(u32::from_be_bytes);
                 match held {
                     Ok(DISK_FORMAT_VERSION) => Ok(()),
+                    // Version 2 had no split records: its records are version 3's as they are.
+                    Ok(2) => {
+                        tracing::info!(
+                            "data directory {} holds tiering format version 2: upgrading it to \
+                             version {DISK_FORMAT_VERSION} (nothing to convert)",
+                            dir.display()
+                        );
+                        self.put_meta(FORMAT_VERSION_KEY, &DISK_FORMAT_VERSION.to_be_bytes())
+                    }
                     // Version 1 had no index and its records were dropped at every start:
                     // nothing in it is named by anything. Start it afresh.
                     Ok(1) => {
@@ -549,12 +637,12 @@ impl Store {
         }
     }
 
-    /// Deletes every record, index entry and checkpoint (a range tombstone up to the last key
-    /// of each family, then that key), keeping the format version and the dictionaries, and
-    /// compacts so that the disk space is returned now rather than whenever compaction gets
-    /// there.
+    /// Deletes every record, index entry, element and checkpoint (a range tombstone up to the
+    /// last key of each family, then that key), keeping the format version and the
+    /// dictionaries, and compacts so that the disk space is returned now rather than whenever
+    /// compaction gets there.
     pub fn reset(&self) -> Result<(), StoreError> {
-        for cf in [self.data_cf(), self.index_cf()] {
+        for cf in [self.data_cf(), self.index_cf(), self.elements_cf()] {
             let last = {
                 let mut it = self.db.raw_iterator_cf(cf);
                 it.seek_to_last();
@@ -589,6 +677,12 @@ impl Store {
         self.db
             .cf_handle(INDEX_CF)
             .expect("open_cf_descriptors created the index column family")
+    }
+
+    fn elements_cf(&self) -> &ColumnFamily {
+        self.db
+            .cf_handle(ELEMENTS_CF)
+            .expect("open_cf_descriptors created the elements column family")
     }
 
     fn meta_cf(&self) -> &ColumnFamily {
@@ -626,17 +720,38 @@ impl Store {
             .collect()
     }
 
-    /// Applies `deletes` (record and index entry) then `puts` as one atomic write batch (no
-    /// RocksDB WAL: durability is the binlog's job).
-    pub fn write(&self, puts: &[Put], deletes: &[Vec<u8>]) -> Result<(), StoreError> {
+    /// Applies `deletes` (record, index entry and elements) then `puts` as one atomic write
+    /// batch (no RocksDB WAL: durability is the binlog's job).
+    pub fn write(&self, puts: &[Put], deletes: &[Delete]) -> Result<(), StoreError> {
         injected(&self.faults.writes, "write")?;
-        let (data, index) = (self.data_cf(), self.index_cf());
+        let (data, index, elements) = (self.data_cf(), self.index_cf(), self.elements_cf());
         let mut batch = WriteBatch::default();
-        for key in deletes {
-            batch.delete_cf(data, key);
-            batch.delete_cf(index, key);
+        for d in deletes {
+            batch.delete_cf(data, &d.key);
+            batch.delete_cf(index, &d.key);
+            if d.elements {
+                self.clear_elements(&mut batch, &element_prefix(&d.key));
+            }
         }
         for put in puts {
+            let e = &put.elements;
+            if e.clear || !e.delete.is_empty() || !e.put.is_empty() {
+                let prefix = element_prefix(&put.key);
+                if e.clear {
+                    self.clear_elements(&mut batch, &prefix);
+                }
+                let mut key = prefix.clone();
+                for name in &e.delete {
+                    key.truncate(prefix.len());
+                    key.extend_from_slice(name);
+                    batch.delete_cf(elements, &key);
+                }
+                for (name, payload) in &e.put {
+                    key.truncate(prefix.len());
+                    key.extend_from_slice(name);
+                    batch.put_cf(elements, &key, payload);
+                }
+            }
             if let Some(record) = &put.record {
                 batch.put_cf(data, &put.key, record);
             }
@@ -647,12 +762,105 @@ impl Store {
             .map_err(|e| rocks("write", e))
     }
 
-    /// Deletes every record and index entry in `[from, to)`.
+    /// Adds to `batch` the deletion of every element under `prefix`: one range tombstone, so
+    /// deleting a collection of any size costs the same; compaction drops what it covers.
+    fn clear_elements(&self, batch: &mut WriteBatch, prefix: &[u8]) {
+        let cf = self.elements_cf();
+        match prefix_end(prefix) {
+            Some(end) => batch.delete_range_cf(cf, prefix, &end),
+            // Only a prefix of 0xff bytes has no end: no data key is that long and all 0xff.
+            None => batch.delete_range_cf(cf, prefix, &[0xffu8; 16][..]),
+        }
+    }
+
+    /// The record under `data_key` and, when it is a split collection's header (`split` says
+    /// which records are), its elements (name, payload) in name order, all read from one
+    /// snapshot, so that a write between the two reads cannot mix two states of the key.
+    pub fn get_split(
+        &self,
+        data_key: &[u8],
+        split: impl Fn(&[u8]) -> bool,
+    ) -> Result<Option<WithElements>, StoreError> {
+        injected(&self.faults.reads, "get")?;
+        let snapshot = self.db.snapshot();
+        let Some(record) = snapshot
+            .get_cf(self.data_cf(), data_key)
+            .map_err(|e| rocks("get", e))?
+        else {
+            return Ok(None);
+        };
+        if !split(&record) {
+            return Ok(Some((record, Vec::new())));
+        }
+        let prefix = element_prefix(data_key);
+        let mut options = rocksdb::ReadOptions::default();
+        if let Some(end) = prefix_end(&prefix) {
+            options.set_iterate_upper_bound(end);
+        }
+        let mut it = snapshot.raw_iterator_cf_opt(self.elements_cf(), options);
+        it.seek(&prefix);
+        let mut elements = Vec::new();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            elements.push((
+                bytes::Bytes::copy_from_slice(&k[prefix.len()..]),
+                bytes::Bytes::copy_from_slice(v),
+            ));
+            it.next();
+        }
+        it.status().map_err(|e| rocks("scan of elements", e))?;
+        Ok(Some((record, elements)))
+    }
+
+    /// The record under `data_key` and the payloads of its elements `names` (None: no such
+    /// element), read from one snapshot (see [`Store::get_split`]).
+    pub fn get_elements(
+        &self,
+        data_key: &[u8],
+        names: &[bytes::Bytes],
+    ) -> Result<Option<WithSomeElements>, StoreError> {
+        injected(&self.faults.reads, "multi-get")?;
+        let snapshot = self.db.snapshot();
+        let Some(record) = snapshot
+            .get_cf(self.data_cf(), data_key)
+            .map_err(|e| rocks("get", e))?
+        else {
+            return Ok(None);
+        };
+        let prefix = element_prefix(data_key);
+        let cf = self.elements_cf();
+        let keys: Vec<Vec<u8>> = names.iter().map(|n| [&prefix[..], n].concat()).collect();
+        let payloads = snapshot
+            .multi_get_cf(keys.iter().map(|k| (cf, k)))
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| rocks("multi-get of elements", e))?;
+        Ok(Some((record, payloads)))
+    }
+
+    /// How many element entries the key whose record is under `data_key` has.
+    pub fn count_elements(&self, data_key: &[u8]) -> Result<u64, StoreError> {
+        let prefix = element_prefix(data_key);
+        let mut it = self.db.raw_iterator_cf(self.elements_cf());
+        it.seek(&prefix);
+        let mut n = 0;
+        while it.key().is_some_and(|k| k.starts_with(&prefix)) {
+            n += 1;
+            it.next();
+        }
+        it.status().map_err(|e| rocks("scan of elements", e))?;
+        Ok(n)
+    }
+
+    /// Deletes every record, index entry and element in `[from, to)`.
     pub fn delete_range(&self, from: &[u8], to: &[u8]) -> Result<(), StoreError> {
         injected(&self.faults.writes, "delete-range")?;
         let mut batch = WriteBatch::default();
         batch.delete_range_cf(self.data_cf(), from, to);
         batch.delete_range_cf(self.index_cf(), from, to);
+        batch.delete_range_cf(self.elements_cf(), from, to);
         self.db
             .write_opt(batch, &no_wal())
             .map_err(|e| rocks("delete-range", e))
@@ -738,19 +946,27 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db
             .flush_cfs_opt(
-                &[self.data_cf(), self.index_cf(), self.meta_cf()],
+                &[
+                    self.data_cf(),
+                    self.index_cf(),
+                    self.elements_cf(),
+                    self.meta_cf(),
+                ],
                 &Default::default(),
             )
             .map_err(|e| rocks("flush", e))
     }
 
-    /// The size of the data family's live SST and blob files (see [`Store::stats`]).
+    /// The size of the data and elements families' live SST and blob files (see
+    /// [`Store::stats`]).
     pub fn live_data_bytes(&self) -> u64 {
-        ["rocksdb.live-sst-files-size", "rocksdb.live-blob-file-size"]
+        let names = ["rocksdb.live-sst-files-size", "rocksdb.live-blob-file-size"];
+        [self.data_cf(), self.elements_cf()]
             .into_iter()
-            .map(|name| {
+            .flat_map(|cf| names.into_iter().map(move |name| (cf, name)))
+            .map(|(cf, name)| {
                 self.db
-                    .property_int_value_cf(self.data_cf(), name)
+                    .property_int_value_cf(cf, name)
                     .ok()
                     .flatten()
                     .unwrap_or(0)
@@ -783,14 +999,24 @@ impl Store {
         StoreStats {
             block_cache_capacity: self.profile.block_cache_size,
             block_cache_usage: self.cache.get_usage() as u64,
-            memtable_bytes: [self.data_cf(), self.index_cf(), self.meta_cf()]
-                .into_iter()
-                .map(|cf| property(cf, "rocksdb.cur-size-all-mem-tables"))
-                .sum(),
-            table_readers_bytes: [self.data_cf(), self.index_cf(), self.meta_cf()]
-                .into_iter()
-                .map(|cf| property(cf, "rocksdb.estimate-table-readers-mem"))
-                .sum(),
+            memtable_bytes: [
+                self.data_cf(),
+                self.index_cf(),
+                self.elements_cf(),
+                self.meta_cf(),
+            ]
+            .into_iter()
+            .map(|cf| property(cf, "rocksdb.cur-size-all-mem-tables"))
+            .sum(),
+            table_readers_bytes: [
+                self.data_cf(),
+                self.index_cf(),
+                self.elements_cf(),
+                self.meta_cf(),
+            ]
+            .into_iter()
+            .map(|cf| property(cf, "rocksdb.estimate-table-readers-mem"))
+            .sum(),
             memory_budget: self.profile.memory_budget(),
             block_cache_hits: self.options.get_ticker_count(Ticker::BlockCacheHit),
             block_cache_misses: self.options.get_ticker_count(Ticker::BlockCacheMiss),
@@ -812,6 +1038,7 @@ fn no_wal() -> WriteOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
     fn open(dir: &Path) -> Store {
         match Store::open(dir, "default") {
@@ -828,8 +1055,16 @@ mod tests {
                 key: k.clone(),
                 record: Some(v.clone()),
                 index: [b"i:", &v[..]].concat(),
+                elements: ElementWrites::default(),
             })
             .collect()
+    }
+
+    fn del(key: &[u8]) -> Delete {
+        Delete {
+            key: key.to_vec(),
+            elements: false,
+        }
     }
 
     fn kv(db: u16, slot: u16, key: &str, value: &str) -> (Vec<u8>, Vec<u8>) {
@@ -864,7 +1099,7 @@ mod tests {
         // Deletes apply before puts: deleting and putting one key leaves the new value.
         s.write(
             &puts(&[(a.0.clone(), b"again".to_vec())]),
-            &[a.0.clone(), b.0.clone()],
+            &[del(&a.0), del(&b.0)],
         )
         .unwrap();
         assert_eq!(s.get(&a.0).unwrap(), Some(b"again".to_vec()));
@@ -907,6 +1142,136 @@ mod tests {
         assert!(s.get(&data_key(3, 0, b"next")).unwrap().is_some());
     }
 
+    /// A split record's elements, by scanning them.
+    fn elements_of(s: &Store, key: &[u8]) -> Vec<(String, String)> {
+        let (_, elements) = s.get_split(key, |_| true).unwrap().expect("a record");
+        elements
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    String::from_utf8(k.to_vec()).unwrap(),
+                    String::from_utf8(v.to_vec()).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn split_put(key: &[u8], header: &str, elements: ElementWrites) -> Put {
+        Put {
+            key: key.to_vec(),
+            record: Some(header.as_bytes().to_vec()),
+            index: b"i".to_vec(),
+            elements,
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<Vec<u8>> {
+        list.iter().map(|n| n.as_bytes().to_vec()).collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        list.iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn split_records_write_and_read_their_elements() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        let a = data_key(0, 5, b"a");
+        // A key that extends `a`: its elements must never be taken for `a`'s.
+        let ab = data_key(0, 5, b"ab");
+        let full = |put: &[(&str, &str)]| ElementWrites {
+            clear: true,
+            delete: Vec::new(),
+            put: pairs(put),
+        };
+        s.write(
+            &[
+                split_put(&a, "h1", full(&[("f1", "1"), ("f2", "2"), ("f3", "3")])),
+                split_put(&ab, "h2", full(&[("b", "x")])),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            elements_of(&s, &a),
+            vec![
+                ("f1".into(), "1".into()),
+                ("f2".into(), "2".into()),
+                ("f3".into(), "3".into())
+            ]
+        );
+        assert_eq!(elements_of(&s, &ab), vec![("b".into(), "x".into())]);
+
+        // A delta: one element changed, one deleted, one added; the rest stay.
+        let delta = ElementWrites {
+            clear: false,
+            delete: names(&["f2"]),
+            put: pairs(&[("f1", "one"), ("f4", "4")]),
+        };
+        s.write(&[split_put(&a, "h3", delta)], &[]).unwrap();
+        assert_eq!(
+            elements_of(&s, &a),
+            vec![
+                ("f1".into(), "one".into()),
+                ("f3".into(), "3".into()),
+                ("f4".into(), "4".into())
+            ]
+        );
+        let (record, got) = s
+            .get_elements(&a, &[Bytes::from_static(b"f4"), Bytes::from_static(b"f2")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(record, b"h3");
+        assert_eq!(got, vec![Some(b"4".to_vec()), None]);
+
+        // A full rewrite drops every old element first, in the same batch.
+        s.write(&[split_put(&a, "h4", full(&[("g", "7")]))], &[])
+            .unwrap();
+        assert_eq!(elements_of(&s, &a), vec![("g".into(), "7".into())]);
+        // A record that is not split reads without its (absent) elements.
+        assert_eq!(
+            s.get_split(&a, |_| false).unwrap(),
+            Some((b"h4".to_vec(), Vec::new()))
+        );
+
+        // Deleting a split record takes its elements, and only its own.
+        s.write(
+            &[],
+            &[Delete {
+                key: a.clone(),
+                elements: true,
+            }],
+        )
+        .unwrap();
+        assert_eq!(s.get_split(&a, |_| true).unwrap(), None);
+        s.write(&[split_put(&a, "h5", ElementWrites::default())], &[])
+            .unwrap();
+        assert_eq!(elements_of(&s, &a), vec![]);
+        assert_eq!(elements_of(&s, &ab), vec![("b".into(), "x".into())]);
+
+        // A flushed slot range takes the elements with the records.
+        let (from, to) = slot_range(0, 5, 5);
+        s.delete_range(&from, &to).unwrap();
+        assert_eq!(s.get_split(&ab, |_| true).unwrap(), None);
+        s.write(&[split_put(&ab, "h6", ElementWrites::default())], &[])
+            .unwrap();
+        assert_eq!(elements_of(&s, &ab), vec![]);
+    }
+
+    #[test]
+    fn element_prefixes_and_their_ends() {
+        assert_eq!(
+            element_prefix(&data_key(1, 2, b"k")),
+            vec![0, 1, 0, 2, 0, 0, 0, 1, b'k']
+        );
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(&[1, 0xff, 0xff]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xff, 0xff]), None);
+    }
+
     #[test]
     fn meta_is_apart_from_data() {
         let dir = tempfile::tempdir().unwrap();
@@ -946,8 +1311,9 @@ mod tests {
                 key: a.0.clone(),
                 record: None,
                 index: b"i:new ttl".to_vec(),
+                elements: ElementWrites::default(),
             };
-            s.write(&[only_index], std::slice::from_ref(&b.0)).unwrap();
+            s.write(&[only_index], &[del(&b.0)]).unwrap();
             s.put_meta(b"dict:1", b"d").unwrap();
             s.put_meta(CHECKPOINT_KEY, b"c").unwrap();
             s.flush().unwrap();
@@ -993,7 +1359,7 @@ mod tests {
         let a = kv(0, 1, "a", "alpha");
         s.write(&puts(std::slice::from_ref(&a)), &[]).unwrap();
         s.copy_to(&dir.path().join("copy")).unwrap();
-        s.write(&[], std::slice::from_ref(&a.0)).unwrap();
+        s.write(&[], &[del(&a.0)]).unwrap();
         drop(s);
         let copy = open(&dir.path().join("copy"));
         assert_eq!(copy.get(&a.0).unwrap(), Some(a.1));
@@ -1012,9 +1378,27 @@ mod tests {
             err.0,
             format!(
                 "data directory {} holds tiering format version 7, this server writes version \
-                 2: move it away or point tiering-dir elsewhere",
+                 3: move it away or point tiering-dir elsewhere",
                 dir.path().display()
             )
+        );
+    }
+
+    #[test]
+    fn a_version_2_directory_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = kv(0, 1, "a", "alpha");
+        {
+            let s = open(dir.path());
+            s.write(&puts(std::slice::from_ref(&a)), &[]).unwrap();
+            s.put_meta(FORMAT_VERSION_KEY, &2u32.to_be_bytes()).unwrap();
+            s.flush().unwrap();
+        }
+        let s = open(dir.path());
+        assert_eq!(s.get(&a.0).unwrap(), Some(a.1), "its records are kept");
+        assert_eq!(
+            s.get_meta(FORMAT_VERSION_KEY).unwrap(),
+            Some(DISK_FORMAT_VERSION.to_be_bytes().to_vec())
         );
     }
 
@@ -1054,9 +1438,9 @@ mod tests {
     #[test]
     fn shipped_budgets() {
         let budget = |name| Profile::load(name).unwrap().memory_budget() >> 20;
-        assert_eq!(budget("default"), 256 + 128 + 2 + 16);
-        assert_eq!(budget("low-memory"), 32 + 32 + 2 + 16);
-        assert_eq!(budget("large-values"), 256 + 128 + 2 + 16);
+        assert_eq!(budget("default"), 256 + 128 + 2 + 16 + 32);
+        assert_eq!(budget("low-memory"), 32 + 32 + 2 + 16 + 32);
+        assert_eq!(budget("large-values"), 256 + 128 + 2 + 16 + 32);
         assert!(Profile::load("large-values").unwrap().enable_blob_files);
     }
 
@@ -1076,7 +1460,7 @@ mod tests {
         let s = Store::open(&dir.path().join("db"), path.to_str().unwrap()).unwrap();
         assert_eq!(
             s.stats().memory_budget,
-            (1 << 20) + (2 << 20) + (2 << 20) + (16 << 20)
+            (1 << 20) + (2 << 20) + (2 << 20) + (16 << 20) + (32 << 20)
         );
 
         let err = Profile::load("/nonexistent/x.profile").unwrap_err();

@@ -61,6 +61,14 @@ pub enum DecodeError {
     Duplicate,
     /// A sorted-set score that is not a number.
     NanScore,
+    /// A split collection whose elements are not as many as its header says.
+    CountMismatch {
+        header: u64,
+        found: u64,
+    },
+    /// A split collection's element of the wrong size for its type (a score is 8 bytes, a
+    /// set member holds nothing).
+    BadElement,
 }
 
 impl fmt::Display for DecodeError {
@@ -75,6 +83,11 @@ impl fmt::Display for DecodeError {
             DecodeError::TrailingBytes(n) => write!(f, "{n} bytes after the value"),
             DecodeError::Duplicate => write!(f, "duplicate member"),
             DecodeError::NanScore => write!(f, "NaN score"),
+            DecodeError::CountMismatch { header, found } => write!(
+                f,
+                "split collection has {found} elements where its header says {header}"
+            ),
+            DecodeError::BadElement => write!(f, "split collection element is malformed"),
         }
     }
 }
@@ -310,6 +323,183 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Big collections stored split (the tiering layer's per-element records, docs/FORMAT.md
+/// "Split collections"): a header holding what the value is apart from its elements, and one
+/// entry per element whose bytes are the element's payload: a hash field's value, nothing for
+/// a set member, a sorted-set member's score (8 bytes, little-endian IEEE 754). The element's
+/// name is the end of its RocksDB key, so one element is read or rewritten alone.
+pub mod split {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+
+    use super::{enc, put_varint, tag, DecodeError, Reader, FORMAT_VERSION};
+    use crate::types::{HashValue, SetValue, Value, ZSetValue};
+
+    /// What a split collection's header says.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Header {
+        /// The type tag: hash, set or sorted set.
+        pub tag: u8,
+        /// The reported-encoding code ([`enc`]).
+        pub enc: u8,
+        /// How many elements the collection has.
+        pub count: u64,
+    }
+
+    /// Whether `value` is a collection that can be stored split.
+    pub fn can_split(value: &Value) -> bool {
+        matches!(value, Value::Hash(_) | Value::Set(_) | Value::ZSet(_))
+    }
+
+    /// The header of `value` (the format version byte, type tag, encoding code and element
+    /// count); None for a value that cannot be split.
+    pub fn header(value: &Value) -> Option<Vec<u8>> {
+        let (tag, enc, count) = match value {
+            Value::Hash(h) => (
+                tag::HASH,
+                match h.encoding() {
+                    "listpack" => enc::LISTPACK,
+                    _ => enc::HASHTABLE,
+                },
+                h.len(),
+            ),
+            Value::Set(s) => (
+                tag::SET,
+                match s.encoding() {
+                    "intset" => enc::INTSET,
+                    "listpack" => enc::LISTPACK,
+                    _ => enc::HASHTABLE,
+                },
+                s.len(),
+            ),
+            Value::ZSet(z) => (
+                tag::ZSET,
+                match z.encoding() {
+                    "skiplist" => enc::SKIPLIST,
+                    _ => enc::LISTPACK,
+                },
+                z.len(),
+            ),
+            _ => return None,
+        };
+        let mut out = vec![FORMAT_VERSION, tag, enc];
+        put_varint(&mut out, count as u64);
+        Some(out)
+    }
+
+    /// Reads a header written by [`header`].
+    pub fn read_header(bytes: &[u8]) -> Result<Header, DecodeError> {
+        let mut r = Reader(bytes);
+        let version = r.byte().map_err(|_| DecodeError::Empty)?;
+        if version != FORMAT_VERSION {
+            return Err(DecodeError::UnknownVersion(version));
+        }
+        let t = r.byte()?;
+        let e = r.byte()?;
+        let valid = match t {
+            tag::HASH => e == enc::LISTPACK || e == enc::HASHTABLE,
+            tag::SET => e <= enc::HASHTABLE,
+            tag::ZSET => e == enc::LISTPACK || e == enc::SKIPLIST,
+            other => return Err(DecodeError::UnknownType(other)),
+        };
+        if !valid {
+            return Err(DecodeError::UnknownEncoding(e));
+        }
+        let count = r.varint()?;
+        match r.0.len() {
+            0 => Ok(Header {
+                tag: t,
+                enc: e,
+                count,
+            }),
+            n => Err(DecodeError::TrailingBytes(n)),
+        }
+    }
+
+    /// The payload of element `name` of `value`; None when it is not an element of it.
+    pub fn element(value: &Value, name: &[u8]) -> Option<Vec<u8>> {
+        match value {
+            Value::Hash(h) => h.get(name).map(|v| v.to_vec()),
+            Value::Set(s) => s.contains(name).then(Vec::new),
+            Value::ZSet(z) => z.score(name).map(|s| s.to_le_bytes().to_vec()),
+            _ => None,
+        }
+    }
+
+    /// Calls `f` with each element's name and payload.
+    pub fn for_each_element(value: &Value, mut f: impl FnMut(&[u8], &[u8])) {
+        match value {
+            Value::Hash(h) => h.iter().for_each(|(k, v)| f(k, v)),
+            Value::Set(s) => s.iter().for_each(|m| f(m, &[])),
+            Value::ZSet(z) => z.iter().for_each(|(m, s)| f(m, &s.to_le_bytes())),
+            _ => {}
+        }
+    }
+
+    /// The collection a header and its elements (name, payload) make. With `whole`, the
+    /// elements must be exactly as many as the header says; without it they are some of the
+    /// collection's (a read of single elements) and the value holds just those.
+    pub fn build(
+        header: &Header,
+        elements: impl Iterator<Item = (Bytes, Bytes)>,
+        whole: bool,
+    ) -> Result<Value, DecodeError> {
+        let mut found = 0u64;
+        let value = match header.tag {
+            tag::HASH => {
+                let mut hash = HashValue::new();
+                for (name, payload) in elements {
+                    found += 1;
+                    if !hash.insert(&name, &payload) {
+                        return Err(DecodeError::Duplicate);
+                    }
+                }
+                hash.restore_encoding(header.enc == enc::HASHTABLE);
+                Value::Hash(Arc::new(hash))
+            }
+            tag::SET => {
+                let mut set = SetValue::new();
+                for (name, payload) in elements {
+                    found += 1;
+                    if !payload.is_empty() {
+                        return Err(DecodeError::BadElement);
+                    }
+                    if !set.insert_bytes(name) {
+                        return Err(DecodeError::Duplicate);
+                    }
+                }
+                set.restore_encoding(header.enc == enc::HASHTABLE, header.enc == enc::LISTPACK);
+                Value::Set(Arc::new(set))
+            }
+            tag::ZSET => {
+                let mut pairs = Vec::new();
+                for (name, payload) in elements {
+                    found += 1;
+                    let score = <[u8; 8]>::try_from(&payload[..])
+                        .map(f64::from_le_bytes)
+                        .map_err(|_| DecodeError::BadElement)?;
+                    if score.is_nan() {
+                        return Err(DecodeError::NanScore);
+                    }
+                    pairs.push((name, score));
+                }
+                let z = ZSetValue::restore(pairs.into_iter(), header.enc == enc::SKIPLIST)
+                    .ok_or(DecodeError::Duplicate)?;
+                Value::ZSet(Arc::new(z))
+            }
+            other => return Err(DecodeError::UnknownType(other)),
+        };
+        if whole && found != header.count {
+            return Err(DecodeError::CountMismatch {
+                header: header.count,
+                found,
+            });
+        }
+        Ok(value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +570,36 @@ mod tests {
         }
 
         #[test]
+        fn split_round_trip(v in value(), pick in any::<prop::sample::Index>()) {
+            let Some(header) = split::header(&v) else {
+                prop_assert!(!split::can_split(&v));
+                return Ok(());
+            };
+            let header = split::read_header(&header).expect("a header we wrote reads");
+            let mut elements = Vec::new();
+            split::for_each_element(&v, |name, payload| {
+                elements.push((Bytes::copy_from_slice(name), Bytes::copy_from_slice(payload)));
+            });
+            prop_assert_eq!(elements.len() as u64, header.count);
+            let back = split::build(&header, elements.clone().into_iter(), true).expect("builds");
+            prop_assert_eq!(back.encoding(), v.encoding());
+            prop_assert_eq!(&back, &v);
+            // One element alone: a partial value holding just it, as `element` gives it.
+            let (name, payload) = elements[pick.index(elements.len())].clone();
+            prop_assert_eq!(split::element(&v, &name), Some(payload.to_vec()));
+            let one = split::build(&header, std::iter::once((name.clone(), payload)), false)
+                .expect("builds");
+            prop_assert_eq!(split::element(&one, &name), split::element(&v, &name));
+            // Without `whole`, a missing element is no error; with it, it is.
+            if elements.len() > 1 {
+                prop_assert_eq!(
+                    split::build(&header, elements[1..].iter().cloned(), true),
+                    Err(DecodeError::CountMismatch { header: header.count, found: header.count - 1 })
+                );
+            }
+        }
+
+        #[test]
         fn any_prefix_of_a_collection_is_refused(v in value(), cut in any::<prop::sample::Index>()) {
             let record = encode_to_vec(&v);
             let cut = cut.index(record.len());
@@ -441,5 +661,55 @@ mod tests {
         let mut rec = vec![1, 2, 0];
         rec.extend_from_slice(&eleven);
         assert_eq!(decode(&rec), Err(DecodeError::BadVarint));
+    }
+
+    #[test]
+    fn corrupt_split_collections_are_refused() {
+        assert_eq!(
+            split::read_header(&[1, 0, 0, 0]),
+            Err(DecodeError::UnknownType(0))
+        );
+        assert_eq!(
+            split::read_header(&[1, 1, 1, 0]),
+            Err(DecodeError::UnknownType(1))
+        );
+        assert_eq!(
+            split::read_header(&[1, 4, 0, 0]),
+            Err(DecodeError::UnknownEncoding(0))
+        );
+        assert_eq!(
+            split::read_header(&[1, 4, 2, 0, 0]),
+            Err(DecodeError::TrailingBytes(1))
+        );
+        assert_eq!(split::read_header(&[1, 4, 2]), Err(DecodeError::Truncated));
+        let set = split::read_header(&[1, 2, 2, 1]).unwrap();
+        let with = |payload: &'static [u8]| {
+            split::build(
+                &set,
+                std::iter::once((Bytes::from_static(b"m"), Bytes::from_static(payload))),
+                true,
+            )
+        };
+        assert_eq!(with(b"x"), Err(DecodeError::BadElement));
+        assert!(with(b"").is_ok());
+        let zset = split::read_header(&[1, 3, 4, 1]).unwrap();
+        let score = |payload: Vec<u8>| {
+            split::build(
+                &zset,
+                std::iter::once((Bytes::from_static(b"m"), Bytes::from(payload))),
+                true,
+            )
+        };
+        assert_eq!(score(vec![0; 7]), Err(DecodeError::BadElement));
+        assert_eq!(
+            score(f64::NAN.to_le_bytes().to_vec()),
+            Err(DecodeError::NanScore)
+        );
+        let hash = split::read_header(&[1, 4, 2, 2]).unwrap();
+        let twice = [b"f", b"f"].map(|f| (Bytes::from_static(f), Bytes::from_static(b"v")));
+        assert_eq!(
+            split::build(&hash, twice.into_iter(), true),
+            Err(DecodeError::Duplicate)
+        );
     }
 }

@@ -45,6 +45,9 @@ pub struct ColdStub {
     pub disk_bytes: u32,
     /// The value's type, as a `codec::tag`.
     pub tag: u8,
+    /// The record is split: a header, and one RocksDB entry per element (a big hash, set or
+    /// sorted set; see `codec::split`), so that one element can be read alone.
+    pub split: bool,
 }
 
 impl ColdStub {
