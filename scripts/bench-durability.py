@@ -15,6 +15,10 @@ Experiments:
             (everysec), SETs over 1,000,000 keys, with no checkpoint during the run
             (checkpoint-interval 0, auto-aof-rewrite-percentage 0), with the default triggers,
             and with one a second (checkpoint-interval 1), interleaved rounds.
+  split     A 100,000-field hash stored whole (tiering-split-elements 0) against stored one
+            RocksDB entry per element (the default): the time of a checkpoint after HSET of one
+            field, and the latency of HGET of one field of the hash while it is cold (demoted
+            again after each read when stored whole, which loads it), interleaved rounds.
 
 Usage: scripts/bench-durability.py EXPERIMENT [--rounds 3] [--requests N] [--data-dir DIR]
                                    [--server-args '--opt value' (hset)]
@@ -31,7 +35,7 @@ import subprocess
 import tempfile
 import time
 
-from benchlib import binary
+from benchlib import Conn, binary
 
 PORT = 7993
 
@@ -215,9 +219,90 @@ def checkpoint(args):
               f"| {statistics.median(x[2] for x in rows):,.0f} |")
 
 
+SPLIT_SETTINGS = {
+    "whole": ("--tiering-split-elements", "0"),
+    "split": ("--tiering-split-elements", "1024"),
+}
+
+
+def take_checkpoint(c):
+    """BGREWRITEAOF, waited for; returns its wall time in ms."""
+    while c.info("persistence")["aof_rewrite_in_progress"] != "0":
+        time.sleep(0.0005)
+    before = int(c.info("persistence")["checkpoints"])
+    started = time.perf_counter()
+    c.call("BGREWRITEAOF")
+    while int(c.info("persistence")["checkpoints"]) == before:
+        time.sleep(0.0005)
+    return (time.perf_counter() - started) * 1000
+
+
+def split(args):
+    import random
+    rng = random.Random(1)
+    results = {name: {"checkpoint": [], "hget": [], "elements": [], "disk": [], "load": []}
+               for name in SPLIT_SETTINGS}
+    for r in range(args.rounds):
+        for name, extra in SPLIT_SETTINGS.items():
+            with tempfile.TemporaryDirectory(dir=args.data_dir) as d:
+                proc = start("thermocline", d, "yes", extra=(
+                    *extra, "--checkpoint-interval", "0", "--auto-aof-rewrite-percentage", "0"))
+                try:
+                    c = Conn(PORT)
+                    for i in range(0, 100_000, 1000):
+                        c.call("HSET", "big", *[x for j in range(i, i + 1000)
+                                                for x in (f"f{j}", f"{rng.getrandbits(128):032x}")])
+                    take_checkpoint(c)
+                    base = int(c.info("persistence")["checkpoint_elements_written"])
+                    for _ in range(20):
+                        c.call("HSET", "big", f"f{rng.randrange(100_000)}", "changed")
+                        results[name]["checkpoint"].append(take_checkpoint(c))
+                    written = int(c.info("persistence")["checkpoint_elements_written"]) - base
+                    results[name]["elements"].append(written / 20)
+                    # Changed, so that the demotion writes (a clean one would not).
+                    c.call("HSET", "big", "f0", "changed again")
+                    c.call("TIERING", "DEMOTE", "big")
+                    # The record's size on disk (a split one's: header plus elements, plain).
+                    status = c.call("TIERING", "STATUS", "big")
+                    fields = dict(zip(status[::2], status[1::2]))
+                    results[name]["disk"].append(fields[b"disk_bytes"])
+                    for _ in range(200):
+                        field = f"f{rng.randrange(100_000)}"
+                        started = time.perf_counter()
+                        c.call("HGET", "big", field)
+                        results[name]["hget"].append((time.perf_counter() - started) * 1e6)
+                        c.call("TIERING", "DEMOTE", "big")
+                    # A whole load (HLEN needs the value), demoted again after each.
+                    for _ in range(20):
+                        started = time.perf_counter()
+                        c.call("HLEN", "big")
+                        results[name]["load"].append((time.perf_counter() - started) * 1000)
+                        c.call("TIERING", "DEMOTE", "big")
+                    c.close()
+                finally:
+                    stop(proc)
+            row = results[name]
+            print(f"round {r + 1} {name}: checkpoint median "
+                  f"{statistics.median(row['checkpoint'][-20:]):.1f} ms, cold HGET median "
+                  f"{statistics.median(row['hget'][-200:]):.0f} us", flush=True)
+    print(f"\nMachine: {platform.node()}, {os.cpu_count()} cores; appendonly yes, everysec; a "
+          f"hash of 100,000 fields of 32 random hex digits; per round 20 checkpoints after one HSET "
+          f"each, 200 HGETs of random fields of the cold hash, 20 loads of the whole hash; "
+          f"{args.rounds} rounds\n")
+    print("| stored | checkpoint after one HSET, median | p90 | elements written per checkpoint "
+          "| record size | cold HGET, median | p99 | whole load (HLEN), median |\n"
+          "|---|---|---|---|---|---|---|---|")
+    for name, row in results.items():
+        cp, hg = sorted(row["checkpoint"]), sorted(row["hget"])
+        print(f"| {name} | {statistics.median(cp):.1f} ms | {cp[int(len(cp) * 0.9)]:.1f} ms "
+              f"| {statistics.median(row['elements']):.0f} "
+              f"| {statistics.median(row['disk']) / 2**20:.2f} MiB | {statistics.median(hg):,.0f} us "
+              f"| {hg[int(len(hg) * 0.99)]:,.0f} us | {statistics.median(row['load']):.1f} ms |")
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("experiment", choices=["everysec", "always", "hset", "checkpoint"])
+    p.add_argument("experiment", choices=["everysec", "always", "hset", "checkpoint", "split"])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--requests", type=int, default=1_000_000)
     p.add_argument("--data-dir", default=None)
@@ -225,7 +310,7 @@ def main():
                    help="more thermocline-server options for the hset experiment")
     args = p.parse_args()
     {"everysec": everysec, "always": always, "hset": hset,
-     "checkpoint": checkpoint}[args.experiment](args)
+     "checkpoint": checkpoint, "split": split}[args.experiment](args)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ pub enum Layout {
     SplitFull,
     /// A split header and these elements, each written or deleted as the value holds it:
     /// RocksDB's elements are the value's but for these.
-    SplitDelta(Vec<Bytes>),
+    SplitDelta(Vec<Key>),
 }
 
 impl Layout {
@@ -76,7 +76,7 @@ fn split_len(value: &Value) -> Option<usize> {
 /// changes made after this point when `track` (the binlog is on). `split_min` is
 /// `tiering-split-elements`.
 fn layout_for(
-    changes: &mut HashMap<Key, HashSet<Bytes>>,
+    changes: &mut HashMap<Key, HashSet<Key>>,
     track: bool,
     split_min: usize,
     key: &Key,
@@ -101,8 +101,8 @@ fn layout_for(
 /// Notes, after a step, what it did to `key` for the tracking of element changes: `named`
 /// holds the elements a narrowed write changed (None: the value may have changed whole, or the
 /// key went away). A key is tracked only between a split write and the next write that is not
-/// narrowed; a change set that grows past half the collection is dropped (a whole write costs
-/// no more).
+/// narrowed; a change set that grows past a quarter of the collection is dropped (a whole
+/// write costs little more, and the set would cost memory and time on every write).
 pub(super) fn note_element_changes(d: &mut DbShard, key: &[u8], named: Option<&[Bytes]>) {
     if d.element_changes.is_empty() {
         return;
@@ -118,8 +118,9 @@ pub(super) fn note_element_changes(d: &mut DbShard, key: &[u8], named: Option<&[
     let Some(set) = d.element_changes.get_mut(key) else {
         return;
     };
-    set.extend(named.iter().cloned());
-    if set.len() > len / 2 + 1 {
+    // Copies, not the commands' argument buffers (which a long-lived handle would pin).
+    set.extend(named.iter().map(|n| Key::from_slice(n)));
+    if set.len() > len / 4 + 1 {
         d.element_changes.remove(key);
     }
 }

@@ -152,7 +152,7 @@ pub struct DbShard {
     /// write's effect then names what it changed) and RocksDB's elements, once that write is
     /// done, differ from the value only in these; any other write, a removal or a failed write
     /// takes it out, and the next write of the key is a whole one.
-    element_changes: HashMap<Key, HashSet<Bytes>>,
+    element_changes: HashMap<Key, HashSet<Key>>,
     /// One bit per slot table: set when an entry of the table stops being indexed (a write),
     /// so that a checkpoint scans only these tables. Every entry not indexed is in a marked
     /// table, except those a checkpoint under way has taken (it marks them again if it fails).
@@ -260,7 +260,7 @@ impl DbShard {
 fn forget_record(
     cold: &mut usize,
     garbage: &mut Vec<(Key, bool)>,
-    changes: &mut HashMap<Key, HashSet<Bytes>>,
+    changes: &mut HashMap<Key, HashSet<Key>>,
     key: &Key,
     entry: &Entry,
 ) {
