@@ -15,6 +15,11 @@ Experiments:
             (everysec), SETs over 1,000,000 keys, with no checkpoint during the run
             (checkpoint-interval 0, auto-aof-rewrite-percentage 0), with the default triggers,
             and with one a second (checkpoint-interval 1), interleaved rounds.
+  tombstones  What the range tombstones of deleted split collections cost the reads of the
+            others: cold HGETs of a split 100,000-field hash before and after 2,000 split hashes
+            of 1,100 fields beside it are deleted (each delete is one range tombstone) and
+            checkpointed (memtables flushed, so that the reads meet the tombstones in SST
+            files).
   split     A 100,000-field hash stored whole (tiering-split-elements 0) against stored one
             RocksDB entry per element (the default): the time of a checkpoint after HSET of one
             field, and the latency of HGET of one field of the hash while it is cold (demoted
@@ -300,9 +305,60 @@ def split(args):
               f"| {hg[int(len(hg) * 0.99)]:,.0f} us | {statistics.median(row['load']):.1f} ms |")
 
 
+def cold_hget_us(c, rng, n=500):
+    times = []
+    for _ in range(n):
+        field = f"f{rng.randrange(100_000)}"
+        started = time.perf_counter()
+        c.call("HGET", "big", field)
+        times.append((time.perf_counter() - started) * 1e6)
+    return statistics.median(times), sorted(times)[int(n * 0.99)]
+
+
+def tombstones(args):
+    import random
+    rng = random.Random(2)
+    rows = []
+    for r in range(args.rounds):
+        with tempfile.TemporaryDirectory(dir=args.data_dir) as d:
+            extra = ("--checkpoint-interval", "0", "--auto-aof-rewrite-percentage", "0")
+            proc = start("thermocline", d, "yes", extra=extra)
+            try:
+                c = Conn(PORT)
+                for i in range(0, 100_000, 1000):
+                    c.call("HSET", "big", *[x for j in range(i, i + 1000)
+                                            for x in (f"f{j}", f"{rng.getrandbits(128):032x}")])
+                for k in range(2000):
+                    c.call("HSET", f"gone{k}", *[x for j in range(1100) for x in (f"f{j}", "v")])
+                take_checkpoint(c)
+                c.call("TIERING", "DEMOTE", "big")
+                c.call("TIERING", "FLUSH-MEMTABLES")
+                before = cold_hget_us(c, rng)
+                started = time.perf_counter()
+                for k in range(2000):
+                    c.call("DEL", f"gone{k}")
+                take_checkpoint(c)
+                deleted_ms = (time.perf_counter() - started) * 1000
+                c.call("TIERING", "FLUSH-MEMTABLES")
+                after = cold_hget_us(c, rng)
+                c.close()
+            finally:
+                stop(proc)
+        rows.append((before, after, deleted_ms))
+        print(f"round {r + 1}: cold HGET median/p99 {before[0]:.0f}/{before[1]:.0f} us before, "
+              f"{after[0]:.0f}/{after[1]:.0f} us after 2,000 deletes ({deleted_ms:.0f} ms for "
+              f"the DELs and their checkpoint)", flush=True)
+    print(f"\nMachine: {platform.node()}, {os.cpu_count()} cores; medians of {args.rounds} rounds\n")
+    print("| cold HGET of a split hash | median | p99 |\n|---|---|---|")
+    for i, name in enumerate(["before", "after 2,000 range tombstones"]):
+        print(f"| {name} | {statistics.median(x[i][0] for x in rows):.0f} us "
+              f"| {statistics.median(x[i][1] for x in rows):.0f} us |")
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("experiment", choices=["everysec", "always", "hset", "checkpoint", "split"])
+    p.add_argument("experiment", choices=["everysec", "always", "hset", "checkpoint", "split",
+                                           "tombstones"])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--requests", type=int, default=1_000_000)
     p.add_argument("--data-dir", default=None)
@@ -310,7 +366,8 @@ def main():
                    help="more thermocline-server options for the hset experiment")
     args = p.parse_args()
     {"everysec": everysec, "always": always, "hset": hset,
-     "checkpoint": checkpoint, "split": split}[args.experiment](args)
+     "checkpoint": checkpoint, "split": split,
+     "tombstones": tombstones}[args.experiment](args)
 
 
 if __name__ == "__main__":
