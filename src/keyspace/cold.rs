@@ -779,26 +779,35 @@ impl<'a> Locked<'a> {
         value: Value,
         promote: bool,
     ) -> Installed {
-        let slot = self.slot_of(key);
-        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
-        let Some(d) = shard.dbs[db].as_deref_mut() else {
-            return Installed::NotCold;
-        };
-        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
-            return Installed::NotCold;
-        };
-        let Value::Cold(stub) = &e.value else {
+        let Some((cold, e, stub)) = self.cold_entry_mut(db, key) else {
             return Installed::NotCold;
         };
         if stub.disk_version != version {
             return Installed::Outdated;
         }
-        let disk_bytes = stub.disk_bytes;
-        make_hot(&mut d.cold, e, version, value);
+        make_hot(cold, e, version, value);
         if !promote && e.disk == Disk::Clean {
-            self.transient.push((db, Key::from_slice(key), disk_bytes));
+            self.transient
+                .push((db, Key::from_slice(key), stub.disk_bytes));
         }
         Installed::Yes
+    }
+
+    /// `key`'s entry in `db` when its value is cold, with its stub and the cold count of its
+    /// table's `DbShard`.
+    fn cold_entry_mut(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Option<(&mut usize, &mut Entry, ColdStub)> {
+        let slot = self.slot_of(key);
+        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
+        let DbShard { slots, cold, .. } = shard.dbs[db].as_deref_mut()?;
+        let e = slots[slot as usize % SLOTS_PER_SHARD].get_mut(key)?;
+        match e.value {
+            Value::Cold(stub) => Some((cold, e, stub)),
+            _ => None,
+        }
     }
 
     /// The stub of `key`'s value when it is cold (and live).
@@ -827,24 +836,16 @@ impl<'a> Locked<'a> {
         version: u64,
         value: Value,
     ) -> Installed {
-        let slot = self.slot_of(key);
-        let shard = shard_in(&mut self.guards, self.all, shard_of_slot(slot));
-        let Some(d) = shard.dbs[db].as_deref_mut() else {
-            return Installed::NotCold;
-        };
-        let Some(e) = d.slots[slot as usize % SLOTS_PER_SHARD].get_mut(key) else {
-            return Installed::NotCold;
-        };
-        let Value::Cold(stub) = e.value else {
+        let Some((cold, e, stub)) = self.cold_entry_mut(db, key) else {
             return Installed::NotCold;
         };
         if stub.disk_version != version || !stub.split {
             return Installed::Outdated;
         }
         e.value = value;
-        d.cold -= 1;
-        self.partial
-            .push((db, Key::from_slice(key), stub, e.version));
+        *cold -= 1;
+        let version = e.version;
+        self.partial.push((db, Key::from_slice(key), stub, version));
         Installed::Yes
     }
 

@@ -313,11 +313,22 @@ impl Tier {
         else {
             return Ok(None);
         };
-        match record::read(&bytes, &self.dicts.read()).map_err(|e| e.to_string())? {
-            // Rewritten whole since the first read.
+        // (Rewritten whole since the first read: then read whole.)
+        self.with_elements(&bytes, elements.into_iter(), true)
+    }
+
+    /// The value of `record` read with `elements` (name, payload) when it is a split
+    /// collection's header: all of them (`whole`), or some (see `codec::split::build`).
+    fn with_elements(
+        &self,
+        record: &[u8],
+        elements: impl Iterator<Item = (Bytes, Bytes)>,
+        whole: bool,
+    ) -> LoadResult {
+        match record::read(record, &self.dicts.read()).map_err(|e| e.to_string())? {
             (version, record::Read::Whole(value)) => Ok(Some((version, value))),
             (version, record::Read::Split(header)) => {
-                crate::types::codec::split::build(&header, elements.into_iter(), true)
+                crate::types::codec::split::build(&header, elements, whole)
                     .map(|value| Some((version, value)))
                     .map_err(|e| format!("cold record is corrupt: {e}"))
             }
@@ -336,18 +347,11 @@ impl Tier {
         else {
             return Ok(None);
         };
-        match record::read(&bytes, &self.dicts.read()).map_err(|e| e.to_string())? {
-            (version, record::Read::Whole(value)) => Ok(Some((version, value))),
-            (version, record::Read::Split(header)) => {
-                let found = names
-                    .iter()
-                    .zip(payloads)
-                    .filter_map(|(name, payload)| Some((name.clone(), Bytes::from(payload?))));
-                crate::types::codec::split::build(&header, found, false)
-                    .map(|value| Some((version, value)))
-                    .map_err(|e| format!("cold record is corrupt: {e}"))
-            }
-        }
+        let found = names
+            .iter()
+            .zip(payloads)
+            .filter_map(|(name, payload)| Some((name.clone(), Bytes::from(payload?))));
+        self.with_elements(&bytes, found, false)
     }
 
     /// INFO's `# Tiering` section.

@@ -773,6 +773,19 @@ impl Store {
         }
     }
 
+    /// A snapshot of the database and the record under `data_key` in it (None: no record).
+    fn snapshot_get(
+        &self,
+        data_key: &[u8],
+    ) -> Result<Option<(rocksdb::Snapshot<'_>, Vec<u8>)>, StoreError> {
+        injected(&self.faults.reads, "get")?;
+        let snapshot = self.db.snapshot();
+        let record = snapshot
+            .get_cf(self.data_cf(), data_key)
+            .map_err(|e| rocks("get", e))?;
+        Ok(record.map(|r| (snapshot, r)))
+    }
+
     /// The record under `data_key` and, when it is a split collection's header (`split` says
     /// which records are), its elements (name, payload) in name order, all read from one
     /// snapshot, so that a write between the two reads cannot mix two states of the key.
@@ -781,12 +794,7 @@ impl Store {
         data_key: &[u8],
         split: impl Fn(&[u8]) -> bool,
     ) -> Result<Option<WithElements>, StoreError> {
-        injected(&self.faults.reads, "get")?;
-        let snapshot = self.db.snapshot();
-        let Some(record) = snapshot
-            .get_cf(self.data_cf(), data_key)
-            .map_err(|e| rocks("get", e))?
-        else {
+        let Some((snapshot, record)) = self.snapshot_get(data_key)? else {
             return Ok(None);
         };
         if !split(&record) {
@@ -821,12 +829,7 @@ impl Store {
         data_key: &[u8],
         names: &[bytes::Bytes],
     ) -> Result<Option<WithSomeElements>, StoreError> {
-        injected(&self.faults.reads, "multi-get")?;
-        let snapshot = self.db.snapshot();
-        let Some(record) = snapshot
-            .get_cf(self.data_cf(), data_key)
-            .map_err(|e| rocks("get", e))?
-        else {
+        let Some((snapshot, record)) = self.snapshot_get(data_key)? else {
             return Ok(None);
         };
         let prefix = element_prefix(data_key);
