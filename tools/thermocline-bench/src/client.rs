@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use rand::SeedableRng;
 use redis_protocol::resp2::decode::decode_bytes_mut;
-use redis_protocol::resp2::types::BytesFrame;
+use redis_protocol::resp2::encode::extend_encode_borrowed;
+use redis_protocol::resp2::types::{BorrowedFrame, BytesFrame};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -85,6 +86,23 @@ async fn read_reply(
     }
 }
 
+/// Sends one command and returns its reply (INFO, PING, SHUTDOWN ... for the comparison).
+pub async fn command(addr: &str, args: &[&str]) -> Result<BytesFrame, Error> {
+    let mut stream = connect(addr).await?;
+    let frames: Vec<BorrowedFrame> = args
+        .iter()
+        .map(|a| BorrowedFrame::BulkString(a.as_bytes()))
+        .collect();
+    let mut out = BytesMut::new();
+    extend_encode_borrowed(&mut out, &BorrowedFrame::Array(&frames), false)
+        .map_err(|e| format!("encoding {args:?}: {e:?}"))?;
+    stream
+        .write_all(&out)
+        .await
+        .map_err(|e| format!("sending {}: {e}", args[0]))?;
+    read_reply(&mut stream, &mut BytesMut::new()).await
+}
+
 /// Fills the dataset: every key of each kind in `kinds` gets its value, through
 /// `connections` connections with pipelines of 64 requests.
 pub async fn load(
@@ -94,24 +112,36 @@ pub async fn load(
     connections: usize,
     progress: Progress,
 ) -> Result<(), Error> {
+    load_range(addr, keys, kinds, 0..keys.count, connections, progress).await
+}
+
+/// [`load`] of the keys whose indices are in `range`.
+pub async fn load_range(
+    addr: &str,
+    keys: &Keys,
+    kinds: &[KeyKind],
+    range: std::ops::Range<u64>,
+    connections: usize,
+    progress: Progress,
+) -> Result<(), Error> {
     let connections = connections.max(1) as u64;
+    let span = range.end.saturating_sub(range.start);
     let mut tasks = Vec::new();
     for c in 0..connections {
-        let (addr, keys, kinds, progress) = (
+        let (addr, keys, kinds, progress, range) = (
             addr.to_string(),
             keys.clone(),
             kinds.to_vec(),
             progress.clone(),
+            range.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut stream = connect(&addr).await?;
             let mut out = BytesMut::new();
             let mut inbuf = BytesMut::new();
             let mut scratch = Scratch::default();
-            let (from, to) = (
-                keys.count * c / connections,
-                keys.count * (c + 1) / connections,
-            );
+            let from = range.start + span * c / connections;
+            let to = range.start + span * (c + 1) / connections;
             for kind in kinds {
                 let command = match kind {
                     KeyKind::String => Command::Set,

@@ -6,9 +6,15 @@
 //! latency percentiles from HDR histograms as a table (or `--json`). A sample of read replies
 //! is checked against the value the key must hold (`--verify`), so that a fast but wrong
 //! server cannot win; the exit code is 1 when any checked reply was wrong or missing.
+//!
+//! `thermocline-bench compare [--quick]` starts Redis and Thermocline (pure-memory, and hybrid
+//! at several RAM:dataset ratios) itself, measures them all with the same workloads and writes
+//! a Markdown and JSON report with SVG charts (src/compare.rs).
 
 mod client;
+mod compare;
 mod dist;
+mod plot;
 mod report;
 mod workload;
 
@@ -40,6 +46,9 @@ struct Cli {
 enum Cmd {
     /// Load a dataset and run a workload against one or more servers.
     Run(RunArgs),
+    /// Start Redis, Thermocline in pure-memory mode and in hybrid mode at several RAM ratios,
+    /// run the same workloads against each, and write a report with charts.
+    Compare(compare::CompareArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -266,6 +275,10 @@ fn main() {
     let outcome = runtime.block_on(async {
         match cli.command {
             Cmd::Run(args) => run(args).await,
+            Cmd::Compare(args) => compare::compare(args).await.map(|md| {
+                println!("report: {}", md.display());
+                true
+            }),
         }
     });
     match outcome {
