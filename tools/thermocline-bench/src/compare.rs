@@ -487,11 +487,16 @@ async fn run_all(
                 wl.insert("workload".to_string(), w.name.clone());
                 let report = Report::new(&server.kind.label(), wl, &stats, elapsed);
                 if !report.is_clean() {
-                    return Err(format!(
-                        "{} answered wrong: {:?}",
+                    // Kept in the report (wrong values, OOM errors ...), not hidden.
+                    eprintln!(
+                        "  {} on {}: {} wrong, {} missing, {} errors: {:?}",
+                        w.name,
                         server.kind.label(),
-                        report.problems
-                    ));
+                        report.wrong,
+                        report.missing,
+                        report.errors,
+                        report.problems.first()
+                    );
                 }
                 results[i].insert(w.name.clone(), report);
             }
@@ -607,11 +612,30 @@ fn markdown(c: &Comparison, charts: &[(String, String)]) -> String {
             md += &format!("| {} |", w.name);
             for s in &d.servers {
                 md += &match s.results.get(&w.name) {
-                    Some(r) => format!(" {:.0} / {} |", r.total.per_sec, r.total.p99_us),
+                    Some(r) if r.is_clean() => {
+                        format!(" {:.0} / {} |", r.total.per_sec, r.total.p99_us)
+                    }
+                    Some(r) => format!(
+                        " {:.0} / {} (errors: {}, wrong: {}, missing: {}) |",
+                        r.total.per_sec, r.total.p99_us, r.errors, r.wrong, r.missing
+                    ),
                     None => " - |".into(),
                 };
             }
             md += "\n";
+        }
+        for s in &d.servers {
+            for (w, r) in s.results.iter().filter(|(_, r)| !r.is_clean()) {
+                md += &format!(
+                    "\n{} on {}: {} error replies, {} wrong and {} missing values; first: `{}`\n",
+                    w,
+                    s.server,
+                    r.errors,
+                    r.wrong,
+                    r.missing,
+                    r.problems.first().map_or("", String::as_str)
+                );
+            }
         }
         md += &goals(c, d);
         for (title, file) in charts
