@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis_protocol::resp2::types::BytesFrame;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::client::{self, Limit, Plan};
 use crate::dist::KeyDist;
@@ -55,6 +55,9 @@ pub struct CompareArgs {
     /// The value size of that dataset, bytes.
     #[arg(long, requires = "keys")]
     pub value_size: Option<usize>,
+    /// Measure nothing: write the report and charts again from the JSON of an earlier run.
+    #[arg(long)]
+    pub from_json: Option<PathBuf>,
 }
 
 /// What is measured, by run size.
@@ -67,7 +70,7 @@ struct Settings {
     warmup: Duration,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Workload {
     name: String,
     mix: String,
@@ -148,7 +151,7 @@ impl Settings {
 }
 
 /// Which server.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "ratio", rename_all = "kebab-case")]
 enum Kind {
     Redis,
@@ -277,7 +280,7 @@ fn dir_bytes(path: &Path) -> u64 {
 }
 
 /// One server's figures for one dataset.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ServerResult {
     server: String,
     #[serde(flatten)]
@@ -296,7 +299,7 @@ struct ServerResult {
     results: BTreeMap<String, Report>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct DatasetResult {
     value_size: usize,
     keys: u64,
@@ -307,7 +310,7 @@ struct DatasetResult {
     servers: Vec<ServerResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Comparison {
     date: String,
     host: String,
@@ -382,6 +385,13 @@ fn thermocline_binary(args: &CompareArgs) -> Result<PathBuf, String> {
 }
 
 pub async fn compare(args: CompareArgs) -> Result<PathBuf, String> {
+    if let Some(path) = &args.from_json {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let comparison: Comparison = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a comparison's JSON: {e}", path.display()))?;
+        // The JSON is the input: only the report and the charts are written again.
+        return write_reports(&args.out, &comparison, false);
+    }
     let settings = Settings::new(&args);
     let thermocline = thermocline_binary(&args)?;
     let base = match &args.data_dir {
@@ -393,7 +403,7 @@ pub async fn compare(args: CompareArgs) -> Result<PathBuf, String> {
     let result = run_all(&args, &settings, &thermocline, &base).await;
     let _ = std::fs::remove_dir_all(&base);
     let comparison = result?;
-    write_reports(&args.out, &comparison)
+    write_reports(&args.out, &comparison, true)
 }
 
 async fn run_all(
@@ -640,7 +650,7 @@ fn markdown(c: &Comparison, charts: &[(String, String)]) -> String {
         md += &goals(c, d);
         for (title, file) in charts
             .iter()
-            .filter(|(t, _)| t.contains(&format!("{} bytes", d.value_size)))
+            .filter(|(t, _)| t.contains(&format!(" {} bytes", d.value_size)))
         {
             md += &format!("\n![{title}]({file})\n");
         }
@@ -706,50 +716,74 @@ fn goals(c: &Comparison, d: &DatasetResult) -> String {
     out
 }
 
+/// Lines of `metric` against the RAM ratio for the workloads `pick` chooses, one per server
+/// and workload: a hybrid server's across its ratios, Redis's and pure memory's flat (they
+/// always hold the whole dataset) across the same range.
+fn per_server(
+    d: &DatasetResult,
+    c: &Comparison,
+    pick: impl Fn(&Workload) -> bool,
+    metric: impl Fn(&Report) -> f64,
+) -> Vec<Series> {
+    let percent = |s: &ServerResult| match s.kind {
+        Kind::Hybrid(r) => r * 100.0,
+        _ => 100.0,
+    };
+    let measured = || d.servers.iter().filter(|s| s.error.is_none());
+    let lowest = measured().map(percent).fold(100.0, f64::min);
+    let mut series = Vec::new();
+    for w in c.workloads.iter().filter(|w| pick(w)) {
+        let mut hybrid: Vec<(f64, f64)> = measured()
+            .filter(|s| matches!(s.kind, Kind::Hybrid(_)))
+            .filter_map(|s| Some((percent(s), metric(s.results.get(&w.name)?))))
+            .collect();
+        hybrid.sort_by(|a, b| a.0.total_cmp(&b.0));
+        series.push(Series {
+            name: format!("hybrid, {}", w.name),
+            points: hybrid,
+        });
+        for s in measured().filter(|s| !matches!(s.kind, Kind::Hybrid(_))) {
+            if let Some(r) = s.results.get(&w.name) {
+                series.push(Series {
+                    name: format!("{}, {}", s.server, w.name),
+                    points: vec![(lowest, metric(r)), (100.0, metric(r))],
+                });
+            }
+        }
+    }
+    series
+}
+
 /// Draws the charts of `c` beside the report; returns (title, file name) of each.
 fn charts(dir: &Path, stem: &str, c: &Comparison) -> Result<Vec<(String, String)>, String> {
     let mut drawn = Vec::new();
     for d in &c.datasets {
         let pure = d.servers.iter().find(|s| s.kind == Kind::PureMemory);
-        let hybrids: Vec<&ServerResult> = d
-            .servers
-            .iter()
-            .filter(|s| matches!(s.kind, Kind::Hybrid(_)) && s.error.is_none())
-            .collect();
-        let percent = |s: &ServerResult| match s.kind {
-            Kind::Hybrid(r) => r * 100.0,
-            _ => 100.0,
-        };
-        let mut throughput = Vec::new();
-        let mut p99 = Vec::new();
+        // Every workload on the hybrid servers, relative to pure memory.
+        let mut relative = Vec::new();
         for w in &c.workloads {
             let Some(base) = pure.and_then(|p| rate(p, &w.name)) else {
                 continue;
             };
-            let mut points: Vec<(f64, f64)> = hybrids
+            let mut points: Vec<(f64, f64)> = d
+                .servers
                 .iter()
-                .filter_map(|h| Some((percent(h), rate(h, &w.name)? / base)))
-                .collect();
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            throughput.push(Series {
-                name: w.name.clone(),
-                points,
-            });
-            let mut points: Vec<(f64, f64)> = hybrids
-                .iter()
-                .filter_map(|h| {
-                    Some((
-                        percent(h),
-                        h.results.get(&w.name)?.total.p99_us as f64 / 1000.0,
-                    ))
+                .filter(|s| s.error.is_none())
+                .filter_map(|s| match s.kind {
+                    Kind::Hybrid(r) => Some((r * 100.0, rate(s, &w.name)? / base)),
+                    _ => None,
                 })
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            p99.push(Series {
+            relative.push(Series {
                 name: w.name.clone(),
                 points,
             });
         }
+        // The headline workload, zipfian reads, per server.
+        let zipfian_reads = |w: &Workload| w.name.starts_with("GET zipfian");
+        let throughput = per_server(d, c, zipfian_reads, |r| r.total.per_sec);
+        let p99 = per_server(d, c, zipfian_reads, |r| r.total.p99_us as f64 / 1000.0);
         let rss: Vec<Series> = d
             .servers
             .iter()
@@ -764,20 +798,28 @@ fn charts(dir: &Path, stem: &str, c: &Comparison) -> Result<Vec<(String, String)
             })
             .collect();
         let size = d.value_size;
+        let ratio_axis = "maxmemory, % of the dataset (Redis and pure memory: all of it)";
         for (kind, title, x, y, series) in [
             (
                 "throughput",
-                format!("Hybrid throughput / pure-memory, {size} bytes values"),
-                "maxmemory, % of the dataset",
-                "throughput relative to pure-memory",
+                format!("Zipfian GETs, {size} bytes values: throughput"),
+                ratio_axis,
+                "requests/s",
                 throughput,
             ),
             (
                 "p99",
-                format!("Hybrid p99 latency, {size} bytes values"),
-                "maxmemory, % of the dataset",
+                format!("Zipfian GETs, {size} bytes values: p99 latency"),
+                ratio_axis,
                 "p99 latency, ms",
                 p99,
+            ),
+            (
+                "relative",
+                format!("Every workload, {size} bytes values: hybrid / pure memory"),
+                "maxmemory, % of the dataset",
+                "throughput relative to pure memory",
+                relative,
             ),
             (
                 "rss",
@@ -795,16 +837,18 @@ fn charts(dir: &Path, stem: &str, c: &Comparison) -> Result<Vec<(String, String)
     Ok(drawn)
 }
 
-fn write_reports(out: &Path, c: &Comparison) -> Result<PathBuf, String> {
+fn write_reports(out: &Path, c: &Comparison, with_json: bool) -> Result<PathBuf, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let stem = format!("{}-{}", c.date, c.host);
     let drawn = charts(out, &stem, c)?;
-    let json = out.join(format!("{stem}.json"));
-    std::fs::write(
-        &json,
-        serde_json::to_string_pretty(c).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("{}: {e}", json.display()))?;
+    if with_json {
+        let json = out.join(format!("{stem}.json"));
+        std::fs::write(
+            &json,
+            serde_json::to_string_pretty(c).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| format!("{}: {e}", json.display()))?;
+    }
     let md = out.join(format!("{stem}.md"));
     std::fs::write(&md, markdown(c, &drawn)).map_err(|e| format!("{}: {e}", md.display()))?;
     Ok(md)

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::workload::{Command, Verdict};
 
@@ -94,7 +94,7 @@ impl Stats {
 }
 
 /// Latency figures of one command (or of all), microseconds.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Latency {
     pub requests: u64,
     pub per_sec: f64,
@@ -122,7 +122,7 @@ impl Latency {
 }
 
 /// The report of one target's run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub target: String,
     /// The options that shape the workload, as given.

@@ -55,7 +55,7 @@ fn a_quick_comparison_writes_its_report_json_and_charts() {
         .expect("a JSON report");
     assert_eq!(
         files.iter().filter(|f| f.ends_with(".svg")).count(),
-        3,
+        4,
         "{files:?}"
     );
     assert!(
@@ -119,4 +119,35 @@ fn a_quick_comparison_writes_its_report_json_and_charts() {
         let body = std::fs::read_to_string(out.path().join(svg)).unwrap();
         assert!(body.starts_with("<svg") && body.contains("</svg>"), "{svg}");
     }
+
+    // The report and charts are made again from the JSON alone, the same.
+    let again = tempfile::tempdir().unwrap();
+    let run = Command::new(&bench)
+        .args(["compare", "--from-json"])
+        .arg(out.path().join(json))
+        .arg("--out")
+        .arg(again.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(again.path().join(md)).unwrap(),
+        text,
+        "the report made from the JSON"
+    );
+    let charts = std::fs::read_dir(again.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "svg")
+        })
+        .count();
+    assert_eq!(charts, 4);
 }
