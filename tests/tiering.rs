@@ -977,3 +977,72 @@ fn a_data_directory_of_another_format_version_is_refused() {
         "the refusal says which versions: {text}"
     );
 }
+
+/// A pipeline of reads of cold values is served with its cold keys fetched together: the
+/// first command's load also reads the keys of the commands after it (`prefetched_keys`).
+/// What the pipeline itself writes in between wins over what was fetched ahead: a key set,
+/// deleted or changed by an earlier command of the same pipeline reads as that command left it.
+#[test]
+fn a_pipeline_fetches_its_cold_keys_together_and_its_own_writes_win() {
+    let server = TestServer::start(&[]);
+    let mut c = server.client();
+    let value = |i: usize| payload(i, 300);
+    for i in 0..40 {
+        let _: () = redis::cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(value(i))
+            .query(&mut c)
+            .unwrap();
+    }
+    let _: i64 = redis::cmd("HSET")
+        .arg("h")
+        .arg("f")
+        .arg(value(99))
+        .query(&mut c)
+        .unwrap();
+    for i in 0..40 {
+        assert_eq!(demote(&mut c, &format!("k{i}")), 1);
+    }
+    assert_eq!(demote(&mut c, "h"), 1);
+    let loads_before = info_field(&mut c, "tiering", "loads");
+
+    let mut pipe = redis::pipe();
+    pipe.cmd("GET").arg("k0");
+    // Written by the pipeline before it reads them: fetched ahead, but not what it must see.
+    pipe.cmd("SET").arg("k1").arg("new").ignore();
+    pipe.cmd("DEL").arg("k2").ignore();
+    pipe.cmd("APPEND").arg("k3").arg("+").ignore();
+    pipe.cmd("HSET").arg("h").arg("g").arg("2").ignore();
+    for i in 1..40 {
+        pipe.cmd("GET").arg(format!("k{i}"));
+    }
+    pipe.cmd("HGETALL").arg("h");
+    type Replies = (Option<String>, Vec<Option<String>>, HashMap<String, String>);
+    let (first, rest, hash): Replies = {
+        let mut all: Vec<redis::Value> = pipe.query(&mut c).unwrap();
+        let hash: HashMap<String, String> = redis::from_redis_value(all.pop().unwrap()).unwrap();
+        let first: Option<String> = redis::from_redis_value(all.remove(0)).unwrap();
+        let rest: Vec<Option<String>> = all
+            .into_iter()
+            .map(|v| redis::from_redis_value(v).unwrap())
+            .collect();
+        (first, rest, hash)
+    };
+    assert_eq!(first, Some(value(0)));
+    assert_eq!(rest[0].as_deref(), Some("new"));
+    assert_eq!(rest[1], None);
+    assert_eq!(rest[2], Some(format!("{}+", value(3))));
+    for i in 4..40 {
+        assert_eq!(rest[i - 1], Some(value(i)), "k{i}");
+    }
+    assert_eq!(hash.len(), 2);
+    assert_eq!(hash["f"], value(99));
+    assert_eq!(hash["g"], "2");
+    assert!(
+        info_field(&mut c, "tiering", "prefetched_keys") >= 30,
+        "the pipeline's cold keys were fetched ahead"
+    );
+    // Every cold value was read once, not once per round trip.
+    let loads = info_field(&mut c, "tiering", "loads") - loads_before;
+    assert!(loads <= 42, "{loads} loads for 41 cold values");
+}

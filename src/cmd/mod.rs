@@ -563,6 +563,60 @@ pub fn needs_values(spec: &CommandSpec) -> bool {
     !spec.has(flags::NO_VALUE | flags::WHOLE_KEYSPACE)
 }
 
+/// The keys whose values the `upcoming` requests of a pipeline will read in the current
+/// database, so that a load for the running command can fetch them in the same read (see
+/// `tier::prefetch`). Stops at the first request that may change the database or the keyspace
+/// wholesale (SELECT, a script, FLUSHALL ...) or that is not a plain command; skips those that
+/// read no value, and those that read single elements (they read only those, when their turn
+/// comes).
+pub fn upcoming_keys<'a>(upcoming: impl Iterator<Item = &'a [Bytes]>) -> Vec<Bytes> {
+    let table = CommandTable::get();
+    let mut keys = Vec::new();
+    for args in upcoming {
+        let Some(spec) = args
+            .first()
+            .and_then(|n| table.lookup(n))
+            .map(|i| table.spec(i))
+        else {
+            break;
+        };
+        if !spec.subcommands.is_empty()
+            || spec.has(flags::WHOLE_KEYSPACE | flags::RUNS_SCRIPT)
+            || spec.name == "select"
+        {
+            break;
+        }
+        let arity_ok = if spec.arity >= 0 {
+            args.len() == spec.arity as usize
+        } else {
+            args.len() >= spec.arity.unsigned_abs() as usize
+        };
+        if !arity_ok || !needs_values(spec) || spec.has(flags::ELEMENT_READ) {
+            continue;
+        }
+        keys.extend(
+            spec.keys
+                .positions(args)
+                .filter_map(|i| args.get(i).cloned()),
+        );
+    }
+    keys
+}
+
+/// Whether values loaded for the command `args` are in hand (`client.preloaded`): it is
+/// being run again after its load.
+fn has_preloaded(client: &Client, spec: &CommandSpec, args: &[Bytes]) -> bool {
+    !client.preloaded.is_empty()
+        && spec.keys.positions(args).any(|i| {
+            args.get(i).is_some_and(|k| {
+                client
+                    .preloaded
+                    .iter()
+                    .any(|(db, key, _)| *db == client.db && key == k)
+            })
+        })
+}
+
 /// Refuses the command at `idx` with `text`, counted as rejected. A refused EXEC discards its
 /// transaction and says why (Redis's execCommandAbort); any other command refused inside MULTI
 /// marks the transaction aborted.
@@ -669,7 +723,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     // A command rerun with the cold values it loaded goes ahead: those values are most of
     // what is over the limit, and demotion can only take them back once they are installed
     // (refusing here would refuse writes while nothing in the keyspace can be demoted).
-    if server.memory.over_limit() && client.preloaded.is_empty() {
+    if server.memory.over_limit() && !has_preloaded(client, spec, args) {
         let denyoom = spec.has(flags::DENYOOM)
             || (idx == table.exec
                 && client.tx.as_ref().is_some_and(|tx| {

@@ -232,7 +232,11 @@ async fn run(
             };
             let args = match parser.parse(&mut buf, limits) {
                 Ok(Some(args)) => args,
-                Ok(None) => break,
+                Ok(None) => {
+                    // Values fetched ahead for commands that did not need them after all.
+                    client.preloaded.clear();
+                    break;
+                }
                 Err(e) => {
                     tracing::debug!("protocol error from client id={}: {e}", client.id);
                     encode(&mut out, Reply::Error(e.reply_text()), client.protocol);
@@ -269,7 +273,7 @@ async fn run(
                     client.clock_hint = None;
                     continue;
                 }
-                if let After::Load(load) = after {
+                if let After::Load(mut load) = after {
                     // The command needs cold values: fetch them (merged with any load of the
                     // same keys already under way) and run it again with them in hand. A value
                     // rewritten and demoted again between each read and each retry could keep
@@ -284,8 +288,30 @@ async fn run(
                             After::Nothing,
                         );
                     }
+                    if loads == 1 {
+                        // The pipeline's next requests, read from a copy of the input (the
+                        // parser has just finished a request, so `buf` starts at the next):
+                        // their cold keys join this load.
+                        let mut ahead = buf.clone();
+                        let mut peek = RequestParser::new();
+                        let mut upcoming = Vec::new();
+                        while upcoming.len() < crate::tier::PREFETCH_REQUESTS {
+                            match peek.parse(&mut ahead, limits) {
+                                Ok(Some(next)) => upcoming.push(next.clone()),
+                                _ => break,
+                            }
+                        }
+                        let keys = crate::cmd::upcoming_keys(upcoming.iter().map(|a| &a[..]));
+                        crate::tier::prefetch(server, &mut load, keys);
+                    }
                     match crate::tier::await_loads(server, *load).await {
-                        Ok(values) => client.preloaded = values,
+                        Ok(values) => {
+                            let preloaded = &mut client.preloaded;
+                            preloaded.retain(|(db, k, _)| {
+                                !values.iter().any(|(d, key, _)| d == db && key == k)
+                            });
+                            preloaded.extend(values);
+                        }
                         Err(e) => break (Reply::Error(e), After::Nothing),
                     }
                     client.clock_hint = None;

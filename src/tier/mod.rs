@@ -96,6 +96,8 @@ pub struct TierStats {
     /// Reads of single elements of cold split collections (HGET, SISMEMBER, ZSCORE ...), and
     /// the elements they read.
     pub element_loads: AtomicU64,
+    /// Cold keys loaded ahead for the next commands of a pipeline (see [`prefetch`]).
+    pub prefetched: AtomicU64,
     pub elements_loaded: AtomicU64,
     /// The longest a shard's lock was held to take its share of the last checkpoint, µs.
     pub checkpoint_lock_max_us: AtomicU64,
@@ -408,6 +410,7 @@ impl Tier {
              loads:{}\r\n\
              sync_loads:{}\r\n\
              element_loads:{}\r\n\
+             prefetched_keys:{}\r\n\
              elements_loaded:{}\r\n\
              load_errors:{}\r\n\
              loads_in_flight:{}\r\n\
@@ -435,6 +438,7 @@ impl Tier {
             s.loads.load(Ordering::Relaxed),
             s.sync_loads.load(Ordering::Relaxed),
             s.element_loads.load(Ordering::Relaxed),
+            s.prefetched.load(Ordering::Relaxed),
             s.elements_loaded.load(Ordering::Relaxed),
             s.load_errors.load(Ordering::Relaxed),
             s.loads_in_flight.load(Ordering::Relaxed).max(0),
@@ -451,6 +455,40 @@ impl Tier {
             store.write_stalls,
         )
     }
+}
+
+/// Most requests of a pipeline a load looks ahead into (see [`prefetch`]).
+pub const PREFETCH_REQUESTS: usize = 64;
+
+/// Adds to `request` (a load for the running command) the cold keys of the same database that
+/// the pipeline's next requests will read (`cmd::upcoming_keys`), so that one read fetches
+/// them all instead of one round trip to the reader pool per command: a pipeline of GETs of
+/// cold keys then waits for one load, not sixteen. What they fetch is installed when their
+/// command runs, under its locks, with the usual version check (a key written meanwhile is
+/// simply read again, or not at all). A request for single elements is left alone.
+pub fn prefetch(server: &Server, request: &mut LoadRequest, upcoming: Vec<Bytes>) {
+    if !request.elements.is_empty() || upcoming.is_empty() {
+        return;
+    }
+    let Some(tier) = server.tier.get() else {
+        return;
+    };
+    let shards: smallvec::SmallVec<[usize; 4]> = upcoming
+        .iter()
+        .map(|k| crate::keyspace::shard_of(k))
+        .collect();
+    let mut ks = server.keyspace.lock(server.clock(Instant::now()), shards);
+    let cold = ks.cold_keys(request.db, upcoming.iter());
+    drop(ks);
+    let before = request.keys.len();
+    for key in cold {
+        if !request.keys.contains(&key) {
+            request.keys.push(key);
+        }
+    }
+    tier.stats
+        .prefetched
+        .fetch_add((request.keys.len() - before) as u64, Ordering::Relaxed);
 }
 
 /// Loads cold values back into RAM after a restart (see `server::persist`): every one in
@@ -525,7 +563,6 @@ pub fn prepare<'k>(
 ) -> Prepared {
     let cold = ks.cold_keys(db, keys);
     if cold.is_empty() {
-        preloaded.clear();
         return Prepared::Ready;
     }
     let promote_all = promote || !tier.demoting || !tier.settings().promote_on_second_hit;
@@ -535,7 +572,7 @@ pub fn prepare<'k>(
     for key in cold {
         let found = preloaded
             .iter()
-            .position(|(d, k, _)| *d == db && *k == key)
+            .rposition(|(d, k, _)| *d == db && *k == key)
             .map(|i| preloaded.swap_remove(i).2);
         let split = !elements.is_empty() && ks.cold_stub(db, &key).is_some_and(|s| s.split);
         match found {
@@ -569,7 +606,8 @@ pub fn prepare<'k>(
             }
         }
     }
-    preloaded.clear();
+    // What is left was fetched for the commands after this one in the pipeline (see
+    // [`prefetch`]); the connection drops it when the batch ends.
     if missing.is_empty() {
         Prepared::Ready
     } else {
