@@ -55,6 +55,10 @@ pub struct CompareArgs {
     /// The value size of that dataset, bytes.
     #[arg(long, requires = "keys")]
     pub value_size: Option<usize>,
+    /// The RocksDB tuning profile of the hybrid servers (`rocksdb-options-file`: default,
+    /// low-memory, large-values, or a file).
+    #[arg(long, default_value = "default")]
+    pub profile: String,
     /// Measure nothing: write the report and charts again from the JSON of an earlier run.
     #[arg(long)]
     pub from_json: Option<PathBuf>,
@@ -193,7 +197,13 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("no free loopback port: {e}"))
 }
 
-async fn start(kind: Kind, binary: &Path, base: &Path, maxmemory: u64) -> Result<Running, String> {
+async fn start(
+    kind: Kind,
+    binary: &Path,
+    base: &Path,
+    maxmemory: u64,
+    profile: &str,
+) -> Result<Running, String> {
     let port = free_port()?;
     let dir = base.join(kind.label().replace([' ', '%'], ""));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -209,7 +219,8 @@ async fn start(kind: Kind, binary: &Path, base: &Path, maxmemory: u64) -> Result
         }
         Kind::Hybrid(_) => {
             cmd.args(["--tiering", "yes", "--loglevel", "warning", "--maxmemory"])
-                .arg(maxmemory.to_string());
+                .arg(maxmemory.to_string())
+                .args(["--rocksdb-options-file", profile]);
         }
     }
     let log = std::fs::File::create(dir.join("server.log"))
@@ -438,7 +449,7 @@ async fn run_all(
                 thermocline
             };
             let dir = base.join(format!("{value_size}"));
-            let server = match start(kind, binary, &dir, maxmemory).await {
+            let server = match start(kind, binary, &dir, maxmemory, &args.profile).await {
                 Ok(s) => s,
                 Err(e) => {
                     servers.push(Err((kind, maxmemory, e)));
