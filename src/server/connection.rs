@@ -288,6 +288,8 @@ async fn run(
                             After::Nothing,
                         );
                     }
+                    // The keys of the command itself; any after them are fetched ahead.
+                    let own = load.keys.len();
                     if loads == 1 {
                         // The pipeline's next requests, read from a copy of the input (the
                         // parser has just finished a request, so `buf` starts at the next):
@@ -304,8 +306,11 @@ async fn run(
                         let keys = crate::cmd::upcoming_keys(upcoming.iter().map(|a| &a[..]));
                         crate::tier::prefetch(server, &mut load, keys);
                     }
+                    let db = load.db;
                     match crate::tier::await_loads(server, *load).await {
-                        Ok(values) => {
+                        Ok(mut values) => {
+                            let ahead = values.split_off(own.min(values.len()));
+                            crate::tier::install_prefetched(server, db, ahead);
                             let preloaded = &mut client.preloaded;
                             preloaded.retain(|(db, k, _)| {
                                 !values.iter().any(|(d, key, _)| d == db && key == k)

@@ -463,9 +463,12 @@ pub const PREFETCH_REQUESTS: usize = 64;
 /// Adds to `request` (a load for the running command) the cold keys of the same database that
 /// the pipeline's next requests will read (`cmd::upcoming_keys`), so that one read fetches
 /// them all instead of one round trip to the reader pool per command: a pipeline of GETs of
-/// cold keys then waits for one load, not sixteen. What they fetch is installed when their
-/// command runs, under its locks, with the usual version check (a key written meanwhile is
-/// simply read again, or not at all). A request for single elements is left alone.
+/// cold keys then waits for one load, not sixteen. The keys added come after the request's own;
+/// their values are installed as soon as they are read ([`install_prefetched`]), so that they
+/// are hot values demotion can take back like any other, not memory held outside the
+/// keyspace (which, at a small `maxmemory`, made the pipeline's writes fail with OOM). Only
+/// with `tiering-promote-on first-hit` (a value installed for a later command must stay hot
+/// until it runs); a request for single elements is left alone.
 pub fn prefetch(server: &Server, request: &mut LoadRequest, upcoming: Vec<Bytes>) {
     if !request.elements.is_empty() || upcoming.is_empty() {
         return;
@@ -473,6 +476,9 @@ pub fn prefetch(server: &Server, request: &mut LoadRequest, upcoming: Vec<Bytes>
     let Some(tier) = server.tier.get() else {
         return;
     };
+    if tier.demoting && tier.settings().promote_on_second_hit {
+        return;
+    }
     let shards: smallvec::SmallVec<[usize; 4]> = upcoming
         .iter()
         .map(|k| crate::keyspace::shard_of(k))
@@ -489,6 +495,37 @@ pub fn prefetch(server: &Server, request: &mut LoadRequest, upcoming: Vec<Bytes>
     tier.stats
         .prefetched
         .fetch_add((request.keys.len() - before) as u64, Ordering::Relaxed);
+}
+
+/// Installs values read ahead for a pipeline's next commands (see [`prefetch`]) in database
+/// `db`, each under its shard's lock and only if its stub still names the record read, as hot
+/// values.
+pub fn install_prefetched(server: &Server, db: usize, values: Preloaded) {
+    let Some(tier) = server.tier.get() else {
+        return;
+    };
+    let found: Vec<(Bytes, u64, crate::types::Value)> = values
+        .into_iter()
+        .filter_map(|(d, key, read)| match read {
+            Ok(Some((version, value))) if d == db => Some((key, version, value)),
+            _ => None,
+        })
+        .collect();
+    if found.is_empty() {
+        return;
+    }
+    let shards = found
+        .iter()
+        .map(|(k, _, _)| crate::keyspace::shard_of(k))
+        .collect();
+    let mut ks = server.keyspace.lock(server.clock(Instant::now()), shards);
+    for (key, version, value) in found {
+        if ks.install_loaded(db, &key, version, value, true)
+            == crate::keyspace::cold::Installed::Yes
+        {
+            tier.stats.promotions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Loads cold values back into RAM after a restart (see `server::persist`): every one in
@@ -606,8 +643,8 @@ pub fn prepare<'k>(
             }
         }
     }
-    // What is left was fetched for the commands after this one in the pipeline (see
-    // [`prefetch`]); the connection drops it when the batch ends.
+    // What is left (values of keys that were no longer cold) the connection drops when the
+    // batch ends.
     if missing.is_empty() {
         Prepared::Ready
     } else {
