@@ -3,7 +3,6 @@
 //! server whose values are not the ones the bench wrote makes it fail. Nothing here looks at
 //! speed.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,28 +34,52 @@ fn server_binary() -> PathBuf {
     server
 }
 
+/// Starts the server on a port it picks itself (`--port 0`) and reads the address it says it
+/// listens on: no window in which another test could take the port.
 fn start_server() -> Server {
+    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(server_binary())
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--dir"])
+    let mut child = Command::new(server_binary())
+        .args(["--bind", "127.0.0.1", "--port", "0", "--dir"])
         .arg(dir.path())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let marker = "Ready to accept connections tcp on ";
+        let mut tx = Some(tx);
+        // Reads to the end, so that the server never blocks on a full pipe.
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let (Some(at), Some(tx)) = (line.find(marker), tx.as_ref()) {
+                let _ = tx.send(line[at + marker.len()..].trim().to_string());
+            }
+            if line.contains(marker) {
+                tx.take();
+            }
+        }
+    });
+    let addr: std::net::SocketAddr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server did not start")
+        .parse()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the server does not accept connections"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     Server {
         child,
-        port,
+        port: addr.port(),
         _dir: dir,
     }
 }
