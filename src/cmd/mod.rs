@@ -603,24 +603,6 @@ pub fn upcoming_keys<'a>(upcoming: impl Iterator<Item = &'a [Bytes]>) -> Vec<Byt
     keys
 }
 
-/// Whether values loaded for the command `args` are in hand (`client.preloaded`): it is
-/// being run again after its load. EXEC names no key of its own: any loaded value is for its
-/// queued commands (the only load it makes).
-fn has_preloaded(client: &Client, idx: usize, spec: &CommandSpec, args: &[Bytes]) -> bool {
-    if client.preloaded.is_empty() {
-        return false;
-    }
-    idx == CommandTable::get().exec
-        || spec.keys.positions(args).any(|i| {
-            args.get(i).is_some_and(|k| {
-                client
-                    .preloaded
-                    .iter()
-                    .any(|(db, key, _)| *db == client.db && key == k)
-            })
-        })
-}
-
 /// Refuses the command at `idx` with `text`, counted as rejected. A refused EXEC discards its
 /// transaction and says why (Redis's execCommandAbort); any other command refused inside MULTI
 /// marks the transaction aborted.
@@ -727,7 +709,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> (Reply,
     // A command rerun with the cold values it loaded goes ahead: those values are most of
     // what is over the limit, and demotion can only take them back once they are installed
     // (refusing here would refuse writes while nothing in the keyspace can be demoted).
-    if server.memory.over_limit() && !has_preloaded(client, idx, spec, args) {
+    if server.memory.over_limit() && client.preloaded.is_empty() {
         let denyoom = spec.has(flags::DENYOOM)
             || (idx == table.exec
                 && client.tx.as_ref().is_some_and(|tx| {

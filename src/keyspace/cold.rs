@@ -62,16 +62,6 @@ impl Layout {
     }
 }
 
-/// The number of elements of a collection that may be stored split; None for other values.
-fn split_len(value: &Value) -> Option<usize> {
-    match value {
-        Value::Hash(h) => Some(h.len()),
-        Value::Set(s) => Some(s.len()),
-        Value::ZSet(z) => Some(z.len()),
-        _ => None,
-    }
-}
-
 /// Decides how `e`'s value (under `key`) is written now, and starts tracking the element
 /// changes made after this point when `track` (the binlog is on). `split_min` is
 /// `tiering-split-elements`.
@@ -82,7 +72,8 @@ fn layout_for(
     key: &Key,
     e: &Entry,
 ) -> Layout {
-    let split = split_min > 0 && split_len(&e.value).is_some_and(|n| n >= split_min);
+    let split =
+        split_min > 0 && crate::types::codec::split::len(&e.value).is_some_and(|n| n >= split_min);
     let prior = changes.remove(key);
     if !split {
         return Layout::Whole { clear: e.split };
@@ -110,7 +101,7 @@ pub(super) fn note_element_changes(d: &mut DbShard, key: &[u8], named: Option<&[
     let len = d
         .table(key_slot(key))
         .get(key)
-        .and_then(|e| split_len(&e.value));
+        .and_then(|e| crate::types::codec::split::len(&e.value));
     let (Some(named), Some(len)) = (named, len) else {
         d.element_changes.remove(key);
         return;

@@ -232,11 +232,7 @@ async fn run(
             };
             let args = match parser.parse(&mut buf, limits) {
                 Ok(Some(args)) => args,
-                Ok(None) => {
-                    // Values fetched ahead for commands that did not need them after all.
-                    client.preloaded.clear();
-                    break;
-                }
+                Ok(None) => break,
                 Err(e) => {
                     tracing::debug!("protocol error from client id={}: {e}", client.id);
                     encode(&mut out, Reply::Error(e.reply_text()), client.protocol);
@@ -311,11 +307,7 @@ async fn run(
                         Ok(mut values) => {
                             let ahead = values.split_off(own.min(values.len()));
                             crate::tier::install_prefetched(server, db, ahead);
-                            let preloaded = &mut client.preloaded;
-                            preloaded.retain(|(db, k, _)| {
-                                !values.iter().any(|(d, key, _)| d == db && key == k)
-                            });
-                            preloaded.extend(values);
+                            client.preloaded = values;
                         }
                         Err(e) => break (Reply::Error(e), After::Nothing),
                     }

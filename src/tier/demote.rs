@@ -582,25 +582,27 @@ impl Worker {
 
     /// What writing `value` (at key version `version`) in `layout` puts in RocksDB.
     fn record(&mut self, value: &crate::types::Value, version: u64, layout: &Layout) -> Written {
-        let header = match layout {
-            Layout::Whole { clear } => {
-                let (plain, record) = self.encode(value, version);
-                return Written {
-                    plain_bytes: plain.len() as u64,
-                    disk_bytes: record.len() as u32,
-                    record,
-                    elements: ElementWrites {
-                        clear: *clear,
-                        ..ElementWrites::default()
-                    },
-                };
-            }
-            _ => codec::split::header(value),
-        };
+        let header = layout
+            .is_split()
+            .then(|| codec::split::header(value))
+            .flatten();
         let Some(header) = header else {
-            // Only collections are given a split layout.
-            debug_assert!(false, "a split layout for a value that cannot be split");
-            return self.record(value, version, &Layout::Whole { clear: true });
+            // Only collections are given a split layout. Were another value given one, it is
+            // written whole, clearing whatever elements the key has.
+            debug_assert!(
+                !layout.is_split(),
+                "a split layout for a value that cannot be split"
+            );
+            let (plain, record) = self.encode(value, version);
+            return Written {
+                plain_bytes: plain.len() as u64,
+                disk_bytes: record.len() as u32,
+                record,
+                elements: ElementWrites {
+                    clear: !matches!(layout, Layout::Whole { clear: false }),
+                    ..ElementWrites::default()
+                },
+            };
         };
         let record = record::encode_split(&header, version);
         let elements = match layout {

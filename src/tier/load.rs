@@ -187,14 +187,9 @@ fn read_elements(tier: &Tier, job: Job) {
     let (Some((names, done)), Some((db, key))) = (job.elements, job.keys.first()) else {
         return;
     };
-    let result = tier.read_elements(*db, key, &names).map_err(|e| {
-        tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(
-            "reading elements of cold key '{}' failed: {e}",
-            crate::error::printable(key, 64)
-        );
-        format!("ERR loading a cold value failed: {e}")
-    });
+    let result = tier
+        .read_elements(*db, key, &names)
+        .map_err(|e| load_failed(tier, "reading elements of", key, e));
     tier.stats.element_loads.fetch_add(1, Ordering::Relaxed);
     tier.stats
         .elements_loaded
@@ -255,6 +250,17 @@ fn reader_loop(tier: Weak<Tier>, jobs: crossbeam_channel::Receiver<Job>) {
     }
 }
 
+/// Counts and logs a failed read of `key` (`doing` says what was being done to it) and gives
+/// the reply its waiters get.
+fn load_failed(tier: &Tier, doing: &str, key: &[u8], e: String) -> String {
+    tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
+    tracing::warn!(
+        "{doing} cold key '{}' failed: {e}",
+        crate::error::printable(key, 64)
+    );
+    format!("ERR loading a cold value failed: {e}")
+}
+
 /// Decodes one read and hands it to everyone waiting for that key.
 fn finish(
     tier: &Tier,
@@ -264,14 +270,9 @@ fn finish(
     record: Result<Option<Vec<u8>>, super::store::StoreError>,
     micros: u64,
 ) {
-    let result = tier.decode_read(data_key, record).map_err(|e| {
-        tier.stats.load_errors.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(
-            "loading cold key '{}' failed: {e}",
-            crate::error::printable(&key, 64)
-        );
-        format!("ERR loading a cold value failed: {e}")
-    });
+    let result = tier
+        .decode_read(data_key, record)
+        .map_err(|e| load_failed(tier, "loading", &key, e));
     tier.stats.loads.fetch_add(1, Ordering::Relaxed);
     tier.stats.loads_in_flight.fetch_sub(1, Ordering::Relaxed);
     tier.stats.record_load_latency(micros);

@@ -96,9 +96,9 @@ pub struct TierStats {
     /// Reads of single elements of cold split collections (HGET, SISMEMBER, ZSCORE ...), and
     /// the elements they read.
     pub element_loads: AtomicU64,
+    pub elements_loaded: AtomicU64,
     /// Cold keys loaded ahead for the next commands of a pipeline (see [`prefetch`]).
     pub prefetched: AtomicU64,
-    pub elements_loaded: AtomicU64,
     /// The longest a shard's lock was held to take its share of the last checkpoint, µs.
     pub checkpoint_lock_max_us: AtomicU64,
     /// Load latency in microseconds.
@@ -410,8 +410,8 @@ impl Tier {
              loads:{}\r\n\
              sync_loads:{}\r\n\
              element_loads:{}\r\n\
-             prefetched_keys:{}\r\n\
              elements_loaded:{}\r\n\
+             prefetched_keys:{}\r\n\
              load_errors:{}\r\n\
              loads_in_flight:{}\r\n\
              load_latency_p50_us:{}\r\n\
@@ -438,8 +438,8 @@ impl Tier {
             s.loads.load(Ordering::Relaxed),
             s.sync_loads.load(Ordering::Relaxed),
             s.element_loads.load(Ordering::Relaxed),
-            s.prefetched.load(Ordering::Relaxed),
             s.elements_loaded.load(Ordering::Relaxed),
+            s.prefetched.load(Ordering::Relaxed),
             s.load_errors.load(Ordering::Relaxed),
             s.loads_in_flight.load(Ordering::Relaxed).max(0),
             s.load_latency_us(50.0),
@@ -600,6 +600,7 @@ pub fn prepare<'k>(
 ) -> Prepared {
     let cold = ks.cold_keys(db, keys);
     if cold.is_empty() {
+        preloaded.clear();
         return Prepared::Ready;
     }
     let promote_all = promote || !tier.demoting || !tier.settings().promote_on_second_hit;
@@ -609,7 +610,7 @@ pub fn prepare<'k>(
     for key in cold {
         let found = preloaded
             .iter()
-            .rposition(|(d, k, _)| *d == db && *k == key)
+            .position(|(d, k, _)| *d == db && *k == key)
             .map(|i| preloaded.swap_remove(i).2);
         let split = !elements.is_empty() && ks.cold_stub(db, &key).is_some_and(|s| s.split);
         match found {
@@ -643,8 +644,7 @@ pub fn prepare<'k>(
             }
         }
     }
-    // What is left (values of keys that were no longer cold) the connection drops when the
-    // batch ends.
+    preloaded.clear();
     if missing.is_empty() {
         Prepared::Ready
     } else {
