@@ -1774,6 +1774,8 @@ fn split_collections_match_a_model_through_checkpoints_demotions_and_crashes() {
         .collect();
     let mut model: HashMap<String, Collection> = HashMap::new();
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    // Collections stored split at the end of a round, over all rounds.
+    let mut total_split = 0;
     for round in 0..4 {
         let (mut server, mut c) = open(data.path(), &opts);
         for k in &keys {
@@ -1900,24 +1902,50 @@ fn split_collections_match_a_model_through_checkpoints_demotions_and_crashes() {
         // each collection's elements when it is stored split, and none otherwise: nothing
         // leaked from an earlier incarnation.
         checkpoint(&mut c);
+        let element_loads = tiering_field(&mut c, "element_loads");
+        let mut split_keys = 0;
         for k in &keys {
             let _: i64 = q(&mut c, &["TIERING", "DEMOTE", k]);
-            let expected = match (model.get(k), status_field(&mut c, k, "split")) {
-                (Some(Collection::Hash(h)), Some(redis::Value::Int(1))) => h.len(),
-                (Some(Collection::Set(s)), Some(redis::Value::Int(1))) => s.len(),
-                (Some(Collection::ZSet(z)), Some(redis::Value::Int(1))) => z.len(),
+            let split = status_field(&mut c, k, "split") == Some(redis::Value::Int(1));
+            let expected = match model.get(k) {
+                Some(Collection::Hash(h)) if split => h.len(),
+                Some(Collection::Set(s)) if split => s.len(),
+                Some(Collection::ZSet(z)) if split => z.len(),
                 _ => 0,
             };
             let stored: i64 = q(&mut c, &["TIERING", "DISK-ELEMENTS", k]);
             assert_eq!(stored, expected as i64, "elements stored under {k}");
+            if !split {
+                continue;
+            }
+            // One element of the cold split collection, read alone.
+            split_keys += 1;
+            match model.get(k) {
+                Some(Collection::Hash(h)) => {
+                    let (field, value) = h.iter().next().unwrap();
+                    assert_eq!(q::<String>(&mut c, &["HGET", k, field]), *value, "{k}");
+                }
+                Some(Collection::Set(s)) => {
+                    let member = s.iter().next().unwrap();
+                    assert_eq!(q::<i64>(&mut c, &["SISMEMBER", k, member]), 1, "{k}");
+                }
+                Some(Collection::ZSet(z)) => {
+                    let (member, score) = z.iter().next().unwrap();
+                    assert_eq!(q::<i64>(&mut c, &["ZSCORE", k, member]), *score, "{k}");
+                }
+                None => unreachable!("a split key is in the model"),
+            }
+            assert!(is_cold(&mut c, k), "{k} stays cold after a read by element");
         }
+        assert_eq!(
+            tiering_field(&mut c, "element_loads") - element_loads,
+            split_keys,
+            "each read of one element of a cold split collection read only that"
+        );
+        total_split += split_keys;
         assert_eq!(
             info_field(&mut c, "persistence", "aof_rewrites_consecutive_failures"),
             0
-        );
-        assert!(
-            tiering_field(&mut c, "element_loads") > 0,
-            "cold values were read by element"
         );
         assert!(
             info_field(&mut c, "persistence", "checkpoint_elements_written") > 0,
@@ -1925,6 +1953,7 @@ fn split_collections_match_a_model_through_checkpoints_demotions_and_crashes() {
         );
         server.kill();
     }
+    assert!(total_split > 0, "some collections were stored split");
     let (_server, mut c) = open(data.path(), &opts);
     for k in &keys {
         assert_eq!(
